@@ -1,0 +1,36 @@
+import type { Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import { ensureBuiltinDirectory } from "./directory/builtin.ts";
+import { policyFrom } from "./restore/access.ts";
+import { RestoreService } from "./restore/service.ts";
+
+/** Everything the interfaces share: the open database and the service over it. */
+export interface Core {
+  database: Database;
+  service: RestoreService;
+  clock: Clock;
+}
+
+/** Opens the database, applies migrations, makes sure the built-in directory matches the config. */
+export async function openCore(config: Config, clock: Clock): Promise<Core> {
+  const database = await openDatabase(
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR },
+  );
+  try {
+    await ensureBuiltinDirectory(database.db, {
+      retentionDays: config.RETENTION_DAYS,
+      domains: config.ALLOWED_DOMAINS,
+    });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const service = new RestoreService(
+    database.db,
+    clock,
+    policyFrom(config.RESTORE_ADMINS, config.RESTORE_APPROVERS),
+    { approvalsRequired: config.APPROVALS_REQUIRED, approvalTtlHours: config.APPROVAL_TTL_HOURS },
+  );
+  return { database, service, clock };
+}

@@ -1,0 +1,83 @@
+import { z } from "zod";
+
+const slackUserIds = z
+  .string()
+  .default("")
+  .transform((s) =>
+    s
+      .split(",")
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^[UW][A-Z0-9]{2,}$/, "each id must look like a Slack user id, e.g. U012ABCDEF"),
+    ),
+  );
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Every setting the app reads, parsed once. Unknown variables are ignored; bad ones are named. */
+export const configSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  RESTORE_ADMINS: slackUserIds,
+  RESTORE_APPROVERS: slackUserIds,
+  RETENTION_DAYS: positiveInt(30),
+  APPROVALS_REQUIRED: positiveInt(1),
+  APPROVAL_TTL_HOURS: positiveInt(24),
+  /** Comma-separated domains a restored user name may use; empty: the ones the directory has. */
+  ALLOWED_DOMAINS: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  /** Load the demo data set into an empty built-in directory at start. */
+  DEMO_DATA: z
+    .enum(["true", "false", "1", "0", ""])
+    .default("")
+    .transform((v) => v === "true" || v === "1"),
+  SLACK_BOT_TOKEN: z.string().optional(),
+  SLACK_SIGNING_SECRET: z.string().optional(),
+  SLACK_APP_TOKEN: z.string().optional(),
+  ADMIN_CHANNEL_ID: z.string().optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; a bad value throws one message naming every variable at fault. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = configSchema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map(
+    (issue) => `  ${issue.path.join(".") || "(environment)"}: ${issue.message}`,
+  );
+  throw new ConfigError(`Configuration is not valid:\n${lines.join("\n")}`);
+}
+
+/** The Slack settings still missing, in the order a new admin sets them. */
+export function missingSlackSettings(config: Config): string[] {
+  const missing: string[] = [];
+  if (!config.SLACK_BOT_TOKEN)
+    missing.push("SLACK_BOT_TOKEN (xoxb-…, from OAuth & Permissions after installing the app)");
+  if (!config.SLACK_SIGNING_SECRET && !config.SLACK_APP_TOKEN)
+    missing.push(
+      "SLACK_SIGNING_SECRET (Basic Information → App Credentials), or SLACK_APP_TOKEN for Socket Mode",
+    );
+  if (!config.ADMIN_CHANNEL_ID) missing.push("ADMIN_CHANNEL_ID (the channel where approvals are asked)");
+  if (config.RESTORE_ADMINS.length === 0) missing.push("RESTORE_ADMINS (Slack user ids of the IT admins)");
+  if (config.RESTORE_APPROVERS.length === 0)
+    missing.push("RESTORE_APPROVERS (Slack user ids of those who approve replaces)");
+  return missing;
+}

@@ -1,0 +1,248 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const accountStatus = pgEnum("account_status", ["active", "deleting", "deleted", "purged"]);
+export const requestStatus = pgEnum("request_status", [
+  "pending", // waiting for approvals
+  "completed", // the restore ran
+  "rejected",
+  "expired",
+  "failed", // the re-check at approval found the world changed; nothing was touched
+]);
+
+/** What a directory can do; the built-in one can do everything, providers declare less. */
+export interface DirectoryCapabilities {
+  /** false: the directory cannot restore, only re-create from the snapshot (JumpCloud, Secure Exchanges). */
+  canRestore: boolean;
+  /** Several accounts in one request (Office 365 yes, Lark no). */
+  batchRestore: boolean;
+  /** Deletions take time to finish (Lark: up to 48 h). */
+  hasDeletingState: boolean;
+  /** The directory sets a temporary password on restore. */
+  setsPassword: boolean;
+}
+
+export const directories = pgTable("directories", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  kind: text("kind").notNull(),
+  /** null: deleted accounts never expire (Okta's deactivated users). */
+  retentionDays: integer("retention_days"),
+  capabilities: jsonb("capabilities").$type<DirectoryCapabilities>().notNull(),
+  /** The checklist an admin works through after a restore: what does not come back. */
+  followUp: jsonb("follow_up").$type<string[]>().notNull().default([]),
+  /** Domains a user name may use (verified domains). Empty: user names have no domain. */
+  domains: text("domains").array().notNull().default(sql`'{}'::text[]`),
+  createdAt: at("created_at").notNull().defaultNow(),
+});
+
+export const departments = pgTable(
+  "departments",
+  {
+    directoryId: text("directory_id")
+      .notNull()
+      .references(() => directories.id),
+    name: text("name").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.directoryId, t.name] })],
+);
+
+/** Seats per plan: `total` licences of `license`; used = active accounts holding it. */
+export const seats = pgTable(
+  "seats",
+  {
+    directoryId: text("directory_id")
+      .notNull()
+      .references(() => directories.id),
+    license: text("license").notNull(),
+    total: integer("total").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.directoryId, t.license] })],
+);
+
+/** Enough of an account to create it again where a directory cannot restore. */
+export interface AccountSnapshot {
+  userName: string;
+  email: string | null;
+  aliases: string[];
+  phone: string | null;
+  displayName: string;
+  givenName: string | null;
+  familyName: string | null;
+  department: string | null;
+  license: string | null;
+}
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    directoryId: text("directory_id")
+      .notNull()
+      .references(() => directories.id),
+    /** The account's id in its directory (Graph object id, Google user id, …). */
+    externalId: text("external_id").notNull(),
+    userName: text("user_name").notNull(),
+    email: text("email"),
+    aliases: text("aliases").array().notNull().default(sql`'{}'::text[]`),
+    phone: text("phone"),
+    displayName: text("display_name").notNull(),
+    givenName: text("given_name"),
+    familyName: text("family_name"),
+    department: text("department"),
+    license: text("license"),
+    status: accountStatus("status").notNull(),
+    deletedAt: at("deleted_at"),
+    deletedBy: text("deleted_by"),
+    /** For `deleting`: when the directory finishes the deletion and a restore becomes possible. */
+    deletionCompletesAt: at("deletion_completes_at"),
+    /** End of the restore window: deletedAt + the directory's retention. null while active or without a window. */
+    purgeAfter: at("purge_after"),
+    purgedAt: at("purged_at"),
+    /** Set when a directory that cannot restore re-created this account as a new one. */
+    recreatedAs: uuid("recreated_as"),
+    snapshot: jsonb("snapshot").$type<AccountSnapshot>(),
+    passwordHash: text("password_hash"),
+    mustChangePassword: boolean("must_change_password").notNull().default(false),
+    /** Lower-cased names and addresses in one string, for trigram search. Written by the service. */
+    searchText: text("search_text").notNull().default(""),
+    /** Bumped on every change, so an approval can tell that an account changed since it was requested. */
+    version: integer("version").notNull().default(1),
+    createdAt: at("created_at").notNull().defaultNow(),
+    updatedAt: at("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("accounts_external_id").on(t.directoryId, t.externalId),
+    // Two active accounts never share a user name or phone: the database says so, not only the code.
+    uniqueIndex("accounts_active_user_name")
+      .on(t.directoryId, sql`lower(${t.userName})`)
+      .where(sql`status = 'active'`),
+    uniqueIndex("accounts_active_phone").on(t.directoryId, t.phone).where(sql`status = 'active'`),
+    // Type-ahead over accounts that are not active only: the index stays a fraction of the table.
+    index("accounts_inactive_search")
+      .using("gin", t.searchText.op("gin_trgm_ops"))
+      .where(sql`status <> 'active'`),
+    index("accounts_inactive_purge_after").on(t.purgeAfter).where(sql`status <> 'active'`),
+    index("accounts_user_name").on(t.directoryId, sql`lower(${t.userName})`),
+    index("accounts_email").on(t.directoryId, sql`lower(${t.email})`),
+  ],
+);
+
+/**
+ * Every address an account answers to (primary email and aliases), one row each, lower-cased.
+ * `active` follows the account's status (a trigger keeps it so), and a partial unique index
+ * makes an address belong to at most one active account.
+ */
+export const accountAddresses = pgTable(
+  "account_addresses",
+  {
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    directoryId: text("directory_id").notNull(),
+    address: text("address").notNull(),
+    isPrimary: boolean("is_primary").notNull(),
+    active: boolean("active").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.address] }),
+    uniqueIndex("account_addresses_active").on(t.directoryId, t.address).where(sql`active`),
+    index("account_addresses_lookup").on(t.directoryId, t.address),
+  ],
+);
+
+export interface RestoreChoicesRecord {
+  renameTo?: string;
+  replace?: boolean;
+  department?: string;
+  dropEmail?: boolean;
+  dropPhone?: boolean;
+}
+
+export const restoreRequests = pgTable(
+  "restore_requests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** A repeated request with the same key does the work once and gets the first answer. */
+    idempotencyKey: text("idempotency_key"),
+    kind: text("kind").$type<"restore" | "replace">().notNull(),
+    directoryId: text("directory_id")
+      .notNull()
+      .references(() => directories.id),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    /** The active account a replace would remove, and its version when the request was made. */
+    replacesAccountId: uuid("replaces_account_id").references(() => accounts.id),
+    replacesVersion: integer("replaces_version"),
+    requestedBy: text("requested_by").notNull(),
+    reason: text("reason"),
+    choices: jsonb("choices").$type<RestoreChoicesRecord>().notNull(),
+    status: requestStatus("status").notNull(),
+    approvalsNeeded: integer("approvals_needed").notNull().default(0),
+    expiresAt: at("expires_at"),
+    /** Both accounts as they were when the request was made, for the approver to see. */
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    /** What happened, without secrets: the outcome a repeated request gets back. */
+    result: jsonb("result").$type<Record<string, unknown>>(),
+    decidedAt: at("decided_at"),
+    decidedBy: text("decided_by"),
+    decisionReason: text("decision_reason"),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("restore_requests_idempotency").on(t.idempotencyKey),
+    index("restore_requests_pending").on(t.expiresAt).where(sql`status = 'pending'`),
+  ],
+);
+
+export const approvals = pgTable(
+  "approvals",
+  {
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => restoreRequests.id),
+    approver: text("approver").notNull(),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.approver] })],
+);
+
+/** Append-only: a trigger refuses UPDATE and DELETE. */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: at("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    directoryId: text("directory_id"),
+    accountIds: uuid("account_ids").array().notNull().default(sql`'{}'::uuid[]`),
+    requestId: uuid("request_id"),
+    before: jsonb("before"),
+    after: jsonb("after"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("audit_events_at").on(t.at)],
+);
+
+export type Directory = typeof directories.$inferSelect;
+export type Account = typeof accounts.$inferSelect;
+export type NewAccount = typeof accounts.$inferInsert;
+export type RestoreRequest = typeof restoreRequests.$inferSelect;
+export type AuditEvent = typeof auditEvents.$inferSelect;

@@ -1,0 +1,79 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { type DirectoryCapabilities, directories } from "../db/schema.ts";
+
+export const BUILTIN_DIRECTORY_ID = "builtin";
+
+const BUILTIN_CAPABILITIES: DirectoryCapabilities = {
+  canRestore: true,
+  batchRestore: true,
+  hasDeletingState: true,
+  setsPassword: true,
+};
+
+/** What a restore does not bring back, from the providers' own help articles (Lark's list). */
+export const BUILTIN_FOLLOW_UP = [
+  "Give the user the temporary password privately; they must change it at first sign-in.",
+  "Re-grant admin roles, approval roles and group memberships: they are not restored.",
+  "Check the department: it may have to be chosen again.",
+  "Work handed to others while the account was deleted (approval tasks, documents) stays with them.",
+  "Third-party calendars are not restored.",
+];
+
+/** Re-create-only directories (Secure Exchanges, JumpCloud) follow up with the licence. */
+export const RECREATE_FOLLOW_UP = [
+  "This is a new account: nothing of the old one's data comes back.",
+  "Reset the user's licence, assign a licence, then activate it.",
+  "Add the user to their groups again.",
+];
+
+export interface BuiltinSettings {
+  retentionDays: number;
+  /** Allowed user name domains; empty keeps what the directory has (learned from imports). */
+  domains: string[];
+}
+
+/**
+ * The built-in directory always exists. Its retention follows RETENTION_DAYS: when that changes,
+ * the windows of accounts already deleted move with it, so every screen tells the same truth.
+ */
+export async function ensureBuiltinDirectory(db: Db, settings: BuiltinSettings): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [existing] = await tx
+      .select()
+      .from(directories)
+      .where(eq(directories.id, BUILTIN_DIRECTORY_ID))
+      .for("update");
+    if (!existing) {
+      await tx.insert(directories).values({
+        id: BUILTIN_DIRECTORY_ID,
+        name: "Built-in directory",
+        kind: "builtin",
+        retentionDays: settings.retentionDays,
+        capabilities: BUILTIN_CAPABILITIES,
+        followUp: BUILTIN_FOLLOW_UP,
+        domains: settings.domains,
+      });
+      return;
+    }
+    const domains = settings.domains.length > 0 ? settings.domains : existing.domains;
+    await tx
+      .update(directories)
+      .set({ retentionDays: settings.retentionDays, domains })
+      .where(eq(directories.id, BUILTIN_DIRECTORY_ID));
+    if (existing.retentionDays !== settings.retentionDays) {
+      await applyRetention(tx, BUILTIN_DIRECTORY_ID);
+    }
+  });
+}
+
+/** Recomputes the end of the window of every account that is deleted but not purged. */
+export async function applyRetention(db: Db, directoryId: string): Promise<void> {
+  await db.execute(
+    sql`update accounts a set purge_after = case when d.retention_days is null then null
+          else a.deleted_at + make_interval(days => d.retention_days) end
+        from directories d
+        where d.id = a.directory_id and a.directory_id = ${directoryId}
+          and a.status in ('deleting', 'deleted') and a.deleted_at is not null`,
+  );
+}

@@ -1,0 +1,39 @@
+/** Who may do what: checked in the service, so every interface (Slack, CLI) gets the same answer. */
+export interface AccessPolicy {
+  admins: ReadonlySet<string>;
+  approvers: ReadonlySet<string>;
+}
+
+export type Action =
+  | "search" // find deleted accounts, see plans
+  | "restore" // restore, re-create, request a replace
+  | "decide" // approve or reject a request
+  | "read" // requests and the audit trail
+  | "purge";
+
+/** The actor for work the app does by itself (purges, expiry). */
+export const SYSTEM_ACTOR = "system";
+
+export function policyFrom(admins: Iterable<string>, approvers: Iterable<string>): AccessPolicy {
+  return { admins: new Set(admins), approvers: new Set(approvers) };
+}
+
+export function may(policy: AccessPolicy, actor: string, action: Action): boolean {
+  if (actor === SYSTEM_ACTOR) return action === "purge" || action === "read";
+  const admin = policy.admins.has(actor);
+  const approver = policy.approvers.has(actor);
+  switch (action) {
+    case "search":
+    case "restore":
+    case "purge":
+      return admin;
+    case "decide":
+      return approver;
+    case "read":
+      return admin || approver;
+  }
+}
+
+/** Says nothing about any account: someone who may not look learns only that. */
+export const NOT_ALLOWED_MESSAGE =
+  "You are not allowed to do that with restore-user. Ask an IT admin to add you to RESTORE_ADMINS or RESTORE_APPROVERS.";

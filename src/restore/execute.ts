@@ -1,0 +1,255 @@
+import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { type Account, type AccountSnapshot, accountAddresses, accounts, directories } from "../db/schema.ts";
+import { type AuditInput, auditView, recordAudit } from "./audit.ts";
+import { searchTextOf } from "./names.ts";
+import { Refused } from "./outcome.ts";
+import { generateTemporaryPassword, hashPassword } from "./password.ts";
+import { type AccountSummary, buildPlan, type RestoreChoices, type RestorePlan, summarize } from "./plan.ts";
+import { DAY_MS } from "./window.ts";
+
+/** What a restore did, without secrets: also what a repeated request gets back. */
+export interface RestoreRecord {
+  action: "restore" | "recreate";
+  requestId: string;
+  /** The account as restored; for a re-creation, the new account. */
+  account: AccountSummary;
+  /** The deleted account that was restored or re-created from. */
+  fromAccountId: string;
+  renamedFrom: string | null;
+  droppedAliases: string[];
+  droppedEmail: string | null;
+  droppedPhone: string | null;
+  department: string | null;
+  replaced: AccountSummary | null;
+  followUp: string[];
+  mustChangePassword: boolean;
+}
+
+export interface RestoreDone extends RestoreRecord {
+  type: "restored";
+  /** Shown once to the admin who restored, privately; never stored, never logged. null on a repeat. */
+  temporaryPassword: string | null;
+  /** This answer comes from an earlier identical request: nothing was done again. */
+  repeated: boolean;
+}
+
+export interface ExecuteContext {
+  actor: string;
+  now: Date;
+  requestId: string;
+  /** Replace runs only from an approved request. */
+  allowReplace: boolean;
+  /** The replaced account must still be at this version (unchanged since the request). */
+  replacesVersion?: number | null;
+  replacesAccountId?: string | null;
+}
+
+/** Locks the account row: concurrent restores of one account queue here and the second re-plans. */
+export async function lockAccount(tx: Db, id: string): Promise<Account> {
+  const [account] = await tx.select().from(accounts).where(eq(accounts.id, id)).for("update");
+  if (!account) throw new Refused("not_found", "No such account.");
+  return account;
+}
+
+export async function loadDirectory(db: Db, id: string) {
+  const [directory] = await db.select().from(directories).where(eq(directories.id, id));
+  if (!directory) throw new Error(`directory ${id} is missing`);
+  return directory;
+}
+
+/**
+ * Plans again and restores (or re-creates) one account inside the caller's transaction. Throws
+ * Refused when the plan is not ready, so the caller's transaction rolls everything back.
+ */
+export async function executeRestore(
+  tx: Db,
+  ctx: ExecuteContext,
+  accountId: string,
+  choices: RestoreChoices,
+): Promise<{ record: RestoreRecord; temporaryPassword: string | null; plan: RestorePlan }> {
+  const account = await lockAccount(tx, accountId);
+  const directory = await loadDirectory(tx, account.directoryId);
+  const plan = await buildPlan(tx, account, directory, choices, ctx.now);
+  if (!plan.ready) {
+    const field = plan.choiceErrors[0]?.field;
+    const code = plan.choiceErrors.length > 0 ? "invalid_choice" : "blocked";
+    throw new Refused(code, plan.blockers.join(" "), { plan, ...(field ? { field } : {}) });
+  }
+  if (plan.needsApproval && !ctx.allowReplace) {
+    throw new Refused(
+      "needs_approval",
+      "Replacing an active account needs a second admin's approval: request it.",
+      {
+        plan,
+      },
+    );
+  }
+
+  const password = directory.capabilities.setsPassword ? generateTemporaryPassword() : null;
+  const passwordHash = password ? hashPassword(password) : Promise.resolve(null);
+  const audits: AuditInput[] = [];
+  const base = { at: ctx.now, actor: ctx.actor, directoryId: directory.id, requestId: ctx.requestId };
+
+  let replaced: AccountSummary | null = null;
+  if (plan.replaces) {
+    const target = await lockAccount(tx, plan.replaces.id);
+    const changed =
+      target.status !== "active" ||
+      (ctx.replacesAccountId != null && ctx.replacesAccountId !== target.id) ||
+      (ctx.replacesVersion != null && ctx.replacesVersion !== target.version);
+    if (changed) {
+      throw new Refused(
+        "changed",
+        `${target.displayName}'s account changed since the request was made: nothing was done.`,
+      );
+    }
+    const purgeAfter =
+      directory.retentionDays === null
+        ? null
+        : new Date(ctx.now.getTime() + directory.retentionDays * DAY_MS);
+    const [after] = await tx
+      .update(accounts)
+      .set({
+        status: "deleted",
+        deletedAt: ctx.now,
+        deletedBy: ctx.actor,
+        deletionCompletesAt: null,
+        purgeAfter,
+        snapshot: snapshotOf(target),
+        version: target.version + 1,
+        updatedAt: ctx.now,
+      })
+      .where(eq(accounts.id, target.id))
+      .returning();
+    replaced = summarize(after as Account);
+    audits.push({
+      ...base,
+      action: "replace",
+      accountIds: [target.id, account.id],
+      before: auditView(target),
+      after: auditView(after as Account),
+      details: { replacedBy: account.id },
+    });
+  }
+
+  const o = plan.outcome;
+  const restoredFields = {
+    userName: o.userName,
+    email: o.email,
+    aliases: o.aliases,
+    phone: o.phone,
+    department: o.department,
+    license: o.license,
+    passwordHash: await passwordHash,
+    mustChangePassword: password !== null,
+    updatedAt: ctx.now,
+  };
+  let restored: Account;
+  if (plan.action === "restore") {
+    await tx.delete(accountAddresses).where(eq(accountAddresses.accountId, account.id));
+    const [row] = await tx
+      .update(accounts)
+      .set({
+        ...restoredFields,
+        status: "active",
+        deletedAt: null,
+        deletedBy: null,
+        deletionCompletesAt: null,
+        purgeAfter: null,
+        searchText: searchTextOf({ ...account, ...restoredFields }),
+        version: account.version + 1,
+      })
+      .where(eq(accounts.id, account.id))
+      .returning();
+    restored = row as Account;
+  } else {
+    // Re-creation: a new account (a new id) from the snapshot; the old record points to it.
+    const source = account.snapshot ?? snapshotOf(account);
+    const fields = {
+      ...restoredFields,
+      displayName: source.displayName,
+      givenName: source.givenName,
+      familyName: source.familyName,
+    };
+    const [row] = await tx
+      .insert(accounts)
+      .values({
+        ...fields,
+        directoryId: directory.id,
+        externalId: `recreated:${randomUUID()}`,
+        status: "active",
+        searchText: searchTextOf({ ...fields, aliases: o.aliases }),
+        createdAt: ctx.now,
+      })
+      .returning();
+    restored = row as Account;
+    await tx
+      .update(accounts)
+      .set({ recreatedAs: restored.id, version: account.version + 1, updatedAt: ctx.now })
+      .where(eq(accounts.id, account.id));
+  }
+  await insertAddresses(tx, restored);
+
+  const record: RestoreRecord = {
+    action: plan.action,
+    requestId: ctx.requestId,
+    account: summarize(restored),
+    fromAccountId: account.id,
+    renamedFrom: o.userName === account.userName ? null : account.userName,
+    droppedAliases: o.droppedAliases,
+    droppedEmail: account.email && !o.email ? account.email : null,
+    droppedPhone: account.phone && !o.phone ? account.phone : null,
+    department: o.department,
+    replaced,
+    followUp: plan.followUp,
+    mustChangePassword: password !== null,
+  };
+  audits.push({
+    ...base,
+    action: plan.action,
+    accountIds: plan.action === "restore" ? [account.id] : [account.id, restored.id],
+    before: auditView(account),
+    after: auditView(restored),
+    details: { choices, renamedFrom: record.renamedFrom, droppedAliases: o.droppedAliases },
+  });
+  await recordAudit(tx, ...audits);
+  return { record, temporaryPassword: password, plan };
+}
+
+export async function insertAddresses(tx: Db, account: Account): Promise<void> {
+  const rows = [
+    ...(account.email ? [{ address: account.email.toLowerCase(), isPrimary: true }] : []),
+    ...account.aliases
+      .map((a) => a.toLowerCase())
+      .filter((a) => a !== account.email?.toLowerCase())
+      .map((address) => ({ address, isPrimary: false })),
+  ];
+  if (rows.length === 0) return;
+  await tx
+    .insert(accountAddresses)
+    .values(
+      rows.map((r) => ({
+        ...r,
+        accountId: account.id,
+        directoryId: account.directoryId,
+        active: account.status === "active",
+      })),
+    )
+    .onConflictDoNothing();
+}
+
+export function snapshotOf(a: Account): AccountSnapshot {
+  return {
+    userName: a.userName,
+    email: a.email,
+    aliases: a.aliases,
+    phone: a.phone,
+    displayName: a.displayName,
+    givenName: a.givenName,
+    familyName: a.familyName,
+    department: a.department,
+    license: a.license,
+  };
+}

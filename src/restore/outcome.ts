@@ -1,0 +1,58 @@
+import type { RestorePlan } from "./plan.ts";
+
+/** Why the service said no. Interfaces map these to exit codes and screens; the message is for people. */
+export type RefusalCode =
+  | "not_allowed" // the actor may not do this
+  | "not_found" // no such account or request
+  | "ambiguous" // the reference matches several accounts: pick one by id
+  | "invalid_input" // malformed input (a reason missing, an unknown option)
+  | "invalid_choice" // a choice the plan cannot take (a taken or malformed user name, an unknown department)
+  | "blocked" // the plan has unresolved conflicts or the account is not restorable now
+  | "needs_approval" // replace asked for outside an approval request
+  | "not_pending" // the request was already decided or expired
+  | "expired"
+  | "own_request" // a requester may never approve their own request
+  | "already_approved" // this approver already approved; waiting for others
+  | "changed" // the world changed since the request: nothing was done
+  | "race" // another change took the same name or address a moment ago
+  | "batch_not_supported";
+
+export interface Refusal {
+  type: "refused";
+  code: RefusalCode;
+  message: string;
+  /** The choice the message is about, for a form to show it on its field. */
+  field?: string;
+  /** The plan that refused, when there was one: screens show its conflicts. */
+  plan?: RestorePlan;
+}
+
+/** Thrown inside transactions so they roll back; the service turns it into a Refusal at its edge. */
+export class Refused extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+    readonly extra: { field?: string; plan?: RestorePlan } = {},
+  ) {
+    super(message);
+    this.name = "Refused";
+  }
+
+  toRefusal(): Refusal {
+    return { type: "refused", code: this.code, message: this.message, ...this.extra };
+  }
+}
+
+export function isRefusal(value: unknown): value is Refusal {
+  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "refused";
+}
+
+/** Runs `work` and turns a Refused thrown from it (and from its rolled-back transaction) into a value. */
+export async function refusalsAsValues<T>(work: () => Promise<T>): Promise<T | Refusal> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof Refused) return error.toRefusal();
+    throw error;
+  }
+}

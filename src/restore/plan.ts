@@ -1,0 +1,416 @@
+import { and, count, eq, inArray, ne, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import {
+  type Account,
+  accountAddresses,
+  accounts,
+  type Directory,
+  departments,
+  type RestoreChoicesRecord,
+  seats,
+} from "../db/schema.ts";
+import { normalizeAddress, userNameProblem } from "./names.ts";
+import { describeRestorability, type Restorability, restorability } from "./window.ts";
+
+/** What the admin chose for each conflict. Absent means "not chosen yet". */
+export type RestoreChoices = RestoreChoicesRecord;
+
+export interface AccountSummary {
+  id: string;
+  directoryId: string;
+  userName: string;
+  displayName: string;
+  email: string | null;
+  department: string | null;
+  license: string | null;
+  status: Account["status"];
+}
+
+/** One row of domain.md's conflict table, with the resolutions the admin may pick. */
+export type Conflict =
+  | {
+      kind: "userName";
+      userName: string;
+      holder: AccountSummary;
+      resolutions: ["rename", "replace", "cancel"];
+      resolvedBy: "rename" | "replace" | null;
+    }
+  | {
+      kind: "alias";
+      /** Addresses that now belong to other active accounts: the restore goes ahead without them. */
+      dropped: { address: string; holder: AccountSummary }[];
+      resolutions: ["dropAliases"];
+      resolvedBy: "dropAliases";
+    }
+  | {
+      kind: "email";
+      email: string;
+      holder: AccountSummary;
+      resolutions: ["dropEmail", "cancel"];
+      resolvedBy: "dropEmail" | null;
+    }
+  | {
+      kind: "phone";
+      phone: string;
+      holder: AccountSummary;
+      resolutions: ["dropPhone", "cancel"];
+      resolvedBy: "dropPhone" | null;
+    }
+  | { kind: "seat"; license: string; used: number; total: number; resolutions: ["cancel"]; resolvedBy: null }
+  | {
+      kind: "department";
+      department: string;
+      available: string[];
+      resolutions: ["chooseDepartment"];
+      resolvedBy: "chooseDepartment" | null;
+    };
+
+export type ConflictKind = Conflict["kind"];
+
+export interface ChoiceError {
+  field: keyof RestoreChoices;
+  message: string;
+}
+
+export interface RestorePlan {
+  account: AccountSummary & {
+    aliases: string[];
+    phone: string | null;
+    deletedAt: Date | null;
+    deletedBy: string | null;
+  };
+  directory: { id: string; name: string; kind: string; canRestore: boolean; batchRestore: boolean };
+  /** "recreate" where the directory cannot restore: a new account from the snapshot. */
+  action: "restore" | "recreate";
+  restorability: Restorability;
+  conflicts: Conflict[];
+  choiceErrors: ChoiceError[];
+  /** The account as it will be after the restore, given the choices. */
+  outcome: {
+    userName: string;
+    email: string | null;
+    aliases: string[];
+    droppedAliases: string[];
+    phone: string | null;
+    department: string | null;
+    license: string | null;
+  };
+  /** The active account a replace would delete (softly, with its own full window). */
+  replaces: AccountSummary | null;
+  needsApproval: boolean;
+  seats: { license: string; used: number; total: number } | null;
+  /** Why it cannot go ahead as chosen, in sentences an admin can act on. Empty when ready. */
+  blockers: string[];
+  ready: boolean;
+  followUp: string[];
+}
+
+export function summarize(a: Account): AccountSummary {
+  return {
+    id: a.id,
+    directoryId: a.directoryId,
+    userName: a.userName,
+    displayName: a.displayName,
+    email: a.email,
+    department: a.department,
+    license: a.license,
+    status: a.status,
+  };
+}
+
+const sameText = (a: string | null | undefined, b: string | null | undefined) =>
+  a != null && b != null && a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Everything a restore of `account` would run into, given the admin's choices so far. Read-only;
+ * the restore calls it again inside its transaction, so what is checked is what is done.
+ */
+export async function buildPlan(
+  db: Db,
+  account: Account,
+  directory: Directory,
+  choices: RestoreChoices,
+  now: Date,
+): Promise<RestorePlan> {
+  const window = restorability(account, now);
+  const choiceErrors: ChoiceError[] = [];
+  const conflicts: Conflict[] = [];
+  const directoryId = account.directoryId;
+
+  const renameTo = choices.renameTo?.trim() || undefined;
+  if (renameTo && choices.replace) {
+    choiceErrors.push({ field: "replace", message: "Choose rename or replace, not both." });
+  }
+  if (renameTo) {
+    const problem = sameText(renameTo, account.userName)
+      ? "That is the account's current user name: type a new one."
+      : userNameProblem(renameTo, directory.domains);
+    if (problem) choiceErrors.push({ field: "renameTo", message: problem });
+  }
+
+  // Tombstones and finished cases have nothing left to check.
+  const checkable = window.state === "deleted" || window.state === "deleting";
+
+  const originalHolder = checkable ? await activeHolderOfUserName(db, directoryId, account.userName) : null;
+  if (originalHolder) {
+    conflicts.push({
+      kind: "userName",
+      userName: account.userName,
+      holder: summarize(originalHolder),
+      resolutions: ["rename", "replace", "cancel"],
+      resolvedBy: renameTo ? "rename" : choices.replace ? "replace" : null,
+    });
+  }
+  if (checkable && renameTo && !choiceErrors.some((e) => e.field === "renameTo")) {
+    const taken = await activeHolderOfUserName(db, directoryId, renameTo);
+    if (taken) {
+      choiceErrors.push({
+        field: "renameTo",
+        message: `${renameTo} is taken by ${taken.displayName}: choose another user name.`,
+      });
+    }
+  }
+  if (checkable && choices.replace && !originalHolder) {
+    choiceErrors.push({
+      field: "replace",
+      message: `No active account uses ${account.userName}: there is nothing to replace.`,
+    });
+  }
+  const replaced = choices.replace && !renameTo ? originalHolder : null;
+
+  // The sign-in address follows the user name when they were the same (Entra ID's UPN and mail).
+  const emailFollowsUserName = sameText(account.email, account.userName);
+  const userName = renameTo ?? account.userName;
+  let email = account.email
+    ? normalizeAddress(emailFollowsUserName && renameTo ? renameTo : account.email)
+    : null;
+  let aliases = [...new Set(account.aliases.map(normalizeAddress))].filter((a) => a !== email);
+  let phone = account.phone;
+  let department = account.department;
+  const droppedAliases: string[] = [];
+
+  if (checkable) {
+    const holders = await activeHoldersOfAddresses(db, directoryId, [email, ...aliases], replaced?.id);
+    const emailHolder = email ? holders.get(email) : undefined;
+    // A user name conflict already covers the same account holding the same sign-in address.
+    const coveredByUserName = emailFollowsUserName && !renameTo && emailHolder?.id === originalHolder?.id;
+    if (email && emailHolder && !coveredByUserName) {
+      conflicts.push({
+        kind: "email",
+        email,
+        holder: summarize(emailHolder),
+        resolutions: ["dropEmail", "cancel"],
+        resolvedBy: choices.dropEmail ? "dropEmail" : null,
+      });
+      if (choices.dropEmail) email = null;
+    }
+    const dropped = aliases.flatMap((address) => {
+      const holder = holders.get(address);
+      return holder ? [{ address, holder: summarize(holder) }] : [];
+    });
+    if (dropped.length > 0) {
+      conflicts.push({ kind: "alias", dropped, resolutions: ["dropAliases"], resolvedBy: "dropAliases" });
+      droppedAliases.push(...dropped.map((d) => d.address));
+      aliases = aliases.filter((a) => !droppedAliases.includes(a));
+    }
+
+    if (phone) {
+      const phoneHolder = await activeHolderOfPhone(db, directoryId, phone, replaced?.id);
+      if (phoneHolder) {
+        conflicts.push({
+          kind: "phone",
+          phone,
+          holder: summarize(phoneHolder),
+          resolutions: ["dropPhone", "cancel"],
+          resolvedBy: choices.dropPhone ? "dropPhone" : null,
+        });
+        if (choices.dropPhone) phone = null;
+      }
+    }
+  }
+
+  let seatInfo: RestorePlan["seats"] = null;
+  if (checkable && account.license) {
+    const [plan] = await db
+      .select({ total: seats.total })
+      .from(seats)
+      .where(and(eq(seats.directoryId, directoryId), eq(seats.license, account.license)));
+    if (plan) {
+      const [row] = await db
+        .select({ used: count() })
+        .from(accounts)
+        .where(
+          and(
+            eq(accounts.directoryId, directoryId),
+            eq(accounts.status, "active"),
+            eq(accounts.license, account.license),
+          ),
+        );
+      // A replace frees the replaced account's seat first.
+      const used = (row?.used ?? 0) - (replaced?.license === account.license ? 1 : 0);
+      seatInfo = { license: account.license, used, total: plan.total };
+      if (used >= plan.total) {
+        conflicts.push({
+          kind: "seat",
+          license: account.license,
+          used,
+          total: plan.total,
+          resolutions: ["cancel"],
+          resolvedBy: null,
+        });
+      }
+    }
+  }
+
+  if (checkable && (account.department || choices.department)) {
+    const available = (
+      await db
+        .select({ name: departments.name })
+        .from(departments)
+        .where(eq(departments.directoryId, directoryId))
+        .orderBy(departments.name)
+    ).map((d) => d.name);
+    const chosen = choices.department?.trim();
+    if (chosen && !available.includes(chosen)) {
+      choiceErrors.push({ field: "department", message: `There is no department called ${chosen}.` });
+    }
+    if (account.department && !available.includes(account.department)) {
+      conflicts.push({
+        kind: "department",
+        department: account.department,
+        available,
+        resolutions: ["chooseDepartment"],
+        resolvedBy: chosen && available.includes(chosen) ? "chooseDepartment" : null,
+      });
+    }
+    if (chosen && available.includes(chosen)) department = chosen;
+  }
+
+  const blockers: string[] = [];
+  if (window.state !== "deleted") blockers.push(capitalize(describeRestorability(window)));
+  for (const c of conflicts) {
+    if (c.resolvedBy === null) blockers.push(blockerOf(c));
+  }
+  blockers.push(...choiceErrors.map((e) => e.message));
+
+  return {
+    account: {
+      ...summarize(account),
+      aliases: account.aliases,
+      phone: account.phone,
+      deletedAt: account.deletedAt,
+      deletedBy: account.deletedBy,
+    },
+    directory: {
+      id: directory.id,
+      name: directory.name,
+      kind: directory.kind,
+      canRestore: directory.capabilities.canRestore,
+      batchRestore: directory.capabilities.batchRestore,
+    },
+    action: directory.capabilities.canRestore ? "restore" : "recreate",
+    restorability: window,
+    conflicts,
+    choiceErrors,
+    outcome: {
+      userName,
+      email,
+      aliases,
+      droppedAliases,
+      phone,
+      department,
+      license: account.license,
+    },
+    replaces: replaced ? summarize(replaced) : null,
+    needsApproval: replaced !== null,
+    seats: seatInfo,
+    blockers,
+    ready: blockers.length === 0,
+    followUp: directory.followUp,
+  };
+}
+
+function blockerOf(c: Conflict): string {
+  switch (c.kind) {
+    case "userName":
+      return `${c.holder.displayName} (active) has the user name ${c.userName}: rename the restored account, replace the active one (needs approval), or cancel and rename the active account first.`;
+    case "email":
+      return `${c.holder.displayName} (active) has the email ${c.email}: restore without the email, or change ${c.holder.userName}'s email first.`;
+    case "phone":
+      return `${c.holder.displayName} (active) has the phone ${c.phone}: restore without the phone, or change ${c.holder.userName}'s phone first.`;
+    case "seat":
+      return `No free ${c.license} seat (${c.used} of ${c.total} used): free or buy a seat, then try again.`;
+    case "department":
+      return `The department ${c.department} no longer exists: choose a department.`;
+    case "alias":
+      return "";
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+async function activeHolderOfUserName(
+  db: Db,
+  directoryId: string,
+  userName: string,
+): Promise<Account | null> {
+  const [row] = await db
+    .select()
+    .from(accounts)
+    .where(
+      and(
+        eq(accounts.directoryId, directoryId),
+        eq(accounts.status, "active"),
+        sql`lower(${accounts.userName}) = ${userName.toLowerCase()}`,
+      ),
+    )
+    .limit(1);
+  return row ?? null;
+}
+
+async function activeHolderOfPhone(
+  db: Db,
+  directoryId: string,
+  phone: string,
+  exceptId: string | undefined,
+): Promise<Account | null> {
+  const [row] = await db
+    .select()
+    .from(accounts)
+    .where(
+      and(
+        eq(accounts.directoryId, directoryId),
+        eq(accounts.status, "active"),
+        eq(accounts.phone, phone),
+        exceptId ? ne(accounts.id, exceptId) : undefined,
+      ),
+    )
+    .limit(1);
+  return row ?? null;
+}
+
+/** For each address, the active account (other than `exceptId`) that answers to it now. */
+async function activeHoldersOfAddresses(
+  db: Db,
+  directoryId: string,
+  addresses: (string | null)[],
+  exceptId: string | undefined,
+): Promise<Map<string, Account>> {
+  const wanted = addresses.filter((a): a is string => Boolean(a));
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .select({ address: accountAddresses.address, account: accounts })
+    .from(accountAddresses)
+    .innerJoin(accounts, eq(accounts.id, accountAddresses.accountId))
+    .where(
+      and(
+        eq(accountAddresses.directoryId, directoryId),
+        eq(accountAddresses.active, true),
+        inArray(accountAddresses.address, wanted),
+        exceptId ? ne(accountAddresses.accountId, exceptId) : undefined,
+      ),
+    );
+  return new Map(rows.map((r) => [r.address, r.account]));
+}

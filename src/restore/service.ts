@@ -1,0 +1,594 @@
+import { and, desc, eq, lte, or, sql } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import type { Db } from "../db/client.ts";
+import { isUniqueViolation } from "../db/errors.ts";
+import {
+  type Account,
+  type AuditEvent,
+  accounts,
+  approvals,
+  type RestoreRequest,
+  restoreRequests,
+} from "../db/schema.ts";
+import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE } from "./access.ts";
+import { readAudit, recordAudit } from "./audit.ts";
+import {
+  executeRestore,
+  loadDirectory,
+  lockAccount,
+  type RestoreDone,
+  type RestoreRecord,
+} from "./execute.ts";
+import { type Refusal, Refused, refusalsAsValues } from "./outcome.ts";
+import { buildPlan, type RestoreChoices, type RestorePlan } from "./plan.ts";
+import { purgeExpired } from "./purge.ts";
+import {
+  type DeletedAccountView,
+  type SearchFilters,
+  type SearchResult,
+  searchDeleted,
+  toView,
+} from "./search.ts";
+import { HOUR_MS } from "./window.ts";
+
+export interface ServiceSettings {
+  /** Distinct approvers needed before a replace runs (APPROVALS_REQUIRED). */
+  approvalsRequired: number;
+  /** A pending request expires after this long (APPROVAL_TTL_HOURS). */
+  approvalTtlHours: number;
+}
+
+export interface RestoreOptions {
+  /** The same key twice does the work once; the second call gets the first answer (without the password). */
+  idempotencyKey?: string;
+}
+
+export type ReplaceRequested = {
+  type: "requested";
+  request: RestoreRequest;
+  plan: RestorePlan;
+  repeated: boolean;
+};
+
+export type ApproveOutcome =
+  | (RestoreDone & { request: RestoreRequest })
+  /** Counted; more approvals are needed before anything happens. */
+  | { type: "approval_recorded"; request: RestoreRequest; approvals: number; needed: number }
+  /** The re-check found the world changed: the request failed and nothing else changed. */
+  | { type: "failed"; request: RestoreRequest; reason: string };
+
+export type BatchItem = { accountId: string; outcome: RestoreDone | Refusal };
+
+/**
+ * The restore domain behind every interface: who may do what, plans, restores, approvals,
+ * purges and the audit trail. Knows nothing of Slack or the terminal.
+ */
+export class RestoreService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly policy: AccessPolicy,
+    private readonly settings: ServiceSettings,
+  ) {}
+
+  private allow(actor: string, action: Action): void {
+    if (!may(this.policy, actor, action)) throw new Refused("not_allowed", NOT_ALLOWED_MESSAGE);
+  }
+
+  /** Deleted, deleting and purged accounts matching the filters. */
+  search(actor: string, filters: SearchFilters): Promise<SearchResult | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "search");
+      return searchDeleted(this.db, filters, this.clock.now());
+    });
+  }
+
+  /**
+   * Finds an account by id, user name or email. Deleted ones come first; several deleted accounts
+   * may share a user name (deleted at different times), and then the admin must pick by id.
+   */
+  findAccount(actor: string, ref: string): Promise<DeletedAccountView | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "search");
+      const account = await this.resolve(ref);
+      return toView(account, this.clock.now());
+    });
+  }
+
+  private async resolve(ref: string): Promise<Account> {
+    const key = ref.trim();
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key);
+    const lower = key.toLowerCase();
+    const matches = await this.db
+      .select()
+      .from(accounts)
+      .where(
+        isUuid
+          ? eq(accounts.id, key)
+          : or(
+              sql`lower(${accounts.userName}) = ${lower}`,
+              sql`lower(${accounts.email}) = ${lower}`,
+              eq(accounts.externalId, key),
+            ),
+      )
+      .limit(20);
+    if (matches.length === 0) throw new Refused("not_found", `No account matches ${ref}.`);
+    // Active accounts only matter when nothing else matches; tombstones and re-created ones last.
+    const rank = (a: Account) =>
+      a.status === "active" ? 3 : a.status === "purged" ? 2 : a.recreatedAs ? 1 : 0;
+    const best = Math.min(...matches.map(rank));
+    const candidates = matches.filter((a) => rank(a) === best);
+    if (candidates.length > 1) {
+      const list = candidates
+        .map((a) => `${a.id} (${a.userName}, deleted ${a.deletedAt?.toISOString() ?? "?"})`)
+        .join("; ");
+      throw new Refused("ambiguous", `${ref} matches ${candidates.length} accounts; use an id: ${list}.`);
+    }
+    return candidates[0] as Account;
+  }
+
+  /** What a restore would do, with every conflict and the resolutions each allows. Changes nothing. */
+  plan(actor: string, ref: string, choices: RestoreChoices = {}): Promise<RestorePlan | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "search");
+      const account = await this.resolve(ref);
+      const directory = await loadDirectory(this.db, account.directoryId);
+      return buildPlan(this.db, account, directory, choices, this.clock.now());
+    });
+  }
+
+  /**
+   * Restores one account now (or re-creates it where the directory cannot restore). Replace is not
+   * done here: it goes through requestReplace and a second admin's approval.
+   */
+  restore(actor: string, ref: string, choices: RestoreChoices = {}, options: RestoreOptions = {}) {
+    return refusalsAsValues(async (): Promise<RestoreDone> => {
+      this.allow(actor, "restore");
+      const account = await this.resolve(ref);
+      if (choices.replace) {
+        throw new Refused(
+          "needs_approval",
+          "Replacing an active account needs a second admin's approval: request it.",
+        );
+      }
+      return this.restoreNow(actor, account.id, choices, options.idempotencyKey);
+    });
+  }
+
+  private async restoreNow(actor: string, accountId: string, choices: RestoreChoices, key?: string) {
+    const now = this.clock.now();
+    return this.withRaceMessage(() =>
+      this.db.transaction(async (tx): Promise<RestoreDone> => {
+        const claimed = await claimRequest(tx, {
+          idempotencyKey: key ?? null,
+          kind: "restore",
+          accountId,
+          requestedBy: actor,
+          choices,
+          status: "completed",
+          createdAt: now,
+        });
+        if (!claimed.fresh) return repeatOf(claimed.request);
+        const { record, temporaryPassword } = await executeRestore(
+          tx,
+          { actor, now, requestId: claimed.request.id, allowReplace: false },
+          accountId,
+          choices,
+        );
+        await tx
+          .update(restoreRequests)
+          .set({ result: toJson(record), decidedAt: now, decidedBy: actor })
+          .where(eq(restoreRequests.id, claimed.request.id));
+        return { type: "restored", ...record, temporaryPassword, repeated: false };
+      }),
+    );
+  }
+
+  /** The unique indexes catch what a plan could not see: a name taken between check and write. */
+  private async withRaceMessage<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new Refused(
+          "race",
+          "Another change took the same user name, address or phone a moment ago. Nothing was restored; look at the plan again.",
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Several accounts, each checked and restored on its own: one failure rolls back nothing else.
+   * Rename does not apply to a batch (each account needs its own name).
+   */
+  async restoreMany(
+    actor: string,
+    refs: string[],
+    choices: Omit<RestoreChoices, "renameTo" | "replace"> = {},
+    options: RestoreOptions = {},
+  ): Promise<BatchItem[] | Refusal> {
+    if (!may(this.policy, actor, "restore"))
+      return new Refused("not_allowed", NOT_ALLOWED_MESSAGE).toRefusal();
+    const items: BatchItem[] = [];
+    for (const [i, ref] of refs.entries()) {
+      const key = options.idempotencyKey ? `${options.idempotencyKey}:${i}` : undefined;
+      const outcome = await refusalsAsValues(async () => {
+        const account = await this.resolve(ref);
+        const directory = await loadDirectory(this.db, account.directoryId);
+        if (refs.length > 1 && !directory.capabilities.batchRestore) {
+          throw new Refused("batch_not_supported", `${directory.name} restores one account at a time.`);
+        }
+        return this.restoreNow(actor, account.id, choices, key);
+      });
+      items.push({ accountId: ref, outcome });
+    }
+    return items;
+  }
+
+  /**
+   * Replace is destructive, so it only creates a request: nothing else changes until a second
+   * admin approves. Refused now if anything but the user name conflict would still block it.
+   */
+  requestReplace(
+    actor: string,
+    ref: string,
+    reason: string,
+    choices: Omit<RestoreChoices, "replace" | "renameTo"> = {},
+    options: RestoreOptions = {},
+  ): Promise<ReplaceRequested | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "restore");
+      if (!reason.trim())
+        throw new Refused("invalid_input", "Give a reason: the approver needs it.", { field: "reason" });
+      const account = await this.resolve(ref);
+      const now = this.clock.now();
+      const replaceChoices: RestoreChoices = { ...choices, replace: true };
+      return this.db.transaction(async (tx) => {
+        const locked = await lockAccount(tx, account.id);
+        const directory = await loadDirectory(tx, locked.directoryId);
+        const plan = await buildPlan(tx, locked, directory, replaceChoices, now);
+        if (!plan.ready || !plan.replaces) {
+          const field = plan.choiceErrors[0]?.field;
+          throw new Refused(
+            plan.choiceErrors.length ? "invalid_choice" : "blocked",
+            plan.blockers.join(" "),
+            {
+              plan,
+              ...(field ? { field } : {}),
+            },
+          );
+        }
+        const [target] = await tx.select().from(accounts).where(eq(accounts.id, plan.replaces.id));
+        const claimed = await claimRequest(tx, {
+          idempotencyKey: options.idempotencyKey ?? null,
+          kind: "replace",
+          accountId: locked.id,
+          replacesAccountId: target?.id ?? null,
+          replacesVersion: target?.version ?? null,
+          requestedBy: actor,
+          reason: reason.trim(),
+          choices: replaceChoices,
+          status: "pending",
+          approvalsNeeded: this.settings.approvalsRequired,
+          expiresAt: new Date(now.getTime() + this.settings.approvalTtlHours * HOUR_MS),
+          details: {
+            restore: { ...plan.account, window: plan.restorability },
+            replace: plan.replaces,
+            outcome: plan.outcome,
+            conflicts: plan.conflicts.map((c) => c.kind),
+            whatHappens: [
+              `${plan.replaces.displayName} (${plan.replaces.userName}, active) is deleted, restorable for ${directory.retentionDays ?? "unlimited"} days.`,
+              `${locked.displayName} (${locked.userName}) is restored in its place.`,
+            ],
+          },
+          createdAt: now,
+        });
+        if (claimed.fresh) {
+          await recordAudit(tx, {
+            at: now,
+            actor,
+            action: "replace_requested",
+            directoryId: directory.id,
+            accountIds: [locked.id, plan.replaces.id],
+            requestId: claimed.request.id,
+            details: { reason: reason.trim(), expiresAt: claimed.request.expiresAt?.toISOString() },
+          });
+        }
+        return { type: "requested" as const, request: claimed.request, plan, repeated: !claimed.fresh };
+      });
+    });
+  }
+
+  /**
+   * An approver's yes. Never the requester; counted once per approver; when enough approvals are in,
+   * everything is checked again and the replace runs, in the same transaction as the decision.
+   * The request row is locked, so concurrent clicks queue and only the first one executes.
+   */
+  approve(actor: string, requestId: string): Promise<ApproveOutcome | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "decide");
+      const now = this.clock.now();
+      const result = await this.db.transaction(async (tx) => {
+        const request = await lockPendingRequest(tx, requestId);
+        if (request.requestedBy === actor) {
+          throw new Refused("own_request", "You asked for this restore: another approver must approve it.");
+        }
+        if (request.expiresAt && request.expiresAt.getTime() <= now.getTime()) {
+          const expired = await expireRequest(tx, request, now);
+          return { expired };
+        }
+        const inserted = await tx
+          .insert(approvals)
+          .values({ requestId: request.id, approver: actor, createdAt: now })
+          .onConflictDoNothing()
+          .returning();
+        if (inserted.length === 0) {
+          throw new Refused(
+            "already_approved",
+            "You already approved this request; it is waiting for another approver.",
+          );
+        }
+        await recordAudit(tx, {
+          at: now,
+          actor,
+          action: "approve",
+          directoryId: request.directoryId,
+          accountIds: [request.accountId, ...(request.replacesAccountId ? [request.replacesAccountId] : [])],
+          requestId: request.id,
+        });
+        const [{ n } = { n: 0 }] = await tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(approvals)
+          .where(eq(approvals.requestId, request.id));
+        if (n < request.approvalsNeeded) {
+          return {
+            outcome: {
+              type: "approval_recorded" as const,
+              request,
+              approvals: n,
+              needed: request.approvalsNeeded,
+            },
+          };
+        }
+        return { outcome: await this.executeApproved(tx, request, actor, now) };
+      });
+      if ("expired" in result) {
+        throw new Refused(
+          "expired",
+          "This request expired before anyone approved it. Ask again if it is still needed.",
+        );
+      }
+      return result.outcome;
+    });
+  }
+
+  /** Runs the approved replace inside a savepoint: if the re-check fails, only the decision is kept. */
+  private async executeApproved(
+    tx: Db,
+    request: RestoreRequest,
+    actor: string,
+    now: Date,
+  ): Promise<ApproveOutcome> {
+    try {
+      const done = await tx.transaction(async (sp) =>
+        this.withRaceMessage(() =>
+          executeRestore(
+            sp,
+            {
+              actor,
+              now,
+              requestId: request.id,
+              allowReplace: true,
+              replacesAccountId: request.replacesAccountId,
+              replacesVersion: request.replacesVersion,
+            },
+            request.accountId,
+            request.choices,
+          ),
+        ),
+      );
+      const [updated] = await tx
+        .update(restoreRequests)
+        .set({ status: "completed", decidedAt: now, decidedBy: actor, result: toJson(done.record) })
+        .where(eq(restoreRequests.id, request.id))
+        .returning();
+      return {
+        type: "restored",
+        ...done.record,
+        temporaryPassword: done.temporaryPassword,
+        repeated: false,
+        request: updated as RestoreRequest,
+      };
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      const reason = `The re-check at approval failed, so nothing was changed: ${error.message}`;
+      const [updated] = await tx
+        .update(restoreRequests)
+        .set({ status: "failed", decidedAt: now, decidedBy: actor, decisionReason: reason })
+        .where(eq(restoreRequests.id, request.id))
+        .returning();
+      await recordAudit(tx, {
+        at: now,
+        actor,
+        action: "approval_failed",
+        directoryId: request.directoryId,
+        accountIds: [request.accountId],
+        requestId: request.id,
+        details: { reason: error.message, code: error.code },
+      });
+      return { type: "failed", request: updated as RestoreRequest, reason };
+    }
+  }
+
+  /** An approver's no, with a reason the requester will read. */
+  reject(
+    actor: string,
+    requestId: string,
+    reason: string,
+  ): Promise<{ type: "rejected"; request: RestoreRequest } | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "decide");
+      if (!reason.trim())
+        throw new Refused("invalid_input", "Give a reason for the rejection.", { field: "reason" });
+      const now = this.clock.now();
+      return this.db.transaction(async (tx) => {
+        const request = await lockPendingRequest(tx, requestId);
+        const [updated] = await tx
+          .update(restoreRequests)
+          .set({ status: "rejected", decidedAt: now, decidedBy: actor, decisionReason: reason.trim() })
+          .where(eq(restoreRequests.id, request.id))
+          .returning();
+        await recordAudit(tx, {
+          at: now,
+          actor,
+          action: "reject",
+          directoryId: request.directoryId,
+          accountIds: [request.accountId],
+          requestId: request.id,
+          details: { reason: reason.trim() },
+        });
+        return { type: "rejected" as const, request: updated as RestoreRequest };
+      });
+    });
+  }
+
+  /** Replace requests, newest first. */
+  listRequests(actor: string, filter: { pendingOnly?: boolean } = {}): Promise<RestoreRequest[] | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "read");
+      return this.db
+        .select()
+        .from(restoreRequests)
+        .where(
+          and(
+            eq(restoreRequests.kind, "replace"),
+            filter.pendingOnly ? eq(restoreRequests.status, "pending") : undefined,
+          ),
+        )
+        .orderBy(desc(restoreRequests.createdAt))
+        .limit(500);
+    });
+  }
+
+  getRequest(actor: string, requestId: string): Promise<RestoreRequest | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "read");
+      const [request] = await this.db.select().from(restoreRequests).where(eq(restoreRequests.id, requestId));
+      if (!request) throw new Refused("not_found", `No request ${requestId}.`);
+      return request;
+    });
+  }
+
+  /** Housekeeping: pending requests past their expiry become expired (and audited). */
+  async expirePending(): Promise<RestoreRequest[]> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const due = await tx
+        .select()
+        .from(restoreRequests)
+        .where(and(eq(restoreRequests.status, "pending"), lte(restoreRequests.expiresAt, now)))
+        .for("update", { skipLocked: true });
+      const expired: RestoreRequest[] = [];
+      for (const request of due) expired.push(await expireRequest(tx, request, now));
+      return expired;
+    });
+  }
+
+  /** Accounts past their window become tombstones. */
+  purge(actor: string): Promise<{ purged: { id: string; userName: string }[] } | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "purge");
+      return { purged: await purgeExpired(this.db, actor, this.clock.now()) };
+    });
+  }
+
+  audit(actor: string, since?: Date): Promise<AuditEvent[] | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "read");
+      return readAudit(this.db, since);
+    });
+  }
+}
+
+async function lockPendingRequest(tx: Db, requestId: string): Promise<RestoreRequest> {
+  if (!/^[0-9a-f-]{36}$/i.test(requestId)) throw new Refused("not_found", `No request ${requestId}.`);
+  const [request] = await tx
+    .select()
+    .from(restoreRequests)
+    .where(and(eq(restoreRequests.id, requestId), eq(restoreRequests.kind, "replace")))
+    .for("update");
+  if (!request) throw new Refused("not_found", `No request ${requestId}.`);
+  if (request.status !== "pending") {
+    const by = request.decidedBy ? ` by ${request.decidedBy}` : "";
+    const when = request.decidedAt ? ` at ${request.decidedAt.toISOString()}` : "";
+    throw new Refused(
+      "not_pending",
+      `This request is no longer pending: it was ${request.status}${by}${when}.`,
+    );
+  }
+  return request;
+}
+
+async function expireRequest(tx: Db, request: RestoreRequest, now: Date): Promise<RestoreRequest> {
+  const [updated] = await tx
+    .update(restoreRequests)
+    .set({ status: "expired", decidedAt: now, decisionReason: "Nobody decided in time." })
+    .where(eq(restoreRequests.id, request.id))
+    .returning();
+  await recordAudit(tx, {
+    at: now,
+    actor: "system",
+    action: "expire",
+    directoryId: request.directoryId,
+    accountIds: [request.accountId],
+    requestId: request.id,
+  });
+  return updated as RestoreRequest;
+}
+
+type NewRequest = Omit<typeof restoreRequests.$inferInsert, "directoryId"> & { accountId: string };
+
+/**
+ * Inserts the request, or finds the one already made with the same idempotency key. A concurrent
+ * twin waits on the unique index until the first commits, then gets its answer.
+ */
+async function claimRequest(
+  tx: Db,
+  values: NewRequest,
+): Promise<{ fresh: boolean; request: RestoreRequest }> {
+  const [account] = await tx
+    .select({ directoryId: accounts.directoryId })
+    .from(accounts)
+    .where(eq(accounts.id, values.accountId));
+  if (!account) throw new Refused("not_found", "No such account.");
+  const inserted = await tx
+    .insert(restoreRequests)
+    .values({ ...values, directoryId: account.directoryId })
+    .onConflictDoNothing()
+    .returning();
+  if (inserted[0]) return { fresh: true, request: inserted[0] };
+  const [existing] = await tx
+    .select()
+    .from(restoreRequests)
+    .where(eq(restoreRequests.idempotencyKey, values.idempotencyKey as string));
+  if (!existing) throw new Error("idempotency key conflict without a row");
+  return { fresh: false, request: existing };
+}
+
+function repeatOf(request: RestoreRequest): RestoreDone {
+  if (!request.result) {
+    throw new Refused("invalid_input", "That idempotency key belongs to a different kind of request.");
+  }
+  return {
+    type: "restored",
+    ...(request.result as unknown as RestoreRecord),
+    temporaryPassword: null,
+    repeated: true,
+  };
+}
+
+function toJson(record: RestoreRecord): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
+}

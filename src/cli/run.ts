@@ -1,0 +1,318 @@
+import { readFile } from "node:fs/promises";
+import { userInfo } from "node:os";
+import { parseArgs } from "node:util";
+import { openCore } from "../app.ts";
+import { systemClock } from "../clock.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { DEMO_FILES } from "../directory/demo.ts";
+import { ImportRejected, type ImportSummary, importAccounts } from "../directory/import.ts";
+import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
+import { isRefusal, type Refusal } from "../restore/outcome.ts";
+import type { RestoreChoices } from "../restore/plan.ts";
+import type { RestoreService } from "../restore/service.ts";
+import * as format from "./format.ts";
+
+/** 0 done, 1 refused by a rule, 2 bad usage or input. */
+export type ExitCode = 0 | 1 | 2;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const OPTIONS = {
+  as: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  "expiring-within": { type: "string" },
+  department: { type: "string" },
+  "deleted-by": { type: "string" },
+  limit: { type: "string" },
+  rename: { type: "string" },
+  replace: { type: "boolean" },
+  reason: { type: "string" },
+  "drop-email": { type: "boolean" },
+  "drop-phone": { type: "boolean" },
+  "idempotency-key": { type: "string" },
+  pending: { type: "boolean" },
+  since: { type: "string" },
+  csv: { type: "boolean" },
+} as const;
+
+type Values = ReturnType<typeof parse>["values"];
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** Which options each command accepts; anything else is a usage error, not silently ignored. */
+const ACCEPTS: Record<string, (keyof typeof OPTIONS)[]> = {
+  import: [],
+  deleted: ["expiring-within", "department", "deleted-by", "limit"],
+  plan: ["rename", "replace", "department", "drop-email", "drop-phone"],
+  restore: ["rename", "replace", "reason", "department", "drop-email", "drop-phone", "idempotency-key"],
+  requests: ["pending"],
+  approve: [],
+  reject: ["reason"],
+  purge: [],
+  audit: ["since", "csv"],
+};
+const COMMON: (keyof typeof OPTIONS)[] = ["as", "json", "help"];
+
+class UsageError extends Error {}
+
+/** The whole CLI as a function of arguments and environment, so tests can run it in-process too. */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<ExitCode> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${format.USAGE}`);
+    return 2;
+  }
+  const [command, ...args] = parsed.positionals;
+  const values = parsed.values;
+  if (!command || command === "help" || (values.help && !command)) {
+    io.out(format.USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (values.help) {
+    io.out(format.USAGE);
+    return 0;
+  }
+  const accepted = ACCEPTS[command];
+  if (!accepted) {
+    io.err(`Unknown command "${command}".\n\n${format.USAGE}`);
+    return 2;
+  }
+  const stray = Object.keys(values).filter(
+    (k) => !COMMON.includes(k as never) && !accepted.includes(k as never),
+  );
+  if (stray.length > 0) {
+    io.err(`${command} does not take ${stray.map((s) => `--${s}`).join(", ")}.\n\n${format.USAGE}`);
+    return 2;
+  }
+
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return 2;
+    }
+    throw error;
+  }
+
+  const json = Boolean(values.json);
+  const core = await openCore(config, systemClock);
+  try {
+    return await dispatch(command, args, values, { env, io, json, service: core.service, core });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${format.USAGE}`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await core.database.close();
+  }
+}
+
+interface Ctx {
+  env: NodeJS.ProcessEnv;
+  io: CliIo;
+  json: boolean;
+  service: RestoreService;
+  core: Awaited<ReturnType<typeof openCore>>;
+}
+
+function actorOf(values: Values, env: NodeJS.ProcessEnv): string {
+  const actor = values.as ?? env.RESTORE_AS;
+  if (!actor) throw new UsageError("Say who you are: --as SLACK_USER_ID (or set RESTORE_AS).");
+  return actor;
+}
+
+function needArgs(args: string[], n: number, what: string): void {
+  if (args.length < n) throw new UsageError(`Missing ${what}.`);
+}
+
+function intOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number of days, not "${value}".`);
+  return Number(value);
+}
+
+function dateOption(value: string | undefined, name: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const at = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime())) {
+    throw new UsageError(
+      `--${name} takes an ISO date or time such as 2026-11-01 or 2026-11-01T09:00:00Z, not "${value}".`,
+    );
+  }
+  return at;
+}
+
+function choicesOf(values: Values): RestoreChoices {
+  if (values.rename !== undefined && !values.rename.trim())
+    throw new UsageError("--rename needs the new user name.");
+  const choices: RestoreChoices = {};
+  if (values.rename !== undefined) choices.renameTo = values.rename;
+  if (values.replace) choices.replace = true;
+  if (values.department !== undefined) choices.department = values.department;
+  if (values["drop-email"]) choices.dropEmail = true;
+  if (values["drop-phone"]) choices.dropPhone = true;
+  return choices;
+}
+
+/** Prints a refusal and gives its exit code: not found and malformed input are usage problems. */
+function refused(ctx: Ctx, refusal: Refusal): ExitCode {
+  if (ctx.json) ctx.io.out(format.toJson(refusal));
+  else ctx.io.err(format.refusal(refusal));
+  return ["not_found", "ambiguous", "invalid_input"].includes(refusal.code) ? 2 : 1;
+}
+
+function emit(ctx: Ctx, value: unknown, text: () => string): ExitCode {
+  ctx.io.out(ctx.json ? format.toJson(value) : text());
+  return 0;
+}
+
+async function dispatch(command: string, args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {
+  const { service } = ctx;
+  switch (command) {
+    case "import":
+      return importCommand(args, values, ctx);
+    case "deleted": {
+      if (args.length > 1) throw new UsageError("deleted takes one query; quote it if it has spaces.");
+      const result = await service.search(actorOf(values, ctx.env), {
+        ...(args[0] ? { query: args[0] } : {}),
+        ...(values["expiring-within"] !== undefined
+          ? { expiringWithinDays: intOption(values["expiring-within"], "expiring-within") }
+          : {}),
+        ...(values.department ? { department: values.department } : {}),
+        ...(values["deleted-by"] ? { deletedBy: values["deleted-by"] } : {}),
+        limit: intOption(values.limit, "limit") ?? 50,
+      });
+      if (isRefusal(result)) return refused(ctx, result);
+      return emit(ctx, result, () => format.searchResult(result));
+    }
+    case "plan": {
+      needArgs(args, 1, "ACCOUNT (a user name, email or id)");
+      const plan = await service.plan(actorOf(values, ctx.env), args[0] as string, choicesOf(values));
+      if (isRefusal(plan)) return refused(ctx, plan);
+      return emit(ctx, plan, () => format.plan(plan));
+    }
+    case "restore":
+      return restoreCommand(args, values, ctx);
+    case "requests": {
+      const list = await service.listRequests(actorOf(values, ctx.env), {
+        pendingOnly: Boolean(values.pending),
+      });
+      if (isRefusal(list)) return refused(ctx, list);
+      return emit(ctx, list, () => format.requests(list));
+    }
+    case "approve": {
+      needArgs(args, 1, "REQUEST id");
+      const outcome = await service.approve(actorOf(values, ctx.env), args[0] as string);
+      if (isRefusal(outcome)) return refused(ctx, outcome);
+      ctx.io.out(ctx.json ? format.toJson(outcome) : format.approval(outcome));
+      return outcome.type === "failed" ? 1 : 0;
+    }
+    case "reject": {
+      needArgs(args, 1, "REQUEST id");
+      if (!values.reason?.trim())
+        throw new UsageError("reject needs --reason TEXT: the requester will read it.");
+      const outcome = await service.reject(actorOf(values, ctx.env), args[0] as string, values.reason);
+      if (isRefusal(outcome)) return refused(ctx, outcome);
+      return emit(
+        ctx,
+        outcome,
+        () => `Rejected request ${outcome.request.id}: ${outcome.request.decisionReason}`,
+      );
+    }
+    case "purge": {
+      const outcome = await service.purge(actorOf(values, ctx.env));
+      if (isRefusal(outcome)) return refused(ctx, outcome);
+      return emit(ctx, outcome, () => format.purge(outcome.purged));
+    }
+    case "audit": {
+      const events = await service.audit(actorOf(values, ctx.env), dateOption(values.since, "since"));
+      if (isRefusal(events)) return refused(ctx, events);
+      if (values.csv) {
+        ctx.io.out(format.auditCsv(events));
+        return 0;
+      }
+      return emit(ctx, events, () => format.audit(events));
+    }
+  }
+  throw new UsageError(`Unknown command "${command}".`);
+}
+
+async function restoreCommand(args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {
+  needArgs(args, 1, "ACCOUNT (a user name, email or id)");
+  const actor = actorOf(values, ctx.env);
+  const choices = choicesOf(values);
+  const key = values["idempotency-key"];
+  if (values.replace) {
+    if (args.length > 1) throw new UsageError("--replace takes one account at a time.");
+    if (values.rename !== undefined) throw new UsageError("Choose --rename or --replace, not both.");
+    if (!values.reason?.trim()) throw new UsageError("--replace needs --reason TEXT: the approver reads it.");
+    const { replace: _replace, renameTo: _renameTo, ...rest } = choices;
+    const outcome = await ctx.service.requestReplace(actor, args[0] as string, values.reason, rest, {
+      ...(key ? { idempotencyKey: key } : {}),
+    });
+    if (isRefusal(outcome)) return refused(ctx, outcome);
+    return emit(ctx, outcome, () => format.replaceRequested(outcome));
+  }
+  if (values.reason !== undefined) throw new UsageError("--reason goes with --replace.");
+  if (args.length === 1) {
+    const outcome = await ctx.service.restore(
+      actor,
+      args[0] as string,
+      choices,
+      key ? { idempotencyKey: key } : {},
+    );
+    if (isRefusal(outcome)) return refused(ctx, outcome);
+    return emit(ctx, outcome, () => format.restored(outcome));
+  }
+  if (choices.renameTo !== undefined)
+    throw new UsageError("--rename applies to one account: restore them one by one.");
+  const items = await ctx.service.restoreMany(actor, args, choices, key ? { idempotencyKey: key } : {});
+  if (isRefusal(items)) return refused(ctx, items);
+  ctx.io.out(ctx.json ? format.toJson(items) : format.batch(items));
+  return items.every((i) => i.outcome.type === "restored") ? 0 : 1;
+}
+
+async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {
+  needArgs(args, 1, "FILE (CSV or JSON), or `demo`");
+  const files = args.length === 1 && args[0] === "demo" ? DEMO_FILES : args;
+  const actor = values.as ?? ctx.env.RESTORE_AS ?? `cli:${userInfo().username}`;
+  const summaries: ImportSummary[] = [];
+  for (const path of files) {
+    const kind = importFormatOf(path);
+    if (!kind) throw new UsageError(`${path}: the file name must end in .csv or .json.`);
+    let content: string;
+    try {
+      content = await readFile(path, "utf8");
+    } catch (error) {
+      ctx.io.err(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      return 2;
+    }
+    const parsed = parseImportFile(content, kind, ctx.core.clock.now());
+    if (!parsed.ok) {
+      if (ctx.json) ctx.io.out(format.toJson({ type: "invalid", file: path, problems: parsed.problems }));
+      else ctx.io.err(format.importProblems(path, parsed.problems));
+      return 2;
+    }
+    try {
+      summaries.push(await importAccounts(ctx.core.database.db, parsed.file, actor, ctx.core.clock.now()));
+    } catch (error) {
+      if (!(error instanceof ImportRejected)) throw error;
+      if (ctx.json) ctx.io.out(format.toJson({ type: "invalid", file: path, problems: error.problems }));
+      else ctx.io.err(format.importProblems(path, error.problems));
+      return 2;
+    }
+  }
+  return emit(ctx, summaries, () => format.imported(summaries));
+}

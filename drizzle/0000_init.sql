@@ -119,8 +119,8 @@ CREATE INDEX "account_addresses_lookup" ON "account_addresses" USING btree ("dir
 CREATE UNIQUE INDEX "accounts_external_id" ON "accounts" USING btree ("directory_id","external_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "accounts_active_user_name" ON "accounts" USING btree ("directory_id",lower("user_name")) WHERE status = 'active';--> statement-breakpoint
 CREATE UNIQUE INDEX "accounts_active_phone" ON "accounts" USING btree ("directory_id","phone") WHERE status = 'active';--> statement-breakpoint
-CREATE INDEX "accounts_deleted_search" ON "accounts" USING gin ("search_text" gin_trgm_ops) WHERE status in ('deleting', 'deleted');--> statement-breakpoint
-CREATE INDEX "accounts_deleted_purge_after" ON "accounts" USING btree ("directory_id","purge_after") WHERE status in ('deleting', 'deleted');--> statement-breakpoint
+CREATE INDEX "accounts_inactive_search" ON "accounts" USING gin ("search_text" gin_trgm_ops) WHERE status <> 'active';--> statement-breakpoint
+CREATE INDEX "accounts_inactive_purge_after" ON "accounts" USING btree ("purge_after") WHERE status <> 'active';--> statement-breakpoint
 CREATE INDEX "accounts_user_name" ON "accounts" USING btree ("directory_id",lower("user_name"));--> statement-breakpoint
 CREATE INDEX "accounts_email" ON "accounts" USING btree ("directory_id",lower("email"));--> statement-breakpoint
 CREATE INDEX "audit_events_at" ON "audit_events" USING btree ("at");--> statement-breakpoint

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { type Account, type AccountSnapshot, accountAddresses, accounts, directories } from "../db/schema.ts";
+import {
+  type Account,
+  type AccountSnapshot,
+  accountAddresses,
+  accounts,
+  directories,
+  seats,
+} from "../db/schema.ts";
 import { type AuditInput, auditView, recordAudit } from "./audit.ts";
 import { searchTextOf } from "./names.ts";
 import { Refused } from "./outcome.ts";
@@ -53,6 +60,14 @@ export async function lockAccount(tx: Db, id: string): Promise<Account> {
   return account;
 }
 
+async function lockSeatPlan(tx: Db, directoryId: string, license: string): Promise<void> {
+  await tx
+    .select({ license: seats.license })
+    .from(seats)
+    .where(and(eq(seats.directoryId, directoryId), eq(seats.license, license)))
+    .for("update");
+}
+
 export async function loadDirectory(db: Db, id: string) {
   const [directory] = await db.select().from(directories).where(eq(directories.id, id));
   if (!directory) throw new Error(`directory ${id} is missing`);
@@ -71,6 +86,8 @@ export async function executeRestore(
 ): Promise<{ record: RestoreRecord; temporaryPassword: string | null; plan: RestorePlan }> {
   const account = await lockAccount(tx, accountId);
   const directory = await loadDirectory(tx, account.directoryId);
+  // Two restores into the last seat of a plan queue here, so the second one counts the first.
+  if (account.license) await lockSeatPlan(tx, account.directoryId, account.license);
   const plan = await buildPlan(tx, account, directory, choices, ctx.now);
   if (!plan.ready) {
     const field = plan.choiceErrors[0]?.field;
@@ -237,7 +254,9 @@ export async function insertAddresses(tx: Db, account: Account): Promise<void> {
         active: account.status === "active",
       })),
     )
-    .onConflictDoNothing();
+    // Only an address listed twice on the same account is skipped: an address another active
+    // account holds must fail the insert (the partial unique index), never be silently lost.
+    .onConflictDoNothing({ target: [accountAddresses.accountId, accountAddresses.address] });
 }
 
 export function snapshotOf(a: Account): AccountSnapshot {

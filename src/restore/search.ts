@@ -46,7 +46,7 @@ const FUZZY_MIN_LENGTH = 4;
 /** Candidates fetched by trigram score, then put in the order a person expects (see rank.ts). */
 const RERANK_POOL = 200;
 /** Low enough that "jonh smiht" finds John Smith, high enough to keep the candidate set small. */
-const WORD_SIMILARITY_THRESHOLD = 0.4;
+const WORD_SIMILARITY_THRESHOLD = 0.3;
 
 export function toView(a: Account, now: Date): DeletedAccountView {
   const r = restorability(a, now);

@@ -159,6 +159,9 @@ export class RestoreService {
     const now = this.clock.now();
     return this.withRaceMessage(() =>
       this.db.transaction(async (tx): Promise<RestoreDone> => {
+        // Lock the account before the request row references it: inserting the request takes a
+        // key-share lock on the account, and ten of those waiting to upgrade would deadlock.
+        await lockAccount(tx, accountId);
         const claimed = await claimRequest(tx, {
           idempotencyKey: key ?? null,
           kind: "restore",
@@ -315,10 +318,7 @@ export class RestoreService {
         if (request.requestedBy === actor) {
           throw new Refused("own_request", "You asked for this restore: another approver must approve it.");
         }
-        if (request.expiresAt && request.expiresAt.getTime() <= now.getTime()) {
-          const expired = await expireRequest(tx, request, now);
-          return { expired };
-        }
+        if (isPastExpiry(request, now)) return { expired: await expireRequest(tx, request, now) };
         const inserted = await tx
           .insert(approvals)
           .values({ requestId: request.id, approver: actor, createdAt: now })
@@ -354,12 +354,7 @@ export class RestoreService {
         }
         return { outcome: await this.executeApproved(tx, request, actor, now) };
       });
-      if ("expired" in result) {
-        throw new Refused(
-          "expired",
-          "This request expired before anyone approved it. Ask again if it is still needed.",
-        );
-      }
+      if ("expired" in result) throw expiredRefusal();
       return result.outcome;
     });
   }
@@ -433,8 +428,10 @@ export class RestoreService {
       if (!reason.trim())
         throw new Refused("invalid_input", "Give a reason for the rejection.", { field: "reason" });
       const now = this.clock.now();
-      return this.db.transaction(async (tx) => {
+      const result = await this.db.transaction(async (tx) => {
         const request = await lockPendingRequest(tx, requestId);
+        // Past its expiry a request is expired, whatever the decision: the expiry is kept.
+        if (isPastExpiry(request, now)) return { expired: await expireRequest(tx, request, now) };
         const [updated] = await tx
           .update(restoreRequests)
           .set({ status: "rejected", decidedAt: now, decidedBy: actor, decisionReason: reason.trim() })
@@ -451,6 +448,8 @@ export class RestoreService {
         });
         return { type: "rejected" as const, request: updated as RestoreRequest };
       });
+      if ("expired" in result) throw expiredRefusal();
+      return result;
     });
   }
 
@@ -531,6 +530,18 @@ async function lockPendingRequest(tx: Db, requestId: string): Promise<RestoreReq
   return request;
 }
 
+function isPastExpiry(request: RestoreRequest, now: Date): boolean {
+  return request.expiresAt !== null && request.expiresAt.getTime() <= now.getTime();
+}
+
+/** Thrown after the transaction that recorded the expiry has committed. */
+function expiredRefusal(): Refused {
+  return new Refused(
+    "expired",
+    "This request expired before anyone decided it. Ask again if it is still needed.",
+  );
+}
+
 async function expireRequest(tx: Db, request: RestoreRequest, now: Date): Promise<RestoreRequest> {
   const [updated] = await tx
     .update(restoreRequests)
@@ -566,7 +577,7 @@ async function claimRequest(
   const inserted = await tx
     .insert(restoreRequests)
     .values({ ...values, directoryId: account.directoryId })
-    .onConflictDoNothing()
+    .onConflictDoNothing({ target: restoreRequests.idempotencyKey })
     .returning();
   if (inserted[0]) return { fresh: true, request: inserted[0] };
   const [existing] = await tx

@@ -209,6 +209,7 @@ export async function undoRestores(sql: Sql): Promise<number> {
   const columns = await sql<{ name: string }[]>`
     select column_name as name from information_schema.columns
     where table_schema = current_schema() and table_name = 'accounts' and column_name <> 'id'
+      and is_generated = 'NEVER'
     order by ordinal_position`;
   const list = columns.map((c) => `"${c.name}"`).join(", ");
   const from = columns.map((c) => `u."${c.name}"`).join(", ");

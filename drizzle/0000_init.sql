@@ -35,6 +35,7 @@ CREATE TABLE "accounts" (
 	"password_hash" text,
 	"must_change_password" boolean DEFAULT false NOT NULL,
 	"search_text" text DEFAULT '' NOT NULL,
+	"name_text" text GENERATED ALWAYS AS (lower(display_name || ' ' || coalesce(given_name, '') || ' ' || coalesce(family_name, ''))) STORED NOT NULL,
 	"version" integer DEFAULT 1 NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
@@ -120,9 +121,12 @@ CREATE UNIQUE INDEX "accounts_external_id" ON "accounts" USING btree ("directory
 CREATE UNIQUE INDEX "accounts_active_user_name" ON "accounts" USING btree ("directory_id",lower("user_name")) WHERE status = 'active';--> statement-breakpoint
 CREATE UNIQUE INDEX "accounts_active_phone" ON "accounts" USING btree ("directory_id","phone") WHERE status = 'active';--> statement-breakpoint
 CREATE INDEX "accounts_inactive_search" ON "accounts" USING gin ("search_text" gin_trgm_ops) WHERE status <> 'active';--> statement-breakpoint
+CREATE INDEX "accounts_inactive_names" ON "accounts" USING gin ("name_text" gin_trgm_ops) WHERE status <> 'active';--> statement-breakpoint
 CREATE INDEX "accounts_inactive_purge_after" ON "accounts" USING btree ("purge_after") WHERE status <> 'active';--> statement-breakpoint
-CREATE INDEX "accounts_user_name" ON "accounts" USING btree ("directory_id",lower("user_name"));--> statement-breakpoint
-CREATE INDEX "accounts_email" ON "accounts" USING btree ("directory_id",lower("email"));--> statement-breakpoint
+CREATE INDEX "accounts_user_name" ON "accounts" USING btree (lower("user_name"));--> statement-breakpoint
+CREATE INDEX "accounts_email" ON "accounts" USING btree (lower("email"));--> statement-breakpoint
+CREATE INDEX "accounts_external_id_lookup" ON "accounts" USING btree ("external_id");--> statement-breakpoint
+CREATE INDEX "accounts_active_license" ON "accounts" USING btree ("directory_id","license") WHERE status = 'active';--> statement-breakpoint
 CREATE INDEX "audit_events_at" ON "audit_events" USING btree ("at");--> statement-breakpoint
 CREATE UNIQUE INDEX "restore_requests_idempotency" ON "restore_requests" USING btree ("idempotency_key");--> statement-breakpoint
 CREATE INDEX "restore_requests_pending" ON "restore_requests" USING btree ("expires_at") WHERE status = 'pending';

@@ -119,8 +119,17 @@ export const accounts = pgTable(
     snapshot: jsonb("snapshot").$type<AccountSnapshot>(),
     passwordHash: text("password_hash"),
     mustChangePassword: boolean("must_change_password").notNull().default(false),
-    /** Lower-cased names and addresses in one string, for trigram search. Written by the service. */
+    /** Lower-cased names and addresses in one string, for substring search. Written by the service. */
     searchText: text("search_text").notNull().default(""),
+    /**
+     * Lower-cased names only, for typo-tolerant search. Kept apart from the addresses because
+     * every address shares the domain's trigrams: a fuzzy match over them matches everyone.
+     */
+    nameText: text("name_text")
+      .notNull()
+      .generatedAlwaysAs(
+        sql`lower(display_name || ' ' || coalesce(given_name, '') || ' ' || coalesce(family_name, ''))`,
+      ),
     /** Bumped on every change, so an approval can tell that an account changed since it was requested. */
     version: integer("version").notNull().default(1),
     createdAt: at("created_at").notNull().defaultNow(),
@@ -133,13 +142,20 @@ export const accounts = pgTable(
       .on(t.directoryId, sql`lower(${t.userName})`)
       .where(sql`status = 'active'`),
     uniqueIndex("accounts_active_phone").on(t.directoryId, t.phone).where(sql`status = 'active'`),
-    // Type-ahead over accounts that are not active only: the index stays a fraction of the table.
+    // Type-ahead over accounts that are not active only: the indexes stay a fraction of the table.
     index("accounts_inactive_search")
       .using("gin", t.searchText.op("gin_trgm_ops"))
       .where(sql`status <> 'active'`),
+    index("accounts_inactive_names")
+      .using("gin", t.nameText.op("gin_trgm_ops"))
+      .where(sql`status <> 'active'`),
     index("accounts_inactive_purge_after").on(t.purgeAfter).where(sql`status <> 'active'`),
-    index("accounts_user_name").on(t.directoryId, sql`lower(${t.userName})`),
-    index("accounts_email").on(t.directoryId, sql`lower(${t.email})`),
+    // An admin names an account by user name, email or directory id, in any directory.
+    index("accounts_user_name").on(sql`lower(${t.userName})`),
+    index("accounts_email").on(sql`lower(${t.email})`),
+    index("accounts_external_id_lookup").on(t.externalId),
+    // Seats used = active accounts holding the licence: counted from the index alone.
+    index("accounts_active_license").on(t.directoryId, t.license).where(sql`status = 'active'`),
   ],
 );
 

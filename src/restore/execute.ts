@@ -75,17 +75,21 @@ export async function loadDirectory(db: Db, id: string) {
 }
 
 /**
- * Plans again and restores (or re-creates) one account inside the caller's transaction. Throws
- * Refused when the plan is not ready, so the caller's transaction rolls everything back.
+ * Plans again and restores (or re-creates) one account, which the caller has locked
+ * (lockAccount) in its transaction. Throws Refused when the plan is not ready, so the caller's
+ * transaction rolls everything back.
  */
 export async function executeRestore(
   tx: Db,
   ctx: ExecuteContext,
-  accountId: string,
+  account: Account,
   choices: RestoreChoices,
 ): Promise<{ record: RestoreRecord; temporaryPassword: string | null; plan: RestorePlan }> {
-  const account = await lockAccount(tx, accountId);
   const directory = await loadDirectory(tx, account.directoryId);
+  // scrypt runs on libuv's pool while the plan's queries go to the database.
+  const password = directory.capabilities.setsPassword ? generateTemporaryPassword() : null;
+  const passwordHash = password ? hashPassword(password) : Promise.resolve(null);
+  passwordHash.catch(() => {}); // awaited below; a refusal before then must not leave it unhandled
   // Two restores into the last seat of a plan queue here, so the second one counts the first.
   if (account.license) await lockSeatPlan(tx, account.directoryId, account.license);
   const plan = await buildPlan(tx, account, directory, choices, ctx.now);
@@ -104,8 +108,6 @@ export async function executeRestore(
     );
   }
 
-  const password = directory.capabilities.setsPassword ? generateTemporaryPassword() : null;
-  const passwordHash = password ? hashPassword(password) : Promise.resolve(null);
   const audits: AuditInput[] = [];
   const base = { at: ctx.now, actor: ctx.actor, directoryId: directory.id, requestId: ctx.requestId };
 

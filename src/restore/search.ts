@@ -43,12 +43,40 @@ export interface SearchResult {
 export const MAX_SEARCH_LIMIT = 100;
 /** Below this a query is matched as a substring only: three letters have too few trigrams for typos. */
 const FUZZY_MIN_LENGTH = 4;
-/** Candidates fetched by trigram score, then put in the order a person expects (see rank.ts). */
+/** Candidates fetched by the database, then put in the order a person expects (see rank.ts). */
 const RERANK_POOL = 200;
-/** Low enough that "jonh smiht" finds John Smith, high enough to keep the candidate set small. */
-const WORD_SIMILARITY_THRESHOLD = 0.3;
 
-export function toView(a: Account, now: Date): DeletedAccountView {
+/**
+ * How much of the query's trigrams a name must share. Short queries share their first trigrams
+ * with every name that starts alike, so they need more; a two-word query with a typo in each word
+ * ("jonh smiht" for John Smith) shares about a third.
+ */
+function similarityThreshold(query: string): number {
+  return query.length < 8 ? 0.4 : 0.3;
+}
+
+/** What a search shows; never the snapshot or the password hash, which also keeps rows small. */
+const viewColumns = {
+  id: accounts.id,
+  directoryId: accounts.directoryId,
+  externalId: accounts.externalId,
+  userName: accounts.userName,
+  displayName: accounts.displayName,
+  email: accounts.email,
+  aliases: accounts.aliases,
+  department: accounts.department,
+  license: accounts.license,
+  status: accounts.status,
+  deletedAt: accounts.deletedAt,
+  deletedBy: accounts.deletedBy,
+  purgeAfter: accounts.purgeAfter,
+  deletionCompletesAt: accounts.deletionCompletesAt,
+  recreatedAs: accounts.recreatedAs,
+  searchText: accounts.searchText,
+};
+type ViewRow = Pick<Account, keyof typeof viewColumns>;
+
+export function toView(a: Omit<ViewRow, "searchText">, now: Date): DeletedAccountView {
   const r = restorability(a, now);
   return {
     id: a.id,
@@ -91,68 +119,108 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
     );
   }
 
-  const run = async (tx: Db) => {
-    if (!query) {
-      // A bare listing is a to-do list: what can still be restored, soonest to be lost first.
-      // Expired and purged accounts appear when searched for by name.
-      return tx
-        .select()
-        .from(accounts)
-        .where(
-          and(
-            ...where,
-            inArray(accounts.status, ["deleting", "deleted"]),
-            or(gt(accounts.purgeAfter, now), isNull(accounts.purgeAfter)),
-          ),
-        )
-        .orderBy(sql`${accounts.purgeAfter} asc nulls last`, asc(accounts.userName))
-        .limit(limit + 1);
-    }
-    const contains = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const fuzzy = query.length >= FUZZY_MIN_LENGTH;
-    where.push(
-      fuzzy
-        ? sql`(${accounts.searchText} like ${contains} or ${query} <% ${accounts.searchText})`
-        : sql`${accounts.searchText} like ${contains}`,
-    );
-    const score = sql<number>`word_similarity(${query}, ${accounts.searchText})`;
-    const candidates = await tx
-      .select({ account: accounts, score })
+  if (!query) {
+    // A bare listing is a to-do list: what can still be restored, soonest to be lost first.
+    // Expired and purged accounts appear when searched for by name.
+    const rows = await db
+      .select(viewColumns)
       .from(accounts)
-      .where(and(...where))
-      .orderBy(sql`${accounts.status} = 'purged'`, sql`${score} desc`, asc(accounts.purgeAfter))
-      .limit(Math.min(Math.max(limit * 4, 100), RERANK_POOL));
-    return rerank(candidates, query, now);
+      .where(
+        and(
+          ...where,
+          inArray(accounts.status, ["deleting", "deleted"]),
+          or(gt(accounts.purgeAfter, now), isNull(accounts.purgeAfter)),
+        ),
+      )
+      .orderBy(sql`${accounts.purgeAfter} asc nulls last`, asc(accounts.userName))
+      .limit(limit + 1);
+    return page(rows, limit, now);
+  }
+
+  const contains = `%${escapeLike(query)}%`;
+  const substring = sql`${accounts.searchText} like ${contains}`;
+  // Names are matched with typos too; an address by its local part ("john.smith2@…" finds
+  // John Smith), never by its domain, whose trigrams every account shares.
+  const names = nameTermOf(query);
+  const substringMatches = async () => {
+    const startsWord = escapeLike(query);
+    const wordStart = sql`(${accounts.searchText} like ${`${startsWord}%`} or ${accounts.searchText} ~ ${`[ .@_-]${escapeRegex(query)}`})`;
+    return db
+      .select(viewColumns)
+      .from(accounts)
+      .where(and(...where, substring))
+      .orderBy(
+        sql`${accounts.status} = 'purged'`,
+        sql`${wordStart} desc`,
+        sql`${accounts.purgeAfter} asc nulls last`,
+      )
+      .limit(RERANK_POOL);
   };
+  if (names.length < FUZZY_MIN_LENGTH) return page(rerank(await substringMatches(), query, now), limit, now);
+  if (query.includes("@")) {
+    // An address is precise: when it matches, typo-tolerant name matches would only add noise.
+    const exact = await substringMatches();
+    if (exact.length > 0) return page(rerank(exact, query, now), limit, now);
+  }
 
   // The threshold is set for this transaction only, so no other query on the connection feels it.
-  const rows =
-    query.length >= FUZZY_MIN_LENGTH
-      ? await db.transaction(async (tx) => {
-          await tx.execute(
-            sql`select set_config('pg_trgm.word_similarity_threshold', ${String(WORD_SIMILARITY_THRESHOLD)}, true)`,
-          );
-          return run(tx);
-        })
-      : await run(db);
+  const rows = await db.transaction(async (tx) => {
+    await tx.execute(
+      sql`select set_config('pg_trgm.word_similarity_threshold', ${String(similarityThreshold(names))}, true)`,
+    );
+    return tx
+      .select(viewColumns)
+      .from(accounts)
+      .where(and(...where, sql`(${substring} or ${names} <% ${accounts.nameText})`))
+      .orderBy(
+        sql`${accounts.status} = 'purged'`,
+        sql`${substring} desc`,
+        sql`word_similarity(${names}, ${accounts.nameText}) desc`,
+        sql`${accounts.purgeAfter} asc nulls last`,
+      )
+      .limit(RERANK_POOL);
+  });
+  return page(rerank(rows, query, now), limit, now);
+}
 
+function nameTermOf(query: string): string {
+  const at = query.indexOf("@");
+  return at < 0
+    ? query
+    : query
+        .slice(0, at)
+        .replace(/[._+-]+/g, " ")
+        .trim();
+}
+
+function page(rows: ViewRow[], limit: number, now: Date): SearchResult {
   return { items: rows.slice(0, limit).map((a) => toView(a, now)), hasMore: rows.length > limit };
 }
 
-/** Restorable before expired before purged, then typo-aware score, then the trigram score, then soonest expiry. */
-function rerank(candidates: { account: Account; score: number }[], query: string, now: Date): Account[] {
-  const scored = candidates.map((c) => ({
-    account: c.account,
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Restorable before expired before purged, then the typo-aware score, then soonest expiry. */
+function rerank(rows: ViewRow[], query: string, now: Date): ViewRow[] {
+  const scored = rows.map((account, position) => ({
+    account,
+    position,
     // Restorable (or soon) first, then those whose window ended, then tombstones.
-    purged: c.account.status === "purged" ? 2 : c.account.purgeAfter && c.account.purgeAfter <= now ? 1 : 0,
-    score: typoScore(query, c.account.searchText) * 2 + Number(c.score),
+    gone: account.status === "purged" ? 2 : account.purgeAfter && account.purgeAfter <= now ? 1 : 0,
+    score: typoScore(query, account.searchText),
   }));
   scored.sort(
     (a, b) =>
-      a.purged - b.purged ||
+      a.gone - b.gone ||
       b.score - a.score ||
       (a.account.purgeAfter?.getTime() ?? Number.MAX_SAFE_INTEGER) -
-        (b.account.purgeAfter?.getTime() ?? Number.MAX_SAFE_INTEGER),
+        (b.account.purgeAfter?.getTime() ?? Number.MAX_SAFE_INTEGER) ||
+      a.position - b.position,
   );
   return scored.map((s) => s.account);
 }

@@ -161,10 +161,11 @@ export class RestoreService {
       this.db.transaction(async (tx): Promise<RestoreDone> => {
         // Lock the account before the request row references it: inserting the request takes a
         // key-share lock on the account, and ten of those waiting to upgrade would deadlock.
-        await lockAccount(tx, accountId);
+        const account = await lockAccount(tx, accountId);
         const claimed = await claimRequest(tx, {
           idempotencyKey: key ?? null,
           kind: "restore",
+          directoryId: account.directoryId,
           accountId,
           requestedBy: actor,
           choices,
@@ -175,7 +176,7 @@ export class RestoreService {
         const { record, temporaryPassword } = await executeRestore(
           tx,
           { actor, now, requestId: claimed.request.id, allowReplace: false },
-          accountId,
+          account,
           choices,
         );
         await tx
@@ -267,6 +268,7 @@ export class RestoreService {
         const claimed = await claimRequest(tx, {
           idempotencyKey: options.idempotencyKey ?? null,
           kind: "replace",
+          directoryId: locked.directoryId,
           accountId: locked.id,
           replacesAccountId: target?.id ?? null,
           replacesVersion: target?.version ?? null,
@@ -368,7 +370,7 @@ export class RestoreService {
   ): Promise<ApproveOutcome> {
     try {
       const done = await tx.transaction(async (sp) =>
-        this.withRaceMessage(() =>
+        this.withRaceMessage(async () =>
           executeRestore(
             sp,
             {
@@ -379,7 +381,7 @@ export class RestoreService {
               replacesAccountId: request.replacesAccountId,
               replacesVersion: request.replacesVersion,
             },
-            request.accountId,
+            await lockAccount(sp, request.accountId),
             request.choices,
           ),
         ),
@@ -559,7 +561,7 @@ async function expireRequest(tx: Db, request: RestoreRequest, now: Date): Promis
   return updated as RestoreRequest;
 }
 
-type NewRequest = Omit<typeof restoreRequests.$inferInsert, "directoryId"> & { accountId: string };
+type NewRequest = typeof restoreRequests.$inferInsert;
 
 /**
  * Inserts the request, or finds the one already made with the same idempotency key. A concurrent
@@ -569,14 +571,9 @@ async function claimRequest(
   tx: Db,
   values: NewRequest,
 ): Promise<{ fresh: boolean; request: RestoreRequest }> {
-  const [account] = await tx
-    .select({ directoryId: accounts.directoryId })
-    .from(accounts)
-    .where(eq(accounts.id, values.accountId));
-  if (!account) throw new Refused("not_found", "No such account.");
   const inserted = await tx
     .insert(restoreRequests)
-    .values({ ...values, directoryId: account.directoryId })
+    .values(values)
     .onConflictDoNothing({ target: restoreRequests.idempotencyKey })
     .returning();
   if (inserted[0]) return { fresh: true, request: inserted[0] };

@@ -94,6 +94,7 @@ CREATE TABLE "restore_requests" (
 	"expires_at" timestamp with time zone,
 	"details" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"result" jsonb,
+	"approval_message" jsonb,
 	"decided_at" timestamp with time zone,
 	"decided_by" text,
 	"decision_reason" text,

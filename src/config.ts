@@ -45,10 +45,28 @@ export const configSchema = z.object({
     .enum(["true", "false", "1", "0", ""])
     .default("")
     .transform((v) => v === "true" || v === "1"),
-  SLACK_BOT_TOKEN: z.string().optional(),
-  SLACK_SIGNING_SECRET: z.string().optional(),
-  SLACK_APP_TOKEN: z.string().optional(),
-  ADMIN_CHANNEL_ID: z.string().optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, "must be a bot token (xoxb-…)")
+    .optional(),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .regex(/^[0-9a-z]{8,}$/i, "must be the app's signing secret")
+    .optional(),
+  /** Socket Mode (no public URL): an app-level token with connections:write. */
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, "must be an app-level token (xapp-…)")
+    .optional(),
+  /** The Web API base; GovSlack and local fakes need another one. */
+  SLACK_API_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. https://slack.com/api/" })
+    .default("https://slack.com/api/")
+    .transform((u) => (u.endsWith("/") ? u : `${u}/`)),
+  ADMIN_CHANNEL_ID: z
+    .string()
+    .regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id, e.g. C012ABCDEF")
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -64,6 +82,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     (issue) => `  ${issue.path.join(".") || "(environment)"}: ${issue.message}`,
   );
   throw new ConfigError(`Configuration is not valid:\n${lines.join("\n")}`);
+}
+
+/** What the Slack app needs, once SLACK_BOT_TOKEN says it should run. */
+export interface SlackSettings {
+  botToken: string;
+  /** HTTP mode (POST /slack/events) when set; Socket Mode uses appToken instead. */
+  signingSecret: string | null;
+  appToken: string | null;
+  apiUrl: string;
+  adminChannelId: string;
+}
+
+/**
+ * null when Slack is not configured (no SLACK_BOT_TOKEN: the app runs for the CLI and health
+ * checks only). Once the bot token is there, every other Slack setting must be too: a half
+ * configured app would fail at the first click instead of at start.
+ */
+export function slackSettings(config: Config): SlackSettings | null {
+  if (!config.SLACK_BOT_TOKEN) return null;
+  const missing = missingSlackSettings(config);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `The Slack app is not fully configured:\n${missing.map((m) => `  ${m}: missing`).join("\n")}`,
+    );
+  }
+  return {
+    botToken: config.SLACK_BOT_TOKEN,
+    signingSecret: config.SLACK_SIGNING_SECRET ?? null,
+    appToken: config.SLACK_APP_TOKEN ?? null,
+    apiUrl: config.SLACK_API_URL,
+    adminChannelId: config.ADMIN_CHANNEL_ID as string,
+  };
 }
 
 /** The Slack settings still missing, in the order a new admin sets them. */

@@ -216,6 +216,8 @@ export const restoreRequests = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     /** What happened, without secrets: the outcome a repeated request gets back. */
     result: jsonb("result").$type<Record<string, unknown>>(),
+    /** Where the approval message was posted, so a decision or expiry can update it in place. */
+    approvalMessage: jsonb("approval_message").$type<{ channel: string; ts: string }>(),
     decidedAt: at("decided_at"),
     decidedBy: text("decided_by"),
     decisionReason: text("decision_reason"),

@@ -1,4 +1,4 @@
-import { and, asc, gte } from "drizzle-orm";
+import { and, asc, desc, gte, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Account, type AuditEvent, auditEvents } from "../db/schema.ts";
 
@@ -12,7 +12,8 @@ export type AuditAction =
   | "approval_failed"
   | "reject"
   | "expire"
-  | "purge";
+  | "purge"
+  | "password_reset";
 
 export interface AuditInput {
   at: Date;
@@ -67,4 +68,14 @@ export async function readAudit(db: Db, since?: Date): Promise<AuditEvent[]> {
     .from(auditEvents)
     .where(since ? and(gte(auditEvents.at, since)) : undefined)
     .orderBy(asc(auditEvents.at), asc(auditEvents.id));
+}
+
+/** The latest restores, re-creations and replacements, newest first. */
+export async function recentRestores(db: Db, limit: number): Promise<AuditEvent[]> {
+  return db
+    .select()
+    .from(auditEvents)
+    .where(inArray(auditEvents.action, ["restore", "recreate", "replace"]))
+    .orderBy(desc(auditEvents.id))
+    .limit(limit);
 }

@@ -7,11 +7,12 @@ import {
   type AuditEvent,
   accounts,
   approvals,
+  directories,
   type RestoreRequest,
   restoreRequests,
 } from "../db/schema.ts";
 import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE } from "./access.ts";
-import { readAudit, recordAudit } from "./audit.ts";
+import { readAudit, recentRestores, recordAudit } from "./audit.ts";
 import {
   executeRestore,
   loadDirectory,
@@ -20,7 +21,8 @@ import {
   type RestoreRecord,
 } from "./execute.ts";
 import { type Refusal, Refused, refusalsAsValues } from "./outcome.ts";
-import { buildPlan, type RestoreChoices, type RestorePlan } from "./plan.ts";
+import { generateTemporaryPassword, hashPassword } from "./password.ts";
+import { type AccountSummary, buildPlan, type RestoreChoices, type RestorePlan, summarize } from "./plan.ts";
 import { purgeExpired } from "./purge.ts";
 import {
   type DeletedAccountView,
@@ -503,6 +505,74 @@ export class RestoreService {
       this.allow(actor, "purge");
       return { purged: await purgeExpired(this.db, actor, this.clock.now()) };
     });
+  }
+
+  /**
+   * A new temporary password for an account that is active again, for the admin who asks, once.
+   * An approved replace runs in the approver's click, so the requester collects the password here
+   * rather than finding it in a message.
+   */
+  issueTemporaryPassword(
+    actor: string,
+    accountId: string,
+  ): Promise<{ account: AccountSummary; temporaryPassword: string } | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "restore");
+      const now = this.clock.now();
+      return this.db.transaction(async (tx) => {
+        const account = await lockAccount(tx, accountId);
+        if (account.status !== "active") {
+          throw new Refused("blocked", `${account.displayName} is not active: restore the account first.`);
+        }
+        const temporaryPassword = generateTemporaryPassword();
+        const [updated] = await tx
+          .update(accounts)
+          .set({
+            passwordHash: await hashPassword(temporaryPassword),
+            mustChangePassword: true,
+            version: account.version + 1,
+            updatedAt: now,
+          })
+          .where(eq(accounts.id, account.id))
+          .returning();
+        await recordAudit(tx, {
+          at: now,
+          actor,
+          action: "password_reset",
+          directoryId: account.directoryId,
+          accountIds: [account.id],
+          details: { mustChangePassword: true },
+        });
+        return { account: summarize(updated as Account), temporaryPassword };
+      });
+    });
+  }
+
+  /** Remembers where a request's approval message is, so it can be updated in place later. */
+  async recordApprovalMessage(requestId: string, message: { channel: string; ts: string }): Promise<void> {
+    await this.db
+      .update(restoreRequests)
+      .set({ approvalMessage: message })
+      .where(eq(restoreRequests.id, requestId));
+  }
+
+  /** Directory ids and their names, for screens that say where an account lives. */
+  async directoryNames(): Promise<Record<string, string>> {
+    const rows = await this.db.select({ id: directories.id, name: directories.name }).from(directories);
+    return Object.fromEntries(rows.map((r) => [r.id, r.name]));
+  }
+
+  /** The latest restores for the Home tab, with who did them. */
+  recentRestores(actor: string, limit = 10): Promise<AuditEvent[] | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "read");
+      return recentRestores(this.db, limit);
+    });
+  }
+
+  /** Whether someone may search and restore, and whether they may decide requests. */
+  rolesOf(actor: string): { admin: boolean; approver: boolean } {
+    return { admin: may(this.policy, actor, "restore"), approver: may(this.policy, actor, "decide") };
   }
 
   audit(actor: string, since?: Date): Promise<AuditEvent[] | Refusal> {

@@ -1,40 +1,24 @@
-import { createServer, type Server } from "node:http";
-import { sql } from "drizzle-orm";
-import { type Core, openCore } from "./app.ts";
+import { openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
-import { type Config, ConfigError, loadConfig, missingSlackSettings } from "./config.ts";
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  missingSlackSettings,
+  type SlackSettings,
+  slackSettings,
+} from "./config.ts";
 import { loadDemoIfEmpty } from "./directory/demo.ts";
+import { startServer } from "./http.ts";
 import { errorFields, log } from "./log.ts";
-
-/** /healthz: the process is up. /readyz: the database answers. */
-function startHttp(core: Core, port: number): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    if (req.method === "GET" && req.url === "/healthz") {
-      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
-      return;
-    }
-    if (req.method === "GET" && req.url === "/readyz") {
-      try {
-        await core.database.db.execute(sql`select 1`);
-        res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true,"database":"up"}');
-      } catch (error) {
-        log.error("readiness check failed", errorFields(error));
-        res.writeHead(503, { "content-type": "application/json" }).end('{"ok":false,"database":"down"}');
-      }
-      return;
-    }
-    res.writeHead(404, { "content-type": "application/json" }).end('{"ok":false,"error":"not found"}');
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, () => resolve(server));
-  });
-}
+import { createSlackApp } from "./slack/app.ts";
 
 async function main(): Promise<void> {
   let config: Config;
+  let slack: SlackSettings | null;
   try {
     config = loadConfig();
+    slack = slackSettings(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -49,12 +33,19 @@ async function main(): Promise<void> {
       log.info("demo data loaded", { directory: loaded.directoryId, accounts: loaded.inserted });
     }
   }
-  const server = await startHttp(core, config.PORT);
+  const bolt = slack
+    ? createSlackApp({ service: core.service, clock: core.clock, settings: slack, log })
+    : null;
+  const server = await startServer({ db: core.database.db, slack: bolt?.http ?? null, port: config.PORT });
   const address = server.address();
   log.info("listening", { port: typeof address === "object" && address ? address.port : config.PORT });
-
-  const missing = missingSlackSettings(config);
-  if (missing.length > 0) {
+  if (bolt?.socket) {
+    await bolt.app.start();
+    log.info("slack connected", { mode: "socket" });
+  } else if (bolt) {
+    log.info("slack ready", { mode: "http", endpoint: "POST /slack/events" });
+  } else {
+    const missing = missingSlackSettings(config);
     log.warn(
       `Slack is not connected yet. Set ${missing.map((m) => m.split(" ")[0]).join(", ")} and restart; the CLI works meanwhile.`,
       { missing },
@@ -67,6 +58,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("stopping", { signal });
     server.close();
+    if (bolt?.socket) await bolt.app.stop().catch(() => {});
     await core.database.close();
     process.exit(0);
   };

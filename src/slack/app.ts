@@ -1,0 +1,83 @@
+import { App, HTTPReceiver, LogLevel, type Receiver, SocketModeReceiver } from "@slack/bolt";
+import type { WebClientOptions } from "@slack/web-api";
+import type { Clock } from "../clock.ts";
+import type { SlackSettings } from "../config.ts";
+import { errorFields, type Logger } from "../log.ts";
+import type { RestoreService } from "../restore/service.ts";
+import { registerListeners } from "./listeners/index.ts";
+
+/** What the listeners need: the service and the settings, nothing of the database. */
+export interface SlackDeps {
+  service: RestoreService;
+  clock: Clock;
+  settings: SlackSettings;
+  log: Logger;
+}
+
+export interface SlackApp {
+  app: App;
+  /** HTTP mode: hand it requests to /slack/events (main serves it next to /healthz). */
+  http: HTTPReceiver | null;
+  /** Socket Mode: started and stopped with the app. */
+  socket: SocketModeReceiver | null;
+}
+
+export interface SlackAppOptions {
+  /** A receiver of the caller's own (tests hand bodies to app.processEvent). */
+  receiver?: Receiver;
+  /** Extra Web API client options (tests turn retries off). */
+  clientOptions?: WebClientOptions;
+}
+
+/**
+ * The Bolt app: HTTP mode when a signing secret is set, Socket Mode with an app token. The
+ * token is handed over by `authorize`, so starting makes no call to Slack.
+ */
+export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): SlackApp {
+  const { settings } = deps;
+  const logger = boltLogger(deps.log);
+  let http: HTTPReceiver | null = null;
+  let socket: SocketModeReceiver | null = null;
+  let receiver = options.receiver;
+  if (!receiver && settings.signingSecret) {
+    http = new HTTPReceiver({
+      signingSecret: settings.signingSecret,
+      endpoints: "/slack/events",
+      logger,
+      // Slack gives up after 3 s; a listener that never acknowledges is answered before that.
+      unhandledRequestTimeoutMillis: 2900,
+    });
+    receiver = http;
+  } else if (!receiver && settings.appToken) {
+    socket = new SocketModeReceiver({ appToken: settings.appToken, logger });
+    receiver = socket;
+  }
+  const app = new App({
+    receiver: receiver as Receiver,
+    authorize: async () => ({ botToken: settings.botToken }),
+    logger,
+    clientOptions: { slackApiUrl: settings.apiUrl, ...options.clientOptions },
+  });
+  app.error(async (error) => {
+    deps.log.error("slack listener failed", errorFields(error));
+  });
+  registerListeners(app, deps);
+  return { app, http, socket };
+}
+
+/** Bolt's logger interface over our JSON lines, at INFO: Bolt's debug output carries request bodies. */
+function boltLogger(log: Logger) {
+  let level = LogLevel.INFO;
+  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
+  return {
+    debug: () => {},
+    info: (...args: unknown[]) => log.info(`bolt: ${text(args)}`),
+    warn: (...args: unknown[]) => log.warn(`bolt: ${text(args)}`),
+    error: (...args: unknown[]) => log.error(`bolt: ${text(args)}`),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}

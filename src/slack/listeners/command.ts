@@ -1,0 +1,36 @@
+import type { App } from "@slack/bolt";
+import { NOT_ALLOWED_MESSAGE } from "../../restore/access.ts";
+import type { SlackDeps } from "../app.ts";
+import { helpText } from "../blocks/help.ts";
+import { loadingView } from "../blocks/search.ts";
+import { showFailure, showSearch } from "./support.ts";
+
+/**
+ * `/restore-user [text]`: the search modal, opened at once with a loading view (a trigger id
+ * lives 3 seconds), then filled with the results. `help` explains the command privately.
+ */
+export function registerCommand(app: App, deps: SlackDeps): void {
+  app.command("/restore-user", async ({ command, ack, client }) => {
+    const text = command.text.trim().replace(/\s+/g, " ");
+    if (text.toLowerCase() === "help") {
+      await ack({ response_type: "ephemeral", text: helpText() });
+      return;
+    }
+    if (!deps.service.rolesOf(command.user_id).admin) {
+      await ack({ response_type: "ephemeral", text: NOT_ALLOWED_MESSAGE });
+      return;
+    }
+    await ack();
+    const opened = await client.views.open({
+      trigger_id: command.trigger_id,
+      view: loadingView("Restore a user", text ? "Searching…" : "Loading…"),
+    });
+    const viewId = opened.view?.id;
+    if (!viewId) return;
+    try {
+      await showSearch(client, deps, viewId, command.user_id, text);
+    } catch (error) {
+      await showFailure(client, deps, viewId, error, "command");
+    }
+  });
+}

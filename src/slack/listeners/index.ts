@@ -1,0 +1,14 @@
+import type { App } from "@slack/bolt";
+import type { SlackDeps } from "../app.ts";
+import { registerApprovals } from "./approvals.ts";
+import { registerCommand } from "./command.ts";
+import { registerHome } from "./home.ts";
+import { registerRestoreFlow } from "./restore-flow.ts";
+
+/** Every listener, by the surface it serves. Each stays thin: parse, call the service, render. */
+export function registerListeners(app: App, deps: SlackDeps): void {
+  registerCommand(app, deps);
+  registerRestoreFlow(app, deps);
+  registerApprovals(app, deps);
+  registerHome(app, deps);
+}

@@ -1,0 +1,294 @@
+import type {
+  AckFn,
+  App,
+  BlockAction,
+  ButtonAction,
+  ExternalSelectAction,
+  PlainTextInputAction,
+  ViewResponseAction,
+  ViewSubmitAction,
+} from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
+import { isRefusal } from "../../restore/outcome.ts";
+import type { DeletedAccountView } from "../../restore/search.ts";
+import type { SlackDeps } from "../app.ts";
+import { ACTION, BLOCK, blockForField, CALLBACK } from "../blocks/ids.ts";
+import { batchConfirmView, planView, readPlanChoices } from "../blocks/plan.ts";
+import {
+  batchResultView,
+  errorView,
+  refusalView,
+  replaceRequestedView,
+  restoreResultView,
+} from "../blocks/result.ts";
+import { accountOptions, BATCH_MAX, loadingView } from "../blocks/search.ts";
+import { postApprovalRequest } from "./approvals.ts";
+import {
+  LATE,
+  readMetadata,
+  reportFailure,
+  SEARCH_LIMIT,
+  showFailure,
+  showPlan,
+  showSearch,
+  withinBudget,
+} from "./support.ts";
+
+const planMeta = z.object({ accountId: z.string().uuid(), query: z.string() });
+const batchMeta = z.object({ ids: z.array(z.string().uuid()).min(1).max(BATCH_MAX), query: z.string() });
+
+/** Search, type-ahead, plan, confirm, result: the modal an admin restores from. */
+export function registerRestoreFlow(app: App, deps: SlackDeps): void {
+  const { service } = deps;
+
+  // Type-ahead: answered from the service within Slack's 3 seconds, or with nothing.
+  app.options(ACTION.lookup, async ({ body, options, ack }) => {
+    const user = body.user.id;
+    const query = String(options.value ?? "").trim();
+    if (!service.rolesOf(user).admin || query.length === 0) {
+      await ack({ options: [] });
+      return;
+    }
+    try {
+      const result = await withinBudget(service.search(user, { query, limit: SEARCH_LIMIT }), 2000);
+      await ack({ options: result === LATE || isRefusal(result) ? [] : accountOptions(result) });
+    } catch (error) {
+      reportFailure(deps, error, "options");
+      await ack({ options: [] });
+    }
+  });
+
+  // Picking an account in the type-ahead, or "Restore…" next to one: the plan for it.
+  app.action<BlockAction<ExternalSelectAction>>(ACTION.lookup, async ({ ack, body, action, client }) => {
+    await ack();
+    const accountId = action.selected_option?.value;
+    if (!accountId || !body.view) return;
+    await inModal(client, deps, body.view.id, "lookup", () =>
+      showPlan(
+        client,
+        deps,
+        body.view?.id as string,
+        body.user.id,
+        accountId,
+        body.view?.private_metadata ?? "",
+      ),
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION.planAccount, async ({ ack, body, action, client }) => {
+    await ack();
+    const accountId = action.value ?? "";
+    let viewId = body.view?.type === "modal" ? body.view.id : undefined;
+    const query = body.view?.type === "modal" ? (body.view.private_metadata ?? "") : "";
+    if (!viewId) {
+      // From the Home tab or a message: a new modal, opened while the trigger id is fresh.
+      const opened = await client.views.open({
+        trigger_id: body.trigger_id,
+        view: loadingView("Restore a user", "Loading…"),
+      });
+      viewId = opened.view?.id;
+    }
+    if (!viewId) return;
+    const id = viewId;
+    await inModal(client, deps, id, "plan", () => showPlan(client, deps, id, body.user.id, accountId, query));
+  });
+
+  app.action<BlockAction<PlainTextInputAction>>(ACTION.searchQuery, async ({ ack, body, action, client }) => {
+    await ack();
+    if (!body.view) return;
+    const id = body.view.id;
+    await inModal(client, deps, id, "search", () =>
+      showSearch(client, deps, id, body.user.id, (action.value ?? "").trim()),
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION.back, async ({ ack, body, action, client }) => {
+    await ack();
+    if (!body.view) return;
+    const id = body.view.id;
+    await inModal(client, deps, id, "back", () =>
+      showSearch(client, deps, id, body.user.id, action.value ?? ""),
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION.restoreFromHome, async ({ ack, body, client }) => {
+    await ack();
+    const opened = await client.views.open({
+      trigger_id: body.trigger_id,
+      view: loadingView("Restore a user", "Loading…"),
+    });
+    const id = opened.view?.id;
+    if (id) await inModal(client, deps, id, "home", () => showSearch(client, deps, id, body.user.id, ""));
+  });
+
+  // "Restore selected": one account goes to its plan, several to a confirmation.
+  app.view<ViewSubmitAction>(CALLBACK.search, async ({ ack, body, view, client }) => {
+    const user = body.user.id;
+    const picked = view.state.values[BLOCK.selection]?.[ACTION.selection]?.selected_options ?? [];
+    const ids = picked.map((o) => o.value).filter((v): v is string => typeof v === "string");
+    const query = view.private_metadata ?? "";
+    if (ids.length === 0) {
+      // Nothing picked (or nothing to pick): the submit button searches for what was typed.
+      const typed = (view.state.values[BLOCK.query]?.[ACTION.searchQuery]?.value ?? "").trim();
+      if (view.blocks.some((b) => b.block_id === BLOCK.selection) && typed === query) {
+        await ack({ response_action: "errors", errors: { [BLOCK.selection]: "Pick at least one account." } });
+        return;
+      }
+      await ack({ response_action: "update", view: loadingView("Restore a user", "Searching…") });
+      await inModal(client, deps, view.id, "search", () => showSearch(client, deps, view.id, user, typed));
+      return;
+    }
+    if (ids.length > BATCH_MAX) {
+      await ack({
+        response_action: "errors",
+        errors: { [BLOCK.selection]: `Pick at most ${BATCH_MAX} accounts at a time.` },
+      });
+      return;
+    }
+    const work = (async () => {
+      if (ids.length === 1) {
+        const id = ids[0] as string;
+        const [plan, directories] = await Promise.all([service.plan(user, id), service.directoryNames()]);
+        if (isRefusal(plan)) return refusalView(plan);
+        return planView(plan, {
+          accountId: id,
+          query,
+          directoryName: directories[plan.directory.id] ?? plan.directory.id,
+        });
+      }
+      const found = await Promise.all(ids.map((id) => service.findAccount(user, id)));
+      const refusal = found.find(isRefusal);
+      if (refusal) return refusalView(refusal);
+      return batchConfirmView(found as DeletedAccountView[], { query });
+    })();
+    await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "search submit" });
+  });
+
+  // The plan's "Restore": a restore now, or a replace request that waits for a second admin.
+  app.view<ViewSubmitAction>(CALLBACK.plan, async ({ ack, body, view, client }) => {
+    const user = body.user.id;
+    const meta = readMetadata(planMeta, view.private_metadata);
+    if (!meta) {
+      await ack({
+        response_action: "update",
+        view: errorView(reportFailure(deps, "bad plan metadata", "plan")),
+      });
+      return;
+    }
+    const { choices, resolution, reason } = readPlanChoices(view.state.values);
+    if (resolution === "rename" && !choices.renameTo) {
+      await ack({ response_action: "errors", errors: { [BLOCK.renameTo]: "Type the new user name." } });
+      return;
+    }
+    if (resolution === "replace" && !reason.trim()) {
+      await ack({
+        response_action: "errors",
+        errors: {
+          [BLOCK.reason]: "Give a reason: the approver reads it before deleting the active account.",
+        },
+      });
+      return;
+    }
+    const fieldsInView = new Set(view.blocks.map((b) => b.block_id));
+    const work = (async () => {
+      if (resolution === "replace") {
+        const { replace: _r, renameTo: _n, ...rest } = choices;
+        const requested = await service.requestReplace(user, meta.accountId, reason, rest, {
+          idempotencyKey: `slack:${view.id}`,
+        });
+        if (isRefusal(requested)) return requested;
+        if (!requested.repeated) await postApprovalRequest(client, deps, requested.request);
+        return replaceRequestedView(requested.request, deps.settings.adminChannelId);
+      }
+      const done = await service.restore(user, meta.accountId, choices, {
+        idempotencyKey: `slack:${view.id}`,
+      });
+      if (isRefusal(done)) return done;
+      const directories = await service.directoryNames();
+      return restoreResultView(done, directories[done.account.directoryId] ?? done.account.directoryId);
+    })();
+    await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "plan submit" }, (refusal) => {
+      // A choice the service refused (a taken user name) is shown on its field.
+      const block = refusal.field ? blockForField(refusal.field) : null;
+      return block && fieldsInView.has(block) ? { [block]: refusal.message } : null;
+    });
+  });
+
+  // "Restore N accounts": each on its own; the result lists every one.
+  app.view<ViewSubmitAction>(CALLBACK.batch, async ({ ack, body, view, client }) => {
+    const user = body.user.id;
+    const meta = readMetadata(batchMeta, view.private_metadata);
+    if (!meta) {
+      await ack({
+        response_action: "update",
+        view: errorView(reportFailure(deps, "bad batch metadata", "batch")),
+      });
+      return;
+    }
+    const work = (async () => {
+      const items = await service.restoreMany(user, meta.ids, {}, { idempotencyKey: `slack:${view.id}` });
+      if (isRefusal(items)) return items;
+      const labels = await Promise.all(
+        items.map(async (item) => {
+          if (!isRefusal(item.outcome))
+            return `${item.outcome.account.displayName} (${item.outcome.account.userName})`;
+          const found = await service.findAccount(user, item.accountId);
+          return isRefusal(found) ? item.accountId : `${found.displayName} (${found.userName})`;
+        }),
+      );
+      return batchResultView(items.map((item, i) => ({ label: labels[i] as string, outcome: item.outcome })));
+    })();
+    await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "batch submit" });
+  });
+}
+
+type Ack = AckFn<ViewResponseAction>;
+type Refusal = Parameters<typeof refusalView>[0];
+type Surface = Refusal | ReturnType<typeof refusalView>;
+
+/**
+ * Acknowledges a submission with its answer: field errors, or the next view. Work that outlasts
+ * Slack's 3 seconds is acknowledged with a "working" view and finished with views.update.
+ */
+async function answerSubmission(
+  ack: Ack,
+  work: Promise<Surface>,
+  deps: SlackDeps,
+  at: { client: WebClient; viewId: string; where: string },
+  fieldErrors: (refusal: Refusal) => Record<string, string> | null = () => null,
+): Promise<void> {
+  const settled = work.then(
+    (outcome) => ({ ok: true as const, outcome }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const viewOf = (s: Awaited<typeof settled>) => {
+    if (!s.ok) return errorView(reportFailure(deps, s.error, at.where));
+    return isRefusal(s.outcome) ? refusalView(s.outcome) : s.outcome;
+  };
+  const first = await withinBudget(settled);
+  if (first !== LATE) {
+    const errors = first.ok && isRefusal(first.outcome) ? fieldErrors(first.outcome) : null;
+    await ack(
+      errors ? { response_action: "errors", errors } : { response_action: "update", view: viewOf(first) },
+    );
+    return;
+  }
+  await ack({ response_action: "update", view: loadingView("Working", "Still working on it…") });
+  await at.client.views.update({ view_id: at.viewId, view: viewOf(await settled) });
+}
+
+/** Runs a view update, turning a failure into the friendly error view. */
+async function inModal(
+  client: WebClient,
+  deps: SlackDeps,
+  viewId: string,
+  where: string,
+  work: () => Promise<void>,
+): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    await showFailure(client, deps, viewId, error, where);
+  }
+}

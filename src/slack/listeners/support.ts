@@ -1,0 +1,124 @@
+import { randomBytes } from "node:crypto";
+import type { WebClient } from "@slack/web-api";
+import type { z } from "zod";
+import type { RestoreRequest } from "../../db/schema.ts";
+import { errorFields } from "../../log.ts";
+import { isRefusal } from "../../restore/outcome.ts";
+import type { SlackDeps } from "../app.ts";
+import { approvalMessage, requesterNotice } from "../blocks/approval.ts";
+import { planView } from "../blocks/plan.ts";
+import { errorView, refusalView } from "../blocks/result.ts";
+import { searchView } from "../blocks/search.ts";
+
+/** What fits in a modal's list and select. */
+export const SEARCH_LIMIT = 100;
+
+/**
+ * Logs a failure with a short reference and returns it: the admin sees the reference, never
+ * the error, and whoever reads the log finds the details under it.
+ */
+export function reportFailure(deps: SlackDeps, error: unknown, where: string): string {
+  const reference = randomBytes(4).toString("hex");
+  deps.log.error("slack request failed", { where, reference, ...errorFields(error) });
+  return reference;
+}
+
+/** Slack's private_metadata, parsed as the view that wrote it left it; null when it was tampered with. */
+export function readMetadata<T>(schema: z.ZodType<T>, raw: string | undefined): T | null {
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw ?? ""));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs work that an acknowledgement may wait for, within Slack's 3 seconds: the answer when it
+ * comes in time, otherwise `late` (the caller acknowledges with a "working" view and finishes
+ * the job with views.update when the work is done).
+ */
+export async function withinBudget<T>(work: Promise<T>, budgetMs = 2500): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), budgetMs);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+export const LATE = Symbol("late");
+
+/** The search modal for `query`, in place of the view `viewId`. */
+export async function showSearch(
+  client: WebClient,
+  deps: SlackDeps,
+  viewId: string,
+  user: string,
+  query: string,
+): Promise<void> {
+  const [result, directories] = await Promise.all([
+    query ? deps.service.search(user, { query, limit: SEARCH_LIMIT }) : Promise.resolve(null),
+    deps.service.directoryNames(),
+  ]);
+  const view = isRefusal(result)
+    ? refusalView(result, "Restore a user")
+    : searchView({ query, result, directories });
+  await client.views.update({ view_id: viewId, view });
+}
+
+/** What a restore of the account would do, in place of the view `viewId`. */
+export async function showPlan(
+  client: WebClient,
+  deps: SlackDeps,
+  viewId: string,
+  user: string,
+  accountId: string,
+  query: string,
+): Promise<void> {
+  const [plan, directories] = await Promise.all([
+    deps.service.plan(user, accountId),
+    deps.service.directoryNames(),
+  ]);
+  const view = isRefusal(plan)
+    ? refusalView(plan)
+    : planView(plan, {
+        accountId,
+        query,
+        directoryName: directories[plan.directory.id] ?? plan.directory.id,
+      });
+  await client.views.update({ view_id: viewId, view });
+}
+
+/** Replaces a view with the friendly failure, logging the details under its reference. */
+export async function showFailure(
+  client: WebClient,
+  deps: SlackDeps,
+  viewId: string | undefined,
+  error: unknown,
+  where: string,
+): Promise<void> {
+  const reference = reportFailure(deps, error, where);
+  if (!viewId) return;
+  await client.views.update({ view_id: viewId, view: errorView(reference) }).catch((e: unknown) => {
+    deps.log.error("could not show the failure", { reference, ...errorFields(e) });
+  });
+}
+
+/** Brings the approval message up to date with the request (no buttons once decided). */
+export async function refreshApprovalMessage(
+  client: WebClient,
+  deps: SlackDeps,
+  request: RestoreRequest,
+): Promise<void> {
+  const at = request.approvalMessage;
+  if (!at) return;
+  await client.chat.update({ channel: at.channel, ts: at.ts, ...approvalMessage(request, deps.clock.now()) });
+}
+
+/** Tells the requester what became of their request, in a direct message from the app. */
+export async function notifyRequester(client: WebClient, request: RestoreRequest): Promise<void> {
+  await client.chat.postMessage({ channel: request.requestedBy, ...requesterNotice(request) });
+}

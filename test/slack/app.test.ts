@@ -1,0 +1,338 @@
+/**
+ * The Slack app end to end: signed requests to the real HTTP receiver, nock answering Slack's Web
+ * API, the real service and database behind. Assertions are on what people see (views, messages)
+ * and on what happened to the accounts.
+ */
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { accounts, restoreRequests } from "../../src/db/schema.ts";
+import { ACTION, BLOCK, CALLBACK } from "../../src/slack/blocks/ids.ts";
+import { blockKitProblems, mrkdwnTexts } from "../support/block-kit-limits.ts";
+import { ADMIN_CHANNEL, type ApiCall, useSlack } from "../support/slack.ts";
+import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, STRANGER, useWorld } from "../support/world.ts";
+
+const world = useWorld();
+const slack = useSlack(world);
+
+type View = {
+  type: string;
+  callback_id?: string;
+  private_metadata?: string;
+  blocks: { block_id?: string; type: string }[];
+  submit?: unknown;
+};
+
+function viewOf(call: ApiCall | undefined): View {
+  if (!call) throw new Error("no call");
+  return call.args.view as View;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/** A view_submission of `view` as the app built it, with these input values. */
+function submission(
+  user: string,
+  viewId: string,
+  view: View,
+  values: Record<string, Record<string, unknown>> = {},
+) {
+  return {
+    type: "view_submission",
+    user: { id: user },
+    view: { ...view, id: viewId, state: { values } },
+  };
+}
+
+async function openPlanFor(user: string, accountId: string): Promise<{ viewId: string; view: View }> {
+  await slack.interact({
+    type: "block_actions",
+    user: { id: user },
+    trigger_id: "trigger.plan",
+    actions: [{ type: "button", action_id: ACTION.planAccount, block_id: "b", value: accountId }],
+    view: { id: "VSEARCH", type: "modal", callback_id: CALLBACK.search, private_metadata: "" },
+  });
+  const [update] = await slack.waitFor("views.update");
+  return { viewId: String(update?.args.view_id), view: viewOf(update) };
+}
+
+describe("request signing", () => {
+  it("refuses a bad signature and a stale timestamp with 401, touching nothing", async () => {
+    const body = new URLSearchParams({
+      command: "/restore-user",
+      text: "",
+      user_id: ADMIN,
+      trigger_id: "t",
+    }).toString();
+    expect((await slack.post(body, { signature: "v0=deadbeef" })).status).toBe(401);
+    const stale = Math.floor(Date.now() / 1000) - 10 * 60;
+    expect((await slack.post(body, { timestamp: stale })).status).toBe(401);
+    expect(slack.calls).toEqual([]);
+  });
+
+  it("answers health checks on the same server", async () => {
+    expect(await (await slack.get("/healthz")).json()).toEqual({ ok: true });
+    expect(await (await slack.get("/readyz")).json()).toEqual({ ok: true, database: "up" });
+  });
+});
+
+describe("/restore-user", () => {
+  it("explains itself privately with help", async () => {
+    const response = await slack.command(ADMIN, "help");
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.text)).toMatchObject({ response_type: "ephemeral" });
+    expect(response.text).toContain("/restore-user");
+    expect(slack.calls).toEqual([]);
+  });
+
+  it("refuses someone who is not an admin privately, revealing no account", async () => {
+    await world.deleted({ userName: "secret.person@example.com", displayName: "Secret Person" });
+    const response = await slack.command(STRANGER, "secret");
+    const body = JSON.parse(response.text);
+    expect(body.response_type).toBe("ephemeral");
+    expect(body.text).toMatch(/not allowed/);
+    expect(response.text).not.toContain("Secret");
+    expect(slack.calls).toEqual([]);
+  });
+
+  it("opens a loading modal at once, then shows the search results with days left", async () => {
+    const alice = await world.deleted({
+      userName: "alice@example.com",
+      displayName: "Alice Smith",
+      daysAgo: 18,
+    });
+    await world.deleted({ userName: "bob@example.com", displayName: "Bob Jones" });
+    const response = await slack.command(ADMIN, "alice");
+    expect(response.status).toBe(200);
+    const [open] = await slack.waitFor("views.open");
+    expect(json(viewOf(open))).toContain("Searching");
+    const [update] = await slack.waitFor("views.update");
+    const view = viewOf(update);
+    expect(update?.args.view_id).toBe("V1");
+    expect(view.callback_id).toBe(CALLBACK.search);
+    expect(json(view)).toContain("Alice Smith");
+    expect(json(view)).toContain("12 days left");
+    expect(json(view)).toContain(alice.id);
+    expect(json(view)).not.toContain("Bob Jones");
+    expect(blockKitProblems(view, "modal")).toEqual([]);
+  });
+
+  it("escapes a display name that would ping the channel", async () => {
+    await world.deleted({ userName: "mallory@example.com", displayName: "<!channel> Mallory <@U123>" });
+    await slack.command(ADMIN, "mallory");
+    const [update] = await slack.waitFor("views.update");
+    const texts = mrkdwnTexts(viewOf(update)).join("\n");
+    expect(texts).toContain("&lt;!channel&gt; Mallory &lt;@U123&gt;");
+    expect(texts).not.toContain("<!channel>");
+    expect(texts).not.toContain("<@U123>");
+  });
+
+  it("stays within Block Kit limits with 500 matches, saying there are more", async () => {
+    for (let i = 0; i < 500; i++) {
+      await world.deleted({
+        userName: `sam.lee${i}@example.com`,
+        displayName: `Sam Lee ${"x".repeat(i % 300)}`,
+      });
+    }
+    await slack.command(ADMIN, "sam lee");
+    const [update] = await slack.waitFor("views.update");
+    const view = viewOf(update);
+    expect(blockKitProblems(view, "modal")).toEqual([]);
+    expect(json(view)).toMatch(/and \d+ more/);
+  });
+});
+
+describe("type-ahead", () => {
+  it("answers with name, email and days left", async () => {
+    await world.deleted({ userName: "carol@example.com", displayName: "Carol King", daysAgo: 29 });
+    await world.deleted({ userName: "carol.old@example.com", displayName: "Carol Gone", daysAgo: 40 });
+    const response = await slack.interact({
+      type: "block_suggestion",
+      user: { id: ADMIN },
+      action_id: ACTION.lookup,
+      block_id: BLOCK.lookup,
+      value: "carol",
+      view: { id: "V9", type: "modal", callback_id: CALLBACK.search },
+    });
+    const { options } = JSON.parse(response.text) as { options: { text: { text: string }; value: string }[] };
+    expect(options[0]?.text.text).toContain("Carol King");
+    expect(options[0]?.text.text).toContain("carol@example.com");
+    expect(options[0]?.text.text).toContain("1 day left");
+    expect(options.every((o) => o.text.text.length <= 75)).toBe(true);
+  });
+
+  it("gives an outsider nothing", async () => {
+    await world.deleted({ userName: "carol@example.com", displayName: "Carol King" });
+    const response = await slack.interact({
+      type: "block_suggestion",
+      user: { id: STRANGER },
+      action_id: ACTION.lookup,
+      block_id: BLOCK.lookup,
+      value: "carol",
+    });
+    expect(JSON.parse(response.text)).toEqual({ options: [] });
+  });
+});
+
+describe("restoring from the modal", () => {
+  it("shows the plan, restores on submit with a password shown only in the modal, and once only", async () => {
+    const dana = await world.deleted({ userName: "dana@example.com", displayName: "Dana White" });
+    const { viewId, view } = await openPlanFor(ADMIN, dana.id);
+    expect(view.callback_id).toBe(CALLBACK.plan);
+    expect(blockKitProblems(view, "modal")).toEqual([]);
+
+    const first = await slack.interact(submission(ADMIN, viewId, view));
+    const answer = JSON.parse(first.text);
+    expect(answer.response_action).toBe("update");
+    expect(json(answer.view)).toContain("Dana White");
+    expect(json(answer.view)).toMatch(/temporary password/i);
+    const [row] = await world.database.db.select().from(accounts).where(eq(accounts.id, dana.id));
+    expect(row?.status).toBe("active");
+    expect(row?.mustChangePassword).toBe(true);
+
+    // Slack delivers the same submission again: one restore, no second password.
+    const again = JSON.parse((await slack.interact(submission(ADMIN, viewId, view))).text);
+    expect(json(again.view)).toMatch(/already/i);
+    expect(await world.database.db.select().from(restoreRequests)).toHaveLength(1);
+    expect(slack.logs.join("\n")).not.toMatch(/password"?:\s*"/i);
+  });
+
+  it("shows a taken new user name on its field", async () => {
+    const erin = await world.deleted({ userName: "erin@example.com", displayName: "Erin Old" });
+    await world.active({ userName: "erin@example.com", displayName: "Erin New" });
+    await world.active({ userName: "erin2@example.com", displayName: "Erin Two" });
+    const { viewId, view } = await openPlanFor(ADMIN, erin.id);
+    const response = await slack.interact(
+      submission(ADMIN, viewId, view, {
+        [BLOCK.resolution]: {
+          [ACTION.resolution]: { type: "radio_buttons", selected_option: { value: "rename" } },
+        },
+        [BLOCK.renameTo]: { [ACTION.value]: { type: "plain_text_input", value: "erin2@example.com" } },
+      }),
+    );
+    const answer = JSON.parse(response.text);
+    expect(answer.response_action).toBe("errors");
+    expect(answer.errors[BLOCK.renameTo]).toMatch(/taken/);
+    const [row] = await world.database.db.select().from(accounts).where(eq(accounts.id, erin.id));
+    expect(row?.status).toBe("deleted");
+  });
+});
+
+describe("replace and approval", () => {
+  async function requestReplace(requester = ADMIN) {
+    const deleted = await world.deleted({ userName: "frank@example.com", displayName: "Frank Old" });
+    const active = await world.active({ userName: "frank@example.com", displayName: "Frank New" });
+    const { viewId, view } = await openPlanFor(requester, deleted.id);
+    const response = await slack.interact(
+      submission(requester, viewId, view, {
+        [BLOCK.resolution]: {
+          [ACTION.resolution]: { type: "radio_buttons", selected_option: { value: "replace" } },
+        },
+        [BLOCK.reason]: { [ACTION.value]: { type: "plain_text_input", value: "Frank came back <!here>" } },
+      }),
+    );
+    const [post] = await slack.waitFor("chat.postMessage");
+    const [request] = await world.database.db.select().from(restoreRequests);
+    if (!request) throw new Error("no request");
+    return { deleted, active, response, post, request };
+  }
+
+  function click(user: string, actionId: string, requestId: string) {
+    return slack.interact({
+      type: "block_actions",
+      user: { id: user },
+      trigger_id: "trigger.click",
+      channel: { id: ADMIN_CHANNEL },
+      message: { ts: "1700000000.1" },
+      container: { type: "message", channel_id: ADMIN_CHANNEL, message_ts: "1700000000.1" },
+      actions: [{ type: "button", action_id: actionId, block_id: BLOCK.decision, value: requestId }],
+    });
+  }
+
+  it("asks the admin channel with both accounts and buttons, and changes nothing yet", async () => {
+    const { response, post, active, deleted } = await requestReplace();
+    expect(JSON.parse(response.text).response_action).toBe("update");
+    expect(post?.args.channel).toBe(ADMIN_CHANNEL);
+    const blocks = json(post?.args.blocks);
+    expect(blocks).toContain("Frank Old");
+    expect(blocks).toContain("Frank New");
+    expect(blocks).toContain(ACTION.approve);
+    expect(blocks).toContain("&lt;!here&gt;");
+    expect(blockKitProblems({ blocks: post?.args.blocks, text: post?.args.text }, "message")).toEqual([]);
+    const rows = await world.database.db.select().from(accounts);
+    expect(rows.find((r) => r.id === active.id)?.status).toBe("active");
+    expect(rows.find((r) => r.id === deleted.id)?.status).toBe("deleted");
+  });
+
+  it("refuses the requester privately, then an approver's click replaces, updates the message and tells the requester", async () => {
+    // The requester may approve others' requests, never their own.
+    const { request, active, deleted } = await requestReplace(ADMIN_APPROVER);
+    await click(ADMIN_APPROVER, ACTION.approve, request.id);
+    const [ephemeral] = await slack.waitFor("chat.postEphemeral");
+    expect(ephemeral?.args.user).toBe(ADMIN_APPROVER);
+    expect(String(ephemeral?.args.text)).toMatch(/another approver/);
+
+    await click(APPROVER, ACTION.approve, request.id);
+    const [update] = await slack.waitFor("chat.update");
+    expect(json(update?.args.blocks)).not.toContain(ACTION.approve);
+    expect(json(update?.args.blocks)).toContain(APPROVER);
+    const dms = await slack.waitFor("chat.postMessage", 2);
+    expect(dms[1]?.args.channel).toBe(ADMIN_APPROVER);
+    expect(json(dms[1]?.args)).not.toMatch(/temporary password:/i);
+    const rows = await world.database.db.select().from(accounts);
+    expect(rows.find((r) => r.id === active.id)?.status).toBe("deleted");
+    expect(rows.find((r) => r.id === deleted.id)?.status).toBe("active");
+
+    // A second click on the decided request says so and changes nothing.
+    await click(APPROVER, ACTION.approve, request.id);
+    const ephemerals = await slack.waitFor("chat.postEphemeral", 2);
+    expect(String(ephemerals[1]?.args.text)).toMatch(/no longer pending/);
+  });
+
+  it("asks for a reason before rejecting, then updates the message", async () => {
+    const { request } = await requestReplace();
+    await click(APPROVER, ACTION.reject, request.id);
+    const [open] = await slack.waitFor("views.open");
+    const modal = viewOf(open);
+    expect(modal.callback_id).toBe(CALLBACK.rejectReason);
+    const empty = JSON.parse(
+      (
+        await slack.interact(
+          submission(APPROVER, "VREJECT", modal, {
+            [BLOCK.rejectReason]: { [ACTION.value]: { type: "plain_text_input", value: " " } },
+          }),
+        )
+      ).text,
+    );
+    expect(empty.response_action).toBe("errors");
+    await slack.interact(
+      submission(APPROVER, "VREJECT", modal, {
+        [BLOCK.rejectReason]: { [ACTION.value]: { type: "plain_text_input", value: "Not approved by HR" } },
+      }),
+    );
+    const [update] = await slack.waitFor("chat.update");
+    expect(json(update?.args.blocks)).toContain("Not approved by HR");
+    expect(json(update?.args.blocks)).not.toContain(ACTION.approve);
+    const [row] = await world.database.db.select().from(restoreRequests);
+    expect(row?.status).toBe("rejected");
+  });
+
+  it("refuses someone who is not an approver", async () => {
+    const { request } = await requestReplace();
+    await click(ADMIN_2, ACTION.approve, request.id);
+    const [ephemeral] = await slack.waitFor("chat.postEphemeral");
+    expect(String(ephemeral?.args.text)).toMatch(/not allowed/);
+    const [row] = await world.database.db.select().from(restoreRequests);
+    expect(row?.status).toBe("pending");
+  });
+});
+
+describe("App Home", () => {
+  it("shows pending approvals, what expires soonest and recent restores, within limits", async () => {
+    await world.deleted({ userName: "gina@example.com", displayName: "Gina Soon", daysAgo: 29 });
+    await slack.event({ type: "app_home_opened", user: APPROVER, tab: "home", channel: "D1" });
+    const [publish] = await slack.waitFor("views.publish");
+    expect(publish?.args.user_id).toBe(APPROVER);
+    const view = publish?.args.view;
+    expect(blockKitProblems(view, "home")).toEqual([]);
+  });
+});

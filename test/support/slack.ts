@@ -1,0 +1,181 @@
+import { createHmac } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import nock from "nock";
+import { afterAll, afterEach, beforeEach } from "vitest";
+import type { SlackSettings } from "../../src/config.ts";
+import { startServer } from "../../src/http.ts";
+import type { Logger } from "../../src/log.ts";
+import { createSlackApp } from "../../src/slack/app.ts";
+import type { World } from "./world.ts";
+
+export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+export const API = "http://slack.test";
+export const ADMIN_CHANNEL = "CADMINS01";
+
+/** One Web API call the app made, with its arguments decoded (views and blocks parsed). */
+export interface ApiCall {
+  method: string;
+  args: Record<string, unknown>;
+}
+
+export interface SlackHarness {
+  /** Web API calls so far, in order. */
+  calls: ApiCall[];
+  /** Log lines the app wrote (to check that secrets never reach them). */
+  logs: string[];
+  /** Waits until `n` calls of `method` were made (the listeners go on after the ack). */
+  waitFor(method: string, n?: number): Promise<ApiCall[]>;
+  /** A plain GET to the app's server (health checks). */
+  get(path: string): Promise<Response>;
+  /** A signed POST to /slack/events; `body` is form-encoded. */
+  post(
+    body: string,
+    options?: { timestamp?: number; signature?: string },
+  ): Promise<{ status: number; text: string }>;
+  command(user: string, text: string): Promise<{ status: number; text: string }>;
+  interact(payload: Record<string, unknown>): Promise<{ status: number; text: string }>;
+  event(event: Record<string, unknown>): Promise<{ status: number; text: string }>;
+}
+
+const DECODE_JSON = new Set(["view", "blocks"]);
+
+/**
+ * The real app behind the real HTTP receiver on a free port, with nock answering Slack's Web API
+ * at API. Every call is recorded; views.open answers with a view id that later calls can use.
+ */
+export function useSlack(world: World): SlackHarness {
+  const harness = { calls: [] as ApiCall[], logs: [] as string[] } as SlackHarness;
+  let server: Server | undefined;
+  let base = "";
+  let views = 0;
+
+  beforeEach(async () => {
+    harness.calls.length = 0;
+    harness.logs.length = 0;
+    nock.disableNetConnect();
+    nock.enableNetConnect("127.0.0.1");
+    nock(API)
+      .persist()
+      .post(/\/api\/.*/)
+      .reply(200, (uri, body) => {
+        const method = uri.replace("/api/", "");
+        const args = decode(body);
+        harness.calls.push({ method, args });
+        if (method === "views.open" || method === "views.update" || method === "views.push") {
+          const id = method === "views.open" ? `V${++views}` : String(args.view_id);
+          return { ok: true, view: { id, ...(args.view as object) } };
+        }
+        if (method === "chat.postMessage")
+          return { ok: true, channel: args.channel, ts: `1700000000.${++views}` };
+        return { ok: true };
+      });
+    const settings: SlackSettings = {
+      botToken: "xoxb-test-token",
+      signingSecret: SIGNING_SECRET,
+      appToken: null,
+      apiUrl: `${API}/api/`,
+      adminChannelId: ADMIN_CHANNEL,
+    };
+    const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+      harness.logs.push(JSON.stringify({ level, message, ...fields }));
+    };
+    const log: Logger = { info: line("info"), warn: line("warn"), error: line("error") };
+    const slack = createSlackApp(
+      { service: world.service, clock: world.clock, settings, log },
+      { clientOptions: { retryConfig: { retries: 0 } } },
+    );
+    // A new app and server per test: its service sees this test's clock and data.
+    server = await startServer({ db: world.database.db, slack: slack.http, port: 0 });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    nock.cleanAll();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  afterAll(() => {
+    nock.enableNetConnect();
+  });
+
+  harness.get = (path) => fetch(`${base}${path}`);
+  harness.post = async (body, options = {}) => {
+    const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+    const signature =
+      options.signature ??
+      `v0=${createHmac("sha256", SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+    const response = await fetch(`${base}/slack/events`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": String(timestamp),
+        "x-slack-signature": signature,
+      },
+      body,
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  harness.command = (user, text) =>
+    harness.post(
+      new URLSearchParams({
+        command: "/restore-user",
+        text,
+        user_id: user,
+        user_name: user.toLowerCase(),
+        team_id: "T0TEAM",
+        channel_id: "C0GENERAL",
+        trigger_id: `trigger.${Math.random()}`,
+        response_url: `${API}/commands/response`,
+        token: "legacy",
+      }).toString(),
+    );
+  harness.interact = (payload) =>
+    harness.post(
+      new URLSearchParams({ payload: JSON.stringify({ team: { id: "T0TEAM" }, ...payload }) }).toString(),
+    );
+  harness.event = async (event) => {
+    const body = JSON.stringify({
+      type: "event_callback",
+      team_id: "T0TEAM",
+      event_id: `Ev${Math.random()}`,
+      event,
+    });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = `v0=${createHmac("sha256", SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+    const response = await fetch(`${base}/slack/events`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-slack-request-timestamp": String(timestamp),
+        "x-slack-signature": signature,
+      },
+      body,
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  harness.waitFor = async (method, n = 1) => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const found = harness.calls.filter((c) => c.method === method);
+      if (found.length >= n) return found;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `expected ${n} ${method} call(s), got ${found.length}: ${harness.calls.map((c) => c.method).join(", ")}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return harness;
+}
+
+function decode(body: unknown): Record<string, unknown> {
+  const fields: Record<string, unknown> =
+    typeof body === "string" ? Object.fromEntries(new URLSearchParams(body)) : { ...(body as object) };
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (DECODE_JSON.has(key) && typeof value === "string") fields[key] = JSON.parse(value);
+  }
+  return fields;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, missingSlackSettings } from "../src/config.ts";
+import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "../src/config.ts";
 
 describe("configuration", () => {
   it("has working defaults on a fresh machine", () => {
@@ -48,5 +48,50 @@ describe("configuration", () => {
       "ADMIN_CHANNEL_ID",
       "RESTORE_APPROVERS",
     ]);
+  });
+
+  it("runs without Slack until a bot token is set, then needs every Slack setting", () => {
+    expect(slackSettings(loadConfig({}))).toBeNull();
+    const half = () => slackSettings(loadConfig({ SLACK_BOT_TOKEN: "xoxb-1", RESTORE_ADMINS: "U1AA" }));
+    expect(half).toThrow(ConfigError);
+    expect(half).toThrow(/SLACK_SIGNING_SECRET[\s\S]*ADMIN_CHANNEL_ID[\s\S]*RESTORE_APPROVERS/);
+  });
+
+  it("reads a complete Slack configuration, HTTP or Socket Mode", () => {
+    const base = {
+      SLACK_BOT_TOKEN: "xoxb-1",
+      ADMIN_CHANNEL_ID: "C0ADMINS",
+      RESTORE_ADMINS: "U1AA",
+      RESTORE_APPROVERS: "U2BB",
+    };
+    expect(
+      slackSettings(loadConfig({ ...base, SLACK_SIGNING_SECRET: "8f742231b10e8888abcd99yyyzzz85a5" })),
+    ).toMatchObject({
+      signingSecret: "8f742231b10e8888abcd99yyyzzz85a5",
+      appToken: null,
+      apiUrl: "https://slack.com/api/",
+      adminChannelId: "C0ADMINS",
+    });
+    const socket = slackSettings(
+      loadConfig({ ...base, SLACK_APP_TOKEN: "xapp-1", SLACK_API_URL: "http://localhost:9999/api" }),
+    );
+    expect(socket).toMatchObject({
+      signingSecret: null,
+      appToken: "xapp-1",
+      apiUrl: "http://localhost:9999/api/",
+    });
+  });
+
+  it("names malformed Slack values", () => {
+    const attempt = () =>
+      loadConfig({
+        SLACK_BOT_TOKEN: "xoxp-user",
+        SLACK_APP_TOKEN: "nope",
+        ADMIN_CHANNEL_ID: "#admins",
+        SLACK_API_URL: "ftp://x",
+      });
+    for (const name of ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "ADMIN_CHANNEL_ID", "SLACK_API_URL"]) {
+      expect(attempt).toThrow(name);
+    }
   });
 });

@@ -3,7 +3,7 @@
  * API, the real service and database behind. Assertions are on what people see (views, messages)
  * and on what happened to the accounts.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { accounts, restoreRequests } from "../../src/db/schema.ts";
 import { ACTION, BLOCK, CALLBACK } from "../../src/slack/blocks/ids.ts";
@@ -334,5 +334,75 @@ describe("App Home", () => {
     expect(publish?.args.user_id).toBe(APPROVER);
     const view = publish?.args.view;
     expect(blockKitProblems(view, "home")).toEqual([]);
+  });
+});
+
+describe("several at once", () => {
+  it("confirms a selection, restores each on its own and lists failures with the reason", async () => {
+    const one = await world.deleted({ userName: "hana@example.com", displayName: "Hana One" });
+    const two = await world.deleted({ userName: "ivo@example.com", displayName: "Ivo Two" });
+    await world.active({ userName: "ivo@example.com", displayName: "Ivo Active" });
+    await slack.command(ADMIN, "example");
+    const [update] = await slack.waitFor("views.update");
+    const search = viewOf(update);
+    const confirm = JSON.parse(
+      (
+        await slack.interact(
+          submission(ADMIN, "V1", search, {
+            [BLOCK.selection]: {
+              [ACTION.selection]: {
+                type: "multi_static_select",
+                selected_options: [{ value: one.id }, { value: two.id }],
+              },
+            },
+          }),
+        )
+      ).text,
+    );
+    expect(confirm.view.callback_id).toBe(CALLBACK.batch);
+    const result = JSON.parse((await slack.interact(submission(ADMIN, "V1", confirm.view))).text);
+    const text = json(result.view);
+    expect(text).toContain("Hana One");
+    expect(text).toContain("Ivo");
+    expect(text).toMatch(/1 restored, 1 failed/);
+    expect(blockKitProblems(result.view, "modal")).toEqual([]);
+    const rows = await world.database.db.select().from(accounts);
+    expect(rows.find((r) => r.id === one.id)?.status).toBe("active");
+    expect(rows.find((r) => r.id === two.id)?.status).toBe("deleted");
+  });
+});
+
+describe("when something breaks", () => {
+  it("shows a reference instead of an error, and logs the details under it", async () => {
+    const kim = await world.deleted({ userName: "kim@example.com", displayName: "Kim Lost" });
+    const { viewId, view } = await openPlanFor(ADMIN, kim.id);
+    await world.database.db.execute(sql`alter table accounts rename to accounts_gone`);
+    try {
+      const answer = JSON.parse((await slack.interact(submission(ADMIN, viewId, view))).text);
+      const shown = json(answer.view);
+      const reference = /Reference: `?([0-9a-f]{8})/.exec(shown)?.[1];
+      expect(reference).toBeDefined();
+      expect(shown).not.toMatch(/accounts_gone|relation|at .*\.ts/);
+      expect(slack.logs.some((l) => l.includes(reference as string) && l.includes("error"))).toBe(true);
+    } finally {
+      await world.database.db.execute(sql`alter table accounts_gone rename to accounts`);
+    }
+  });
+});
+
+describe("App Home buttons", () => {
+  it("gives approvers the buttons of pending requests, and admins restore buttons", async () => {
+    const deleted = await world.deleted({ userName: "lena@example.com", displayName: "Lena Old" });
+    await world.active({ userName: "lena@example.com", displayName: "Lena New" });
+    const requested = await world.service.requestReplace(ADMIN, deleted.id, "Lena is back");
+    expect(requested.type).toBe("requested");
+    await slack.event({ type: "app_home_opened", user: APPROVER, tab: "home", channel: "D1" });
+    const [publish] = await slack.waitFor("views.publish");
+    expect(json(publish?.args.view)).toContain(ACTION.approve);
+    await slack.event({ type: "app_home_opened", user: ADMIN, tab: "home", channel: "D1" });
+    const published = await slack.waitFor("views.publish", 2);
+    const adminView = json(published[1]?.args.view);
+    expect(adminView).not.toContain(ACTION.approve);
+    expect(adminView).toContain(ACTION.planAccount);
   });
 });

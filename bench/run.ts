@@ -1,11 +1,14 @@
 /**
- * npm run bench: search, plan and restore on 1,000,000 accounts (200,000 deleted) in Postgres.
+ * npm run bench: search, plan and restore on 1,000,000 accounts (200,000 deleted) in Postgres,
+ * then the Slack bench (bench/slack.ts: ack latency of the HTTP receiver under load).
  *
  *   BENCH_DATABASE_URL  default postgres://postgres@127.0.0.1:5432/restore_user_bench (created if missing)
  *   --reseed            seed again even if the database already holds this bench's seed
  *   --iterations N      measured calls per case (default 200); --warmup N (default 20)
  *   --naive-iterations N  calls of the naive sequential-scan query per case (default 50)
  *   --explain           print EXPLAIN (ANALYZE, BUFFERS) of the SQL each case runs
+ *   --only restore|slack  run one of the two benchmarks (default both)
+ *   --slack-seconds N, --slack-clients N, --slack-warmup N  see bench/slack.ts
  *
  * Restores change data; the restored accounts are put back afterwards, so every run measures the
  * same seed. A benchmark, never a test: nothing here runs under vitest.
@@ -36,6 +39,7 @@ import {
   seed,
   undoRestores,
 } from "./seed.ts";
+import { runSlackBench, SLACK_FLAGS, slackOptionsFrom } from "./slack.ts";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/restore_user_bench";
 const ADMIN = "U0BENCHADMIN";
@@ -51,8 +55,13 @@ const { values: flags } = parseArgs({
     warmup: { type: "string", default: "20" },
     "naive-iterations": { type: "string", default: "50" },
     explain: { type: "boolean", default: false },
+    only: { type: "string" },
+    ...SLACK_FLAGS,
   },
 });
+if (flags.only !== undefined && flags.only !== "restore" && flags.only !== "slack") {
+  throw new Error(`--only takes restore or slack, not ${flags.only}`);
+}
 const count = (name: string, value: string | undefined) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} takes a whole number, not ${value}`);
@@ -83,6 +92,17 @@ interface CaseResult {
 
 async function main(): Promise<void> {
   const url = process.env.BENCH_DATABASE_URL || DEFAULT_URL;
+  if (flags.only !== "slack") await restoreBench(url);
+  if (flags.only !== "restore") {
+    if (flags.only !== "slack") log();
+    // Both: the restore bench has already seeded again if --reseed asked for it.
+    await runSlackBench(
+      slackOptionsFrom(flags, { url, reseed: flags.reseed && flags.only === "slack", log }),
+    );
+  }
+}
+
+async function restoreBench(url: string): Promise<void> {
   await ensureDatabase(url);
   const database = await openDatabase({ url, maxConnections: 4 });
   const raw = postgres(url, { max: 2, onnotice: () => {} });

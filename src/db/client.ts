@@ -23,6 +23,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * How much of a word's trigrams a name must share for search's typo-tolerant `<%` (pg_trgm's
+ * default, 0.6, misses "alcie" for Alice). Set on every connection, so a search needs no
+ * transaction to set it.
+ */
+export const WORD_SIMILARITY_THRESHOLD = "0.3";
+const SEARCH_SETTINGS = { "pg_trgm.word_similarity_threshold": WORD_SIMILARITY_THRESHOLD };
+
 export const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
 
 export interface OpenOptions {
@@ -41,6 +49,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     const client = postgres(options.url, {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
+      connection: SEARCH_SETTINGS,
     });
     return {
       db: drizzlePostgres(client, { schema }) as unknown as Db,
@@ -54,6 +63,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
+  await client.exec(`set pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY_THRESHOLD}`);
   return {
     db: db as unknown as Db,
     kind: "pglite",

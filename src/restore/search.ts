@@ -43,17 +43,8 @@ export interface SearchResult {
 export const MAX_SEARCH_LIMIT = 100;
 /** Below this a query is matched as a substring only: three letters have too few trigrams for typos. */
 const FUZZY_MIN_LENGTH = 4;
-/** Candidates fetched by the database, then put in the order a person expects (see rank.ts). */
-const RERANK_POOL = 200;
-
-/**
- * How much of the query's trigrams a name must share. Short queries share their first trigrams
- * with every name that starts alike, so they need more; a two-word query with a typo in each word
- * ("jonh smiht" for John Smith) shares about a third.
- */
-function similarityThreshold(query: string): number {
-  return query.length < 8 ? 0.4 : 0.3;
-}
+/** Matches read per search at most, then put in the order a person expects (see rank.ts). */
+const POOL = 300;
 
 /** What a search shows; never the snapshot or the password hash, which also keeps rows small. */
 const viewColumns = {
@@ -137,50 +128,43 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
     return page(rows, limit, now);
   }
 
-  const contains = `%${escapeLike(query)}%`;
-  const substring = sql`${accounts.searchText} like ${contains}`;
-  // Names are matched with typos too; an address by its local part ("john.smith2@…" finds
-  // John Smith), never by its domain, whose trigrams every account shares.
-  const names = nameTermOf(query);
-  const substringMatches = async () => {
-    const startsWord = escapeLike(query);
-    const wordStart = sql`(${accounts.searchText} like ${`${startsWord}%`} or ${accounts.searchText} ~ ${`[ .@_-]${escapeRegex(query)}`})`;
-    return db
-      .select(viewColumns)
-      .from(accounts)
-      .where(and(...where, substring))
-      .orderBy(
-        sql`${accounts.status} = 'purged'`,
-        sql`${wordStart} desc`,
-        sql`${accounts.purgeAfter} asc nulls last`,
-      )
-      .limit(RERANK_POOL);
-  };
-  if (names.length < FUZZY_MIN_LENGTH) return page(rerank(await substringMatches(), query, now), limit, now);
-  if (query.includes("@")) {
-    // An address is precise: when it matches, typo-tolerant name matches would only add noise.
-    const exact = await substringMatches();
-    if (exact.length > 0) return page(rerank(exact, query, now), limit, now);
+  // Precise first: every word of the query appears in the account's names or addresses.
+  const words = query.split(" ");
+  const precise = await db
+    .select(viewColumns)
+    .from(accounts)
+    .where(and(...where, ...words.map((w) => sql`${accounts.searchText} like ${`%${escapeLike(w)}%`}`)))
+    .limit(POOL + 1);
+  // A common prefix ("mar") matches thousands: rank a bounded pool and say there are more,
+  // rather than read every match on each keystroke.
+  if (precise.length > POOL) return page(rerank(precise.slice(0, POOL), query, now), limit, now, true);
+  // An address that matched is what was meant: typo-tolerant names would only add noise.
+  if (precise.length >= limit || (query.includes("@") && precise.length > 0)) {
+    return page(rerank(precise, query, now), limit, now);
   }
 
-  // The threshold is set for this transaction only, so no other query on the connection feels it.
-  const rows = await db.transaction(async (tx) => {
-    await tx.execute(
-      sql`select set_config('pg_trgm.word_similarity_threshold', ${String(similarityThreshold(names))}, true)`,
-    );
-    return tx
-      .select(viewColumns)
-      .from(accounts)
-      .where(and(...where, sql`(${substring} or ${names} <% ${accounts.nameText})`))
-      .orderBy(
-        sql`${accounts.status} = 'purged'`,
-        sql`${substring} desc`,
-        sql`word_similarity(${names}, ${accounts.nameText}) desc`,
-        sql`${accounts.purgeAfter} asc nulls last`,
-      )
-      .limit(RERANK_POOL);
-  });
-  return page(rerank(rows, query, now), limit, now);
+  // Too few: allow a typo in each word of the name ("Jonh Smiht"); an address counts by its
+  // local part. Each word must match (the trigram indexes intersect), which keeps the set small.
+  const nameWords = nameTermOf(query).split(" ").filter(Boolean);
+  if (!nameWords.some((w) => w.length >= FUZZY_MIN_LENGTH))
+    return page(rerank(precise, query, now), limit, now);
+  const typos = await db
+    .select(viewColumns)
+    .from(accounts)
+    .where(
+      and(
+        ...where,
+        ...nameWords.map((w) =>
+          w.length >= FUZZY_MIN_LENGTH
+            ? sql`${w} <% ${accounts.nameText}`
+            : sql`${accounts.nameText} like ${`%${escapeLike(w)}%`}`,
+        ),
+      ),
+    )
+    .orderBy(sql`word_similarity(${nameWords.join(" ")}, ${accounts.nameText}) desc`)
+    .limit(POOL);
+  const seen = new Set(precise.map((a) => a.id));
+  return page(rerank([...precise, ...typos.filter((a) => !seen.has(a.id))], query, now), limit, now);
 }
 
 function nameTermOf(query: string): string {
@@ -193,16 +177,12 @@ function nameTermOf(query: string): string {
         .trim();
 }
 
-function page(rows: ViewRow[], limit: number, now: Date): SearchResult {
-  return { items: rows.slice(0, limit).map((a) => toView(a, now)), hasMore: rows.length > limit };
+function page(rows: ViewRow[], limit: number, now: Date, sampled = false): SearchResult {
+  return { items: rows.slice(0, limit).map((a) => toView(a, now)), hasMore: sampled || rows.length > limit };
 }
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Restorable before expired before purged, then the typo-aware score, then soonest expiry. */

@@ -6,6 +6,7 @@ import {
   type AccountSnapshot,
   accountAddresses,
   accounts,
+  type Directory,
   directories,
   seats,
 } from "../db/schema.ts";
@@ -68,6 +69,21 @@ async function lockSeatPlan(tx: Db, directoryId: string, license: string): Promi
     .for("update");
 }
 
+/** The account locked for a restore, with its directory, in one round trip. */
+export async function lockForRestore(
+  tx: Db,
+  id: string,
+): Promise<{ account: Account; directory: Directory }> {
+  const [row] = await tx
+    .select({ account: accounts, directory: directories })
+    .from(accounts)
+    .innerJoin(directories, eq(directories.id, accounts.directoryId))
+    .where(eq(accounts.id, id))
+    .for("update", { of: accounts });
+  if (!row) throw new Refused("not_found", "No such account.");
+  return row;
+}
+
 export async function loadDirectory(db: Db, id: string) {
   const [directory] = await db.select().from(directories).where(eq(directories.id, id));
   if (!directory) throw new Error(`directory ${id} is missing`);
@@ -76,16 +92,16 @@ export async function loadDirectory(db: Db, id: string) {
 
 /**
  * Plans again and restores (or re-creates) one account, which the caller has locked
- * (lockAccount) in its transaction. Throws Refused when the plan is not ready, so the caller's
+ * (lockForRestore) in its transaction. Throws Refused when the plan is not ready, so the caller's
  * transaction rolls everything back.
  */
 export async function executeRestore(
   tx: Db,
   ctx: ExecuteContext,
-  account: Account,
+  locked: { account: Account; directory: Directory },
   choices: RestoreChoices,
 ): Promise<{ record: RestoreRecord; temporaryPassword: string | null; plan: RestorePlan }> {
-  const directory = await loadDirectory(tx, account.directoryId);
+  const { account, directory } = locked;
   // scrypt runs on libuv's pool while the plan's queries go to the database.
   const password = directory.capabilities.setsPassword ? generateTemporaryPassword() : null;
   const passwordHash = password ? hashPassword(password) : Promise.resolve(null);

@@ -1,4 +1,5 @@
-import { and, count, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, count, eq, inArray, sql } from "drizzle-orm";
+import { unionAll } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client.ts";
 import {
   type Account,
@@ -105,7 +106,7 @@ export interface RestorePlan {
   followUp: string[];
 }
 
-export function summarize(a: Account): AccountSummary {
+export function summarize(a: Pick<Account, keyof AccountSummary>): AccountSummary {
   return {
     id: a.id,
     directoryId: a.directoryId,
@@ -151,7 +152,26 @@ export async function buildPlan(
   // Tombstones and finished cases have nothing left to check.
   const checkable = window.state === "deleted" || window.state === "deleting";
 
-  const originalHolder = checkable ? await activeHolderOfUserName(db, directoryId, account.userName) : null;
+  // The sign-in address follows the user name when they were the same (Entra ID's UPN and mail).
+  const emailFollowsUserName = sameText(account.email, account.userName);
+  const renameChecks = Boolean(renameTo) && !choiceErrors.some((e) => e.field === "renameTo");
+  const wantedEmail = account.email
+    ? normalizeAddress(emailFollowsUserName && renameTo ? renameTo : account.email)
+    : null;
+  const wantedAliases = [...new Set(account.aliases.map(normalizeAddress))].filter((a) => a !== wantedEmail);
+  // Everything the plan compares with, in two round trips: the restore re-plans inside its
+  // transaction, so each query here is paid twice on the way to a restored account.
+  const [active, context] = checkable
+    ? await Promise.all([
+        activeHolders(db, directoryId, {
+          userNames: renameChecks && renameTo ? [account.userName, renameTo] : [account.userName],
+          phone: account.phone,
+          addresses: [wantedEmail, ...wantedAliases].filter((a): a is string => a !== null),
+        }),
+        directoryContext(db, directoryId, account.license),
+      ])
+    : [EMPTY_HOLDERS, null];
+  const originalHolder = active.byUserName.get(account.userName.toLowerCase()) ?? null;
   if (originalHolder) {
     conflicts.push({
       kind: "userName",
@@ -161,8 +181,8 @@ export async function buildPlan(
       resolvedBy: renameTo ? "rename" : choices.replace ? "replace" : null,
     });
   }
-  if (checkable && renameTo && !choiceErrors.some((e) => e.field === "renameTo")) {
-    const taken = await activeHolderOfUserName(db, directoryId, renameTo);
+  if (checkable && renameTo && renameChecks) {
+    const taken = active.byUserName.get(renameTo.toLowerCase());
     if (taken) {
       choiceErrors.push({
         field: "renameTo",
@@ -178,19 +198,16 @@ export async function buildPlan(
   }
   const replaced = choices.replace && !renameTo ? originalHolder : null;
 
-  // The sign-in address follows the user name when they were the same (Entra ID's UPN and mail).
-  const emailFollowsUserName = sameText(account.email, account.userName);
   const userName = renameTo ?? account.userName;
-  let email = account.email
-    ? normalizeAddress(emailFollowsUserName && renameTo ? renameTo : account.email)
-    : null;
-  let aliases = [...new Set(account.aliases.map(normalizeAddress))].filter((a) => a !== email);
+  let email = wantedEmail;
+  let aliases = wantedAliases;
   let phone = account.phone;
   let department = account.department;
   const droppedAliases: string[] = [];
 
   if (checkable) {
-    const holders = await activeHoldersOfAddresses(db, directoryId, [email, ...aliases], replaced?.id);
+    // The replaced account gives up its addresses and phone with its place.
+    const holders = new Map([...active.byAddress].filter(([, holder]) => holder.id !== replaced?.id));
     const emailHolder = email ? holders.get(email) : undefined;
     // A user name conflict already covers the same account holding the same sign-in address.
     const coveredByUserName = emailFollowsUserName && !renameTo && emailHolder?.id === originalHolder?.id;
@@ -215,7 +232,7 @@ export async function buildPlan(
     }
 
     if (phone) {
-      const phoneHolder = await activeHolderOfPhone(db, directoryId, phone, replaced?.id);
+      const phoneHolder = active.byPhone && active.byPhone.id !== replaced?.id ? active.byPhone : null;
       if (phoneHolder) {
         conflicts.push({
           kind: "phone",
@@ -230,46 +247,25 @@ export async function buildPlan(
   }
 
   let seatInfo: RestorePlan["seats"] = null;
-  if (checkable && account.license) {
-    const [plan] = await db
-      .select({ total: seats.total })
-      .from(seats)
-      .where(and(eq(seats.directoryId, directoryId), eq(seats.license, account.license)));
-    if (plan) {
-      const [row] = await db
-        .select({ used: count() })
-        .from(accounts)
-        .where(
-          and(
-            eq(accounts.directoryId, directoryId),
-            eq(accounts.status, "active"),
-            eq(accounts.license, account.license),
-          ),
-        );
-      // A replace frees the replaced account's seat first.
-      const used = (row?.used ?? 0) - (replaced?.license === account.license ? 1 : 0);
-      seatInfo = { license: account.license, used, total: plan.total };
-      if (used >= plan.total) {
-        conflicts.push({
-          kind: "seat",
-          license: account.license,
-          used,
-          total: plan.total,
-          resolutions: ["cancel"],
-          resolvedBy: null,
-        });
-      }
+  if (checkable && account.license && context?.seatsTotal != null) {
+    // A replace frees the replaced account's seat first.
+    const used = context.seatsUsed - (replaced?.license === account.license ? 1 : 0);
+    const total = context.seatsTotal;
+    seatInfo = { license: account.license, used, total };
+    if (used >= total) {
+      conflicts.push({
+        kind: "seat",
+        license: account.license,
+        used,
+        total,
+        resolutions: ["cancel"],
+        resolvedBy: null,
+      });
     }
   }
 
   if (checkable && (account.department || choices.department)) {
-    const available = (
-      await db
-        .select({ name: departments.name })
-        .from(departments)
-        .where(eq(departments.directoryId, directoryId))
-        .orderBy(departments.name)
-    ).map((d) => d.name);
+    const available = context?.departments ?? [];
     const chosen = choices.department?.trim();
     if (chosen && !available.includes(chosen)) {
       choiceErrors.push({ field: "department", message: `There is no department called ${chosen}.` });
@@ -351,66 +347,126 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-async function activeHolderOfUserName(
+interface ActiveHolders {
+  /** By lower-cased user name. */
+  byUserName: Map<string, AccountSummary>;
+  byPhone: AccountSummary | null;
+  /** By lower-cased address (primary email or alias). */
+  byAddress: Map<string, AccountSummary>;
+}
+
+const EMPTY_HOLDERS: ActiveHolders = { byUserName: new Map(), byPhone: null, byAddress: new Map() };
+
+const summaryColumns = {
+  id: accounts.id,
+  directoryId: accounts.directoryId,
+  userName: accounts.userName,
+  displayName: accounts.displayName,
+  email: accounts.email,
+  department: accounts.department,
+  license: accounts.license,
+  status: accounts.status,
+};
+
+/** The active accounts that hold any of these user names, this phone or these addresses: one query. */
+async function activeHolders(
   db: Db,
   directoryId: string,
-  userName: string,
-): Promise<Account | null> {
-  const [row] = await db
-    .select()
+  wanted: { userNames: string[]; phone: string | null; addresses: string[] },
+): Promise<ActiveHolders> {
+  const active = and(eq(accounts.directoryId, directoryId), eq(accounts.status, "active"));
+  const byName = db
+    .select({
+      kind: sql<string>`'user'`.as("kind"),
+      key: sql<string>`lower(${accounts.userName})`.as("key"),
+      ...summaryColumns,
+    })
     .from(accounts)
     .where(
       and(
-        eq(accounts.directoryId, directoryId),
-        eq(accounts.status, "active"),
-        sql`lower(${accounts.userName}) = ${userName.toLowerCase()}`,
-      ),
-    )
-    .limit(1);
-  return row ?? null;
-}
-
-async function activeHolderOfPhone(
-  db: Db,
-  directoryId: string,
-  phone: string,
-  exceptId: string | undefined,
-): Promise<Account | null> {
-  const [row] = await db
-    .select()
-    .from(accounts)
-    .where(
-      and(
-        eq(accounts.directoryId, directoryId),
-        eq(accounts.status, "active"),
-        eq(accounts.phone, phone),
-        exceptId ? ne(accounts.id, exceptId) : undefined,
-      ),
-    )
-    .limit(1);
-  return row ?? null;
-}
-
-/** For each address, the active account (other than `exceptId`) that answers to it now. */
-async function activeHoldersOfAddresses(
-  db: Db,
-  directoryId: string,
-  addresses: (string | null)[],
-  exceptId: string | undefined,
-): Promise<Map<string, Account>> {
-  const wanted = addresses.filter((a): a is string => Boolean(a));
-  if (wanted.length === 0) return new Map();
-  const rows = await db
-    .select({ address: accountAddresses.address, account: accounts })
-    .from(accountAddresses)
-    .innerJoin(accounts, eq(accounts.id, accountAddresses.accountId))
-    .where(
-      and(
-        eq(accountAddresses.directoryId, directoryId),
-        eq(accountAddresses.active, true),
-        inArray(accountAddresses.address, wanted),
-        exceptId ? ne(accountAddresses.accountId, exceptId) : undefined,
+        active,
+        inArray(
+          sql`lower(${accounts.userName})`,
+          wanted.userNames.map((u) => u.toLowerCase()),
+        ),
       ),
     );
-  return new Map(rows.map((r) => [r.address, r.account]));
+  // The union's parts join different tables but return the same columns.
+  const more: (typeof byName)[] = [];
+  if (wanted.phone) {
+    more.push(
+      db
+        .select({
+          kind: sql<string>`'phone'`.as("kind"),
+          key: sql<string>`${accounts.phone}`.as("key"),
+          ...summaryColumns,
+        })
+        .from(accounts)
+        .where(and(active, eq(accounts.phone, wanted.phone))),
+    );
+  }
+  if (wanted.addresses.length > 0) {
+    more.push(
+      db
+        .select({
+          kind: sql<string>`'address'`.as("kind"),
+          key: sql<string>`${accountAddresses.address}`.as("key"),
+          ...summaryColumns,
+        })
+        .from(accounts)
+        .innerJoin(accountAddresses, eq(accountAddresses.accountId, accounts.id))
+        .where(
+          and(
+            eq(accountAddresses.directoryId, directoryId),
+            eq(accountAddresses.active, true),
+            inArray(accountAddresses.address, wanted.addresses),
+          ),
+        ),
+    );
+  }
+  const rows = more.length > 0 ? await unionAll(byName, ...(more as [typeof byName])) : await byName;
+  const holders: ActiveHolders = { byUserName: new Map(), byPhone: null, byAddress: new Map() };
+  for (const { kind, key, ...summary } of rows) {
+    if (kind === "user") holders.byUserName.set(key, summary);
+    else if (kind === "phone") holders.byPhone = summary;
+    else holders.byAddress.set(key, summary);
+  }
+  return holders;
+}
+
+/** The directory's departments and, for a licence, its seats: one query, two with a seat plan. */
+async function directoryContext(
+  db: Db,
+  directoryId: string,
+  license: string | null,
+): Promise<{ departments: string[]; seatsTotal: number | null; seatsUsed: number }> {
+  const [row] = await db
+    .select({
+      departments: sql<
+        string[] | null
+      >`(select array_agg(${departments.name} order by ${departments.name}) from ${departments} where ${departments.directoryId} = ${directoryId})`,
+      seatsTotal: license
+        ? sql<
+            number | null
+          >`(select ${seats.total} from ${seats} where ${seats.directoryId} = ${directoryId} and ${seats.license} = ${license})`
+        : sql<null>`null::int`,
+    })
+    .from(sql`(select 1) as one`);
+  const seatsTotal = row?.seatsTotal ?? null;
+  let seatsUsed = 0;
+  if (license && seatsTotal !== null) {
+    // Only a licence with a seat plan is counted (from the partial index of active holders).
+    const [used] = await db
+      .select({ n: count() })
+      .from(accounts)
+      .where(
+        and(
+          eq(accounts.directoryId, directoryId),
+          eq(accounts.status, "active"),
+          eq(accounts.license, license),
+        ),
+      );
+    seatsUsed = used?.n ?? 0;
+  }
+  return { departments: row?.departments ?? [], seatsTotal, seatsUsed };
 }

@@ -17,6 +17,7 @@ import {
   executeRestore,
   loadDirectory,
   lockAccount,
+  lockForRestore,
   type RestoreDone,
   type RestoreRecord,
 } from "./execute.ts";
@@ -163,7 +164,8 @@ export class RestoreService {
       this.db.transaction(async (tx): Promise<RestoreDone> => {
         // Lock the account before the request row references it: inserting the request takes a
         // key-share lock on the account, and ten of those waiting to upgrade would deadlock.
-        const account = await lockAccount(tx, accountId);
+        const locked = await lockForRestore(tx, accountId);
+        const { account } = locked;
         const claimed = await claimRequest(tx, {
           idempotencyKey: key ?? null,
           kind: "restore",
@@ -178,7 +180,7 @@ export class RestoreService {
         const { record, temporaryPassword } = await executeRestore(
           tx,
           { actor, now, requestId: claimed.request.id, allowReplace: false },
-          account,
+          locked,
           choices,
         );
         await tx
@@ -383,7 +385,7 @@ export class RestoreService {
               replacesAccountId: request.replacesAccountId,
               replacesVersion: request.replacesVersion,
             },
-            await lockAccount(sp, request.accountId),
+            await lockForRestore(sp, request.accountId),
             request.choices,
           ),
         ),

@@ -78,6 +78,19 @@ CREATE TABLE "directories" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "job_runs" (
+	"job" text NOT NULL,
+	"run_key" text NOT NULL,
+	"status" text NOT NULL,
+	"lease_owner" text,
+	"lease_until" timestamp with time zone,
+	"payload" jsonb,
+	"progress" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"started_at" timestamp with time zone NOT NULL,
+	"finished_at" timestamp with time zone,
+	CONSTRAINT "job_runs_job_run_key_pk" PRIMARY KEY("job","run_key")
+);
+--> statement-breakpoint
 CREATE TABLE "restore_requests" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"idempotency_key" text,
@@ -94,6 +107,7 @@ CREATE TABLE "restore_requests" (
 	"expires_at" timestamp with time zone,
 	"details" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"result" jsonb,
+	"reminded_at" timestamp with time zone,
 	"approval_message" jsonb,
 	"decided_at" timestamp with time zone,
 	"decided_by" text,
@@ -129,5 +143,6 @@ CREATE INDEX "accounts_email" ON "accounts" USING btree (lower("email"));--> sta
 CREATE INDEX "accounts_external_id_lookup" ON "accounts" USING btree ("external_id");--> statement-breakpoint
 CREATE INDEX "accounts_active_license" ON "accounts" USING btree ("directory_id","license") WHERE status = 'active';--> statement-breakpoint
 CREATE INDEX "audit_events_at" ON "audit_events" USING btree ("at");--> statement-breakpoint
+CREATE INDEX "job_runs_finished" ON "job_runs" USING btree ("job","finished_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "restore_requests_idempotency" ON "restore_requests" USING btree ("idempotency_key");--> statement-breakpoint
 CREATE INDEX "restore_requests_pending" ON "restore_requests" USING btree ("expires_at") WHERE status = 'pending';

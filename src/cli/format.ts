@@ -1,4 +1,5 @@
 import type { AuditEvent, RestoreRequest } from "../db/schema.ts";
+import type { Digest } from "../digest/build.ts";
 import type { ImportSummary } from "../directory/import.ts";
 import type { ImportProblem } from "../directory/import-file.ts";
 import type { RestoreDone } from "../restore/execute.ts";
@@ -25,9 +26,11 @@ Usage: restore-user COMMAND [ARGS] [--as SLACK_USER_ID] [--json]
   reject REQUEST --reason TEXT
   purge                        turn accounts past their window into tombstones
   audit [--since ISO] [--csv]  the audit trail
+  digest [--date YYYY-MM-DD]   the daily digest, printed instead of sent (default: today, as of now)
 
 ACCOUNT is a user name, email or id. --as names you (or set RESTORE_AS); it is checked against
-RESTORE_ADMINS and RESTORE_APPROVERS. Exit codes: 0 done, 1 refused by a rule, 2 bad usage or input.`;
+RESTORE_ADMINS and RESTORE_APPROVERS. digest follows DIGEST_TIMEZONE (default UTC), DIGEST_TIME and
+DIGEST_WINDOW_DAYS (default 7). Exit codes: 0 done, 1 refused by a rule, 2 bad usage or input.`;
 
 /** Stable machine output: ISO times, two-space indent, one document per command. */
 export function toJson(value: unknown): string {
@@ -312,4 +315,52 @@ export function imported(summaries: ImportSummary[]): string {
         `Imported ${s.inserted} account(s) into ${s.directoryId}${s.skipped ? ` (${s.skipped} already there, left as they were)` : ""}.`,
     )
     .join("\n");
+}
+
+export function digest(d: Digest): string {
+  const days = `${d.windowDays} day${d.windowDays === 1 ? "" : "s"}`;
+  const lines = [
+    `Restore digest for ${d.title} (${d.timeZone}, as of ${d.generatedAt.slice(0, 16).replace("T", " ")} UTC)`,
+    d.accountCount === 0
+      ? `No deleted account's window ends within ${days}.`
+      : `${d.accountCount} deleted account(s) will be lost unless restored: their windows end within ${days}.`,
+  ];
+  if (d.friday && d.accountCount > 0)
+    lines.push("It is Friday: what expires on Saturday or Sunday is grouped as this weekend.");
+  const many = Object.keys(d.directories).length > 1;
+  for (const g of d.groups) {
+    lines.push("", `${g.label} · ${g.dates} (${g.accounts.length})`);
+    const rows = [["  NAME", "USER NAME", ...(many ? ["DIRECTORY"] : []), "WINDOW ENDS", "ID"]];
+    for (const a of g.accounts) {
+      rows.push([
+        `  ${a.displayName || a.userName}`,
+        a.userName,
+        ...(many ? [d.directories[a.directoryId] ?? a.directoryId] : []),
+        a.restorableFrom ? `${a.deadline} (deleting)` : a.deadline,
+        a.id,
+      ]);
+    }
+    lines.push(table(rows));
+  }
+  lines.push("");
+  if (d.pending.total === 0) lines.push("No approval is waiting.");
+  else {
+    lines.push(`Waiting for approval (${d.pending.total})`);
+    const rows = [["  ID", "RESTORE", "REPLACES", "BY", "EXPIRES"]];
+    for (const p of d.pending.items) {
+      rows.push([
+        `  ${p.id}`,
+        p.restore.userName,
+        p.replace?.userName ?? "-",
+        p.requestedBy,
+        p.expires ?? "-",
+      ]);
+    }
+    lines.push(table(rows));
+    if (d.pending.total > d.pending.items.length)
+      lines.push(`  …and ${d.pending.total - d.pending.items.length} more: restore-user requests --pending`);
+  }
+  const since = d.purged.sinceLabel ? ` since the last digest (${d.purged.sinceLabel})` : " so far";
+  lines.push(`Purged${since}: ${d.purged.count}`);
+  return lines.join("\n");
 }

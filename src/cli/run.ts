@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { openCore } from "../app.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
+import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import { DEMO_FILES } from "../directory/demo.ts";
 import { ImportRejected, type ImportSummary, importAccounts } from "../directory/import.ts";
 import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
@@ -37,6 +38,7 @@ const OPTIONS = {
   pending: { type: "boolean" },
   since: { type: "string" },
   csv: { type: "boolean" },
+  date: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parse>["values"];
@@ -56,6 +58,7 @@ const ACCEPTS: Record<string, (keyof typeof OPTIONS)[]> = {
   reject: ["reason"],
   purge: [],
   audit: ["since", "csv"],
+  digest: ["date"],
 };
 const COMMON: (keyof typeof OPTIONS)[] = ["as", "json", "help"];
 
@@ -94,8 +97,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
   }
 
   let config: ReturnType<typeof loadConfig>;
+  let digest: DigestSettings | null = null;
   try {
     config = loadConfig(env);
+    if (command === "digest") digest = digestSettingsFrom(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(error.message);
@@ -107,7 +112,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
   const json = Boolean(values.json);
   const core = await openCore(config, systemClock);
   try {
-    return await dispatch(command, args, values, { env, io, json, service: core.service, core });
+    return await dispatch(command, args, values, { env, io, json, service: core.service, core, digest });
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`${error.message}\n\n${format.USAGE}`);
@@ -125,6 +130,8 @@ interface Ctx {
   json: boolean;
   service: RestoreService;
   core: Awaited<ReturnType<typeof openCore>>;
+  /** The DIGEST_* settings, parsed for the digest command only. */
+  digest: DigestSettings | null;
 }
 
 function actorOf(values: Values, env: NodeJS.ProcessEnv): string {
@@ -245,6 +252,8 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
       }
       return emit(ctx, events, () => format.audit(events));
     }
+    case "digest":
+      return digestCommand(args, values, ctx);
   }
   throw new UsageError(`Unknown command "${command}".`);
 }
@@ -282,6 +291,23 @@ async function restoreCommand(args: string[], values: Values, ctx: Ctx): Promise
   if (isRefusal(items)) return refused(ctx, items);
   ctx.io.out(ctx.json ? format.toJson(items) : format.batch(items));
   return items.every((i) => i.outcome.type === "restored") ? 0 : 1;
+}
+
+/**
+ * The digest a day's run would post, printed instead of sent. Today's is as of now; another
+ * day's as of its DIGEST_TIME. Purges are counted since the digest due before that moment.
+ */
+async function digestCommand(args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {
+  if (args.length > 0)
+    throw new UsageError("digest takes no arguments: choose the day with --date YYYY-MM-DD.");
+  const settings = ctx.digest ?? digestSettingsFrom(ctx.env);
+  const digest = await ctx.service.digest(
+    actorOf(values, ctx.env),
+    { ...settings, channel: settings.channelId ?? ctx.env.ADMIN_CHANNEL_ID ?? null },
+    values.date,
+  );
+  if (isRefusal(digest)) return refused(ctx, digest);
+  return emit(ctx, digest, () => format.digest(digest));
 }
 
 async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {

@@ -216,6 +216,8 @@ export const restoreRequests = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     /** What happened, without secrets: the outcome a repeated request gets back. */
     result: jsonb("result").$type<Record<string, unknown>>(),
+    /** When the approvers were reminded of it (once). */
+    remindedAt: at("reminded_at"),
     /** Where the approval message was posted, so a decision or expiry can update it in place. */
     approvalMessage: jsonb("approval_message").$type<{ channel: string; ts: string }>(),
     decidedAt: at("decided_at"),
@@ -259,8 +261,32 @@ export const auditEvents = pgTable(
   (t) => [index("audit_events_at").on(t.at)],
 );
 
+/**
+ * Scheduled work, claimed once across every copy of the app: one row per job and run (a day's
+ * digest for a channel, a housekeeping slot). A claim is a lease: the holder renews it as it
+ * goes; when it lapses (the holder died), another copy takes over and resumes from `progress`.
+ */
+export const jobRuns = pgTable(
+  "job_runs",
+  {
+    job: text("job").notNull(),
+    runKey: text("run_key").notNull(),
+    status: text("status").$type<"running" | "done">().notNull(),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: at("lease_until"),
+    /** What the run must do, fixed by its first holder so a successor does the same. */
+    payload: jsonb("payload"),
+    /** How far it got: a successor starts from here. */
+    progress: jsonb("progress").$type<Record<string, unknown>>().notNull().default({}),
+    startedAt: at("started_at").notNull(),
+    finishedAt: at("finished_at"),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.runKey] }), index("job_runs_finished").on(t.job, t.finishedAt)],
+);
+
 export type Directory = typeof directories.$inferSelect;
 export type Account = typeof accounts.$inferSelect;
 export type NewAccount = typeof accounts.$inferInsert;
 export type RestoreRequest = typeof restoreRequests.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
+export type JobRun = typeof jobRuns.$inferSelect;

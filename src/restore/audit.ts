@@ -13,6 +13,7 @@ export type AuditAction =
   | "reject"
   | "expire"
   | "purge"
+  | "digest"
   | "password_reset";
 
 export interface AuditInput {

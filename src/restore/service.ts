@@ -1,4 +1,4 @@
-import { and, desc, eq, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -11,6 +11,9 @@ import {
   type RestoreRequest,
   restoreRequests,
 } from "../db/schema.ts";
+import { buildDigest, type Digest } from "../digest/build.ts";
+import { isLocalDate, localDateOf, zonedTime } from "../digest/calendar.ts";
+import { digestJob, lastFinished } from "../schedule/runs.ts";
 import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE } from "./access.ts";
 import { readAudit, recentRestores, recordAudit } from "./audit.ts";
 import {
@@ -498,6 +501,67 @@ export class RestoreService {
       const expired: RestoreRequest[] = [];
       for (const request of due) expired.push(await expireRequest(tx, request, now));
       return expired;
+    });
+  }
+
+  /**
+   * Housekeeping: pending requests older than `hours` that nobody was reminded of yet are marked
+   * reminded and returned, once across every copy of the app.
+   */
+  async remindersDue(hours: number): Promise<RestoreRequest[]> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const due = await tx
+        .select({ id: restoreRequests.id })
+        .from(restoreRequests)
+        .where(
+          and(
+            eq(restoreRequests.status, "pending"),
+            isNull(restoreRequests.remindedAt),
+            lte(restoreRequests.createdAt, new Date(now.getTime() - hours * HOUR_MS)),
+            gt(restoreRequests.expiresAt, now),
+          ),
+        )
+        .for("update", { skipLocked: true });
+      if (due.length === 0) return [];
+      return tx
+        .update(restoreRequests)
+        .set({ remindedAt: now })
+        .where(
+          inArray(
+            restoreRequests.id,
+            due.map((r) => r.id),
+          ),
+        )
+        .returning();
+    });
+  }
+
+  /**
+   * A day's digest as it would be sent, for an admin or approver to preview: today's as of now,
+   * another day's as of its digest time. Purges are counted since the channel's last digest.
+   */
+  digest(
+    actor: string,
+    settings: { timeZone: string; windowDays: number; time: string; channel: string | null },
+    date?: string,
+  ): Promise<Digest | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "read");
+      const now = this.clock.now();
+      const today = localDateOf(now, settings.timeZone);
+      const day = date ?? today;
+      if (!isLocalDate(day)) {
+        throw new Refused("invalid_input", `A day is written YYYY-MM-DD, such as 2026-11-27, not "${day}".`);
+      }
+      const at = day === today ? now : zonedTime(day, settings.time, settings.timeZone);
+      return buildDigest(this.db, {
+        date: day,
+        timeZone: settings.timeZone,
+        windowDays: settings.windowDays,
+        now: at,
+        since: settings.channel ? await lastFinished(this.db, digestJob(settings.channel), at) : null,
+      });
     });
   }
 

@@ -30,6 +30,8 @@ export const configSchema = z.object({
   RETENTION_DAYS: positiveInt(30),
   APPROVALS_REQUIRED: positiveInt(1),
   APPROVAL_TTL_HOURS: positiveInt(24),
+  /** A request waiting this long gets one reminder in its approval message's thread. */
+  APPROVAL_REMINDER_HOURS: positiveInt(4),
   /** Comma-separated domains a restored user name may use; empty: the ones the directory has. */
   ALLOWED_DOMAINS: z
     .string()

@@ -1,3 +1,6 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { WebClient } from "@slack/web-api";
 import { openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
 import {
@@ -8,17 +11,22 @@ import {
   type SlackSettings,
   slackSettings,
 } from "./config.ts";
+import { type DigestSettings, digestSettingsFrom } from "./digest/settings.ts";
 import { loadDemoIfEmpty } from "./directory/demo.ts";
 import { startServer } from "./http.ts";
 import { errorFields, log } from "./log.ts";
+import { startScheduler } from "./schedule/scheduler.ts";
 import { createSlackApp } from "./slack/app.ts";
+import { slackNotifier } from "./slack/notifier.ts";
 
 async function main(): Promise<void> {
   let config: Config;
   let slack: SlackSettings | null;
+  let digest: DigestSettings;
   try {
     config = loadConfig();
     slack = slackSettings(config);
+    digest = digestSettingsFrom(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -34,7 +42,7 @@ async function main(): Promise<void> {
     }
   }
   const bolt = slack
-    ? createSlackApp({ service: core.service, clock: core.clock, settings: slack, log })
+    ? createSlackApp({ service: core.service, clock: core.clock, settings: slack, digest, log })
     : null;
   const server = await startServer({ db: core.database.db, slack: bolt?.http ?? null, port: config.PORT });
   const address = server.address();
@@ -52,12 +60,49 @@ async function main(): Promise<void> {
     );
   }
 
+  // Scheduled work (the daily digest, expiry, purges, reminders), claimed once across copies.
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const notifier = slack
+    ? slackNotifier(
+        // Its own client: a 429 comes back to the digest, which waits Retry-After and goes on.
+        new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, rejectRateLimitedCalls: true }),
+        core.clock,
+      )
+    : null;
+  const housekeepingNotifier = notifier ?? { expired: async () => {}, remind: async () => {} };
+  const scheduler = startScheduler({
+    clock: core.clock,
+    log,
+    digest:
+      notifier && slack
+        ? {
+            db: core.database.db,
+            clock: core.clock,
+            log,
+            post: notifier.post,
+            settings: digest,
+            owner,
+            paceMs: 1100,
+            channel: digest.channelId ?? slack.adminChannelId,
+          }
+        : null,
+    housekeeping: {
+      db: core.database.db,
+      clock: core.clock,
+      service: core.service,
+      notifier: housekeepingNotifier,
+      owner,
+      reminderHours: config.APPROVAL_REMINDER_HOURS,
+    },
+  });
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
     server.close();
+    await scheduler.stop();
     if (bolt?.socket) await bolt.app.stop().catch(() => {});
     await core.database.close();
     process.exit(0);

@@ -2,6 +2,7 @@ import { App, HTTPReceiver, LogLevel, type Receiver, SocketModeReceiver } from "
 import type { WebClientOptions } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { SlackSettings } from "../config.ts";
+import type { DigestSettings } from "../digest/settings.ts";
 import { errorFields, type Logger } from "../log.ts";
 import type { RestoreService } from "../restore/service.ts";
 import { registerListeners } from "./listeners/index.ts";
@@ -11,6 +12,8 @@ export interface SlackDeps {
   service: RestoreService;
   clock: Clock;
   settings: SlackSettings;
+  /** For `/restore-user digest`: the daily digest's time zone, window and channel. */
+  digest: DigestSettings;
   log: Logger;
 }
 

@@ -141,6 +141,26 @@ describe("/restore-user", () => {
   });
 });
 
+describe("/restore-user digest", () => {
+  it("shows today's digest privately to the admin who asks", async () => {
+    await world.deleted({ userName: "omar@example.com", displayName: "Omar Soon <!here>", daysAgo: 29 });
+    const response = await slack.command(ADMIN, "digest");
+    const body = JSON.parse(response.text);
+    expect(body.response_type).toBe("ephemeral");
+    const shown = json(body.blocks);
+    expect(shown).toContain("Omar Soon &lt;!here&gt;");
+    expect(shown).not.toContain("<!here>");
+    expect(blockKitProblems({ text: body.text, blocks: body.blocks }, "message")).toEqual([]);
+    expect(slack.calls).toEqual([]);
+  });
+
+  it("tells an outsider no", async () => {
+    const body = JSON.parse((await slack.command(STRANGER, "digest")).text);
+    expect(body.response_type).toBe("ephemeral");
+    expect(body.text).toMatch(/not allowed/);
+  });
+});
+
 describe("type-ahead", () => {
   it("answers with name, email and days left", async () => {
     await world.deleted({ userName: "carol@example.com", displayName: "Carol King", daysAgo: 29 });

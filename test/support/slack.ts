@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import nock from "nock";
 import { afterAll, afterEach, beforeEach } from "vitest";
 import type { SlackSettings } from "../../src/config.ts";
+import { digestSettingsFrom } from "../../src/digest/settings.ts";
 import { startServer } from "../../src/http.ts";
 import type { Logger } from "../../src/log.ts";
 import { createSlackApp } from "../../src/slack/app.ts";
@@ -82,7 +83,7 @@ export function useSlack(world: World): SlackHarness {
     };
     const log: Logger = { info: line("info"), warn: line("warn"), error: line("error") };
     const slack = createSlackApp(
-      { service: world.service, clock: world.clock, settings, log },
+      { service: world.service, clock: world.clock, settings, digest: digestSettingsFrom({}), log },
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
     // A new app and server per test: its service sees this test's clock and data.

@@ -361,3 +361,11 @@ export function requesterNotice(request: RestoreRequest): { text: string; blocks
 export function ephemeralRefusal(message: string): { text: string } {
   return { text: esc(message, 3000) };
 }
+
+/** The one reminder, in the approval message's thread, for a request that has waited long. */
+export function reminderText(request: RestoreRequest, now: Date): string {
+  const d = parseDetails(request);
+  const since = toDate(request.createdAt) ?? now;
+  const waited = Math.max(1, Math.floor((now.getTime() - since.getTime()) / 3_600_000));
+  return `⏰ Still waiting for an approver (${waited} h): replace *${esc(d.replace.displayName, 200)}* with *${esc(d.restore.displayName, 200)}*, asked by ${mention(request.requestedBy)}. It expires ${slackDate(request.expiresAt)}.`;
+}

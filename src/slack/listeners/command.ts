@@ -1,7 +1,10 @@
 import type { App } from "@slack/bolt";
 import { NOT_ALLOWED_MESSAGE } from "../../restore/access.ts";
+import { isRefusal } from "../../restore/outcome.ts";
 import type { SlackDeps } from "../app.ts";
+import { digestMessages } from "../blocks/digest.ts";
 import { helpText } from "../blocks/help.ts";
+import { context } from "../blocks/layout.ts";
 import { loadingView } from "../blocks/search.ts";
 import { showFailure, showSearch } from "./support.ts";
 
@@ -14,6 +17,29 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     const text = command.text.trim().replace(/\s+/g, " ");
     if (text.toLowerCase() === "help") {
       await ack({ response_type: "ephemeral", text: helpText() });
+      return;
+    }
+    if (text.toLowerCase() === "digest") {
+      // Today's digest, to the one who asked: the summary (the thread's lists stay for the channel).
+      const digest = await deps.service.digest(command.user_id, {
+        ...deps.digest,
+        channel: deps.digest.channelId ?? deps.settings.adminChannelId,
+      });
+      if (isRefusal(digest)) {
+        await ack({ response_type: "ephemeral", text: digest.message });
+        return;
+      }
+      const { summary, replies } = digestMessages(digest, { emptyDay: "line" });
+      const first = summary ?? { text: "Nothing to report today.", blocks: [] };
+      const more =
+        replies.length > 0
+          ? [context(`The channel's digest lists them in ${replies.length} thread replies.`)]
+          : [];
+      await ack({
+        response_type: "ephemeral",
+        text: first.text,
+        blocks: [...first.blocks.slice(0, 49 - more.length), ...more],
+      });
       return;
     }
     if (!deps.service.rolesOf(command.user_id).admin) {

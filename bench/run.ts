@@ -7,8 +7,9 @@
  *   --iterations N      measured calls per case (default 200); --warmup N (default 20)
  *   --naive-iterations N  calls of the naive sequential-scan query per case (default 50)
  *   --explain           print EXPLAIN (ANALYZE, BUFFERS) of the SQL each case runs
- *   --only restore|slack  run one of the two benchmarks (default both)
+ *   --only restore|digest|slack  run one of the benchmarks (default all three)
  *   --slack-seconds N, --slack-clients N, --slack-warmup N  see bench/slack.ts
+ *   --digest-iterations N  see bench/digest.ts (200,000 deleted accounts, its own database)
  *
  * Restores change data; the restored accounts are put back afterwards, so every run measures the
  * same seed. A benchmark, never a test: nothing here runs under vitest.
@@ -27,6 +28,7 @@ import { isRefusal } from "../src/restore/outcome.ts";
 import { hashPassword } from "../src/restore/password.ts";
 import { searchDeleted } from "../src/restore/search.ts";
 import { RestoreService } from "../src/restore/service.ts";
+import { DIGEST_FLAGS, digestOptionsFrom, runDigestBench } from "./digest.ts";
 import { explainWork } from "./explain.ts";
 import { measure, ms, percentile, type Samples, table } from "./measure.ts";
 import {
@@ -57,10 +59,12 @@ const { values: flags } = parseArgs({
     explain: { type: "boolean", default: false },
     only: { type: "string" },
     ...SLACK_FLAGS,
+    ...DIGEST_FLAGS,
   },
 });
-if (flags.only !== undefined && flags.only !== "restore" && flags.only !== "slack") {
-  throw new Error(`--only takes restore or slack, not ${flags.only}`);
+const BENCHES = ["restore", "digest", "slack"];
+if (flags.only !== undefined && !BENCHES.includes(flags.only)) {
+  throw new Error(`--only takes ${BENCHES.join(", ")}, not ${flags.only}`);
 }
 const count = (name: string, value: string | undefined) => {
   const n = Number(value);
@@ -92,10 +96,16 @@ interface CaseResult {
 
 async function main(): Promise<void> {
   const url = process.env.BENCH_DATABASE_URL || DEFAULT_URL;
-  if (flags.only !== "slack") await restoreBench(url);
-  if (flags.only !== "restore") {
-    if (flags.only !== "slack") log();
-    // Both: the restore bench has already seeded again if --reseed asked for it.
+  const runs = (bench: string) => flags.only === undefined || flags.only === bench;
+  if (runs("restore")) await restoreBench(url);
+  if (runs("digest")) {
+    if (runs("restore")) log();
+    // Its own database (200,000 deleted accounts): --reseed seeds it again too.
+    await runDigestBench(digestOptionsFrom(flags, { url, reseed: flags.reseed, log }));
+  }
+  if (runs("slack")) {
+    if (flags.only === undefined) log();
+    // All: the restore bench has already seeded again if --reseed asked for it.
     await runSlackBench(
       slackOptionsFrom(flags, { url, reseed: flags.reseed && flags.only === "slack", log }),
     );

@@ -25,6 +25,7 @@ import postgres from "postgres";
 import type { Clock } from "../src/clock.ts";
 import type { SlackSettings } from "../src/config.ts";
 import { type Db, openDatabase, redactUrl } from "../src/db/client.ts";
+import { digestSettingsFrom } from "../src/digest/settings.ts";
 import { ensureBuiltinDirectory } from "../src/directory/builtin.ts";
 import { startServer } from "../src/http.ts";
 import type { Logger } from "../src/log.ts";
@@ -161,7 +162,7 @@ export async function runSlackBench(options: SlackBenchOptions): Promise<void> {
     };
     const oursLog = countingLogger();
     const ours = createSlackApp(
-      { service, clock, settings, log: oursLog },
+      { service, clock, settings, digest: digestSettingsFrom({}), log: oursLog },
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
     log("  ours: the app (createSlackApp) behind startServer …");

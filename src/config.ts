@@ -15,7 +15,12 @@ const slackUserIds = z
     ),
   );
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveInt = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a whole number" })
+    .int("must be a whole number")
+    .positive("must be at least 1")
+    .default(fallback);
 
 /** Every setting the app reads, parsed once. Unknown variables are ignored; bad ones are named. */
 export const configSchema = z.object({

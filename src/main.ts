@@ -3,15 +3,8 @@ import { hostname } from "node:os";
 import { WebClient } from "@slack/web-api";
 import { openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
-import {
-  type Config,
-  ConfigError,
-  loadConfig,
-  missingSlackSettings,
-  type SlackSettings,
-  slackSettings,
-} from "./config.ts";
-import { type DigestSettings, digestSettingsFrom } from "./digest/settings.ts";
+import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./config.ts";
+import { digestSettingsFrom } from "./digest/settings.ts";
 import { loadDemoIfEmpty } from "./directory/demo.ts";
 import { startServer } from "./http.ts";
 import { errorFields, log } from "./log.ts";
@@ -20,19 +13,23 @@ import { createSlackApp } from "./slack/app.ts";
 import { slackNotifier } from "./slack/notifier.ts";
 
 async function main(): Promise<void> {
-  let config: Config;
-  let slack: SlackSettings | null;
-  let digest: DigestSettings;
-  try {
-    config = loadConfig();
-    slack = slackSettings(config);
-    digest = digestSettingsFrom(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
+  // Every setting is checked before anything starts, and every problem is named at once.
+  const problems: string[] = [];
+  const attempt = <T>(parse: () => T): T | null => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message);
+      return null;
     }
-    throw error;
+  };
+  const config = attempt(() => loadConfig());
+  const digest = attempt(() => digestSettingsFrom(process.env));
+  const slack = config ? attempt(() => slackSettings(config)) : null;
+  if (!config || !digest || problems.length > 0) {
+    process.stderr.write(`${problems.join("\n")}\n`);
+    process.exit(2);
   }
   const core = await openCore(config, systemClock);
   log.info("database ready", { kind: core.database.kind, location: core.database.location });

@@ -232,3 +232,47 @@ describe("housekeeping", () => {
     expect(row?.status).toBe("expired");
   });
 });
+
+describe("what housekeeping says in Slack", () => {
+  it("updates an expired request's message in place and tells the requester; reminds in its thread", async () => {
+    const deleted = await world.deleted({ userName: "pia@example.com", displayName: "Pia Old" });
+    await world.active({ userName: "pia@example.com", displayName: "Pia New" });
+    const requested = await world.service.requestReplace(ADMIN, deleted.id, "Pia is back");
+    if (isRefusal(requested)) throw new Error(requested.message);
+    await world.service.recordApprovalMessage(requested.request.id, { channel: CHANNEL, ts: "1700000000.9" });
+
+    nock.disableNetConnect();
+    const calls: { method: string; body: string }[] = [];
+    nock("http://slack.test")
+      .persist()
+      .post(/\/api\/.*/)
+      .reply(200, (uri, body) => {
+        calls.push({ method: uri.replace("/api/", ""), body: decodeURIComponent(String(body)) });
+        return { ok: true, ts: "1700000001.1", channel: CHANNEL };
+      });
+    const client = new WebClient("xoxb-test", {
+      slackApiUrl: "http://slack.test/api/",
+      retryConfig: { retries: 0 },
+    });
+    const notifier = slackNotifier(client, world.clock);
+
+    world.clock.advance(5 * HOUR_MS);
+    const [due] = await world.service.remindersDue(4);
+    if (!due) throw new Error("no reminder due");
+    await notifier.remind(due);
+    expect(calls[0]?.method).toBe("chat.postMessage");
+    expect(calls[0]?.body).toContain("thread_ts=1700000000.9");
+    expect(calls[0]?.body).toContain("Still waiting");
+
+    world.clock.advance(20 * HOUR_MS);
+    const [expired] = await world.service.expirePending();
+    if (!expired) throw new Error("nothing expired");
+    await notifier.expired(expired);
+    const update = calls.find((c) => c.method === "chat.update");
+    expect(update?.body).toContain("ts=1700000000.9");
+    expect(update?.body).not.toContain("approve_request");
+    const dm = calls.filter((c) => c.method === "chat.postMessage")[1];
+    expect(dm?.body).toContain(`channel=${ADMIN}`);
+    nock.enableNetConnect();
+  });
+});

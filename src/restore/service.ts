@@ -65,6 +65,8 @@ export type ApproveOutcome =
 
 export type BatchItem = { accountId: string; outcome: RestoreDone | Refusal };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * The restore domain behind every interface: who may do what, plans, restores, approvals,
  * purges and the audit trail. Knows nothing of Slack or the terminal.
@@ -101,9 +103,15 @@ export class RestoreService {
     });
   }
 
+  /** An id is used as it is (the restore's lock finds it or says there is none); names are looked up. */
+  private async idOf(ref: string): Promise<string> {
+    const key = ref.trim();
+    return UUID.test(key) ? key : (await this.resolve(key)).id;
+  }
+
   private async resolve(ref: string): Promise<Account> {
     const key = ref.trim();
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key);
+    const isUuid = UUID.test(key);
     const lower = key.toLowerCase();
     const matches = await this.db
       .select()
@@ -150,14 +158,13 @@ export class RestoreService {
   restore(actor: string, ref: string, choices: RestoreChoices = {}, options: RestoreOptions = {}) {
     return refusalsAsValues(async (): Promise<RestoreDone> => {
       this.allow(actor, "restore");
-      const account = await this.resolve(ref);
       if (choices.replace) {
         throw new Refused(
           "needs_approval",
           "Replacing an active account needs a second admin's approval: request it.",
         );
       }
-      return this.restoreNow(actor, account.id, choices, options.idempotencyKey);
+      return this.restoreNow(actor, await this.idOf(ref), choices, options.idempotencyKey);
     });
   }
 

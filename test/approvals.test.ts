@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { type Account, accountAddresses, accounts, auditEvents, restoreRequests } from "../src/db/schema.ts";
-import { isRefusal, type Refusal } from "../src/restore/outcome.ts";
 import { verifyPassword } from "../src/restore/password.ts";
 import { DAY_MS, HOUR_MS } from "../src/restore/window.ts";
+import { ok, refused } from "./support/outcomes.ts";
 import {
   ADMIN,
   ADMIN_2,
@@ -17,16 +17,6 @@ import {
 } from "./support/world.ts";
 
 const world = useWorld();
-
-function ok<T>(value: T): Exclude<T, { type: "refused" }> {
-  if (isRefusal(value)) throw new Error(`refused: ${value.code}: ${value.message}`);
-  return value as Exclude<T, { type: "refused" }>;
-}
-
-function refused(value: unknown): Refusal {
-  if (!isRefusal(value)) throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
-  return value;
-}
 
 async function stored(id: string): Promise<Account> {
   const [row] = await world.database.db.select().from(accounts).where(eq(accounts.id, id));

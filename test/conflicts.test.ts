@@ -3,21 +3,11 @@ import { describe, expect, it } from "vitest";
 import { isUniqueViolation } from "../src/db/errors.ts";
 import { accountAddresses, accounts, seats } from "../src/db/schema.ts";
 import { BUILTIN_DIRECTORY_ID } from "../src/directory/builtin.ts";
-import { isRefusal, type Refusal } from "../src/restore/outcome.ts";
 import type { Conflict } from "../src/restore/plan.ts";
+import { ok, refused } from "./support/outcomes.ts";
 import { ADMIN, anAccount, useWorld } from "./support/world.ts";
 
 const world = useWorld();
-
-function ok<T>(value: T): Exclude<T, { type: "refused" }> {
-  if (isRefusal(value)) throw new Error(`refused: ${value.code}: ${value.message}`);
-  return value as Exclude<T, { type: "refused" }>;
-}
-
-function refused(value: unknown): Refusal {
-  if (!isRefusal(value)) throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
-  return value;
-}
 
 async function stored(id: string) {
   const [row] = await world.database.db.select().from(accounts).where(eq(accounts.id, id));

@@ -1,22 +1,12 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { accountAddresses, accounts, auditEvents } from "../src/db/schema.ts";
-import { isRefusal, type Refusal } from "../src/restore/outcome.ts";
 import type { DeletedAccountView, SearchFilters } from "../src/restore/search.ts";
 import { DAY_MS, describeDaysLeft, HOUR_MS, restorability } from "../src/restore/window.ts";
+import { ok, refused } from "./support/outcomes.ts";
 import { ADMIN, ADMIN_2, APPROVER, NOW, STRANGER, useWorld } from "./support/world.ts";
 
 const world = useWorld();
-
-function ok<T>(value: T): Exclude<T, { type: "refused" }> {
-  if (isRefusal(value)) throw new Error(`refused: ${value.code}: ${value.message}`);
-  return value as Exclude<T, { type: "refused" }>;
-}
-
-function refused(value: unknown): Refusal {
-  if (!isRefusal(value)) throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
-  return value;
-}
 
 async function stored(id: string) {
   const [row] = await world.database.db.select().from(accounts).where(eq(accounts.id, id));

@@ -4,14 +4,10 @@ import { accountAddresses, accounts, auditEvents } from "../src/db/schema.ts";
 import { isRefusal } from "../src/restore/outcome.ts";
 import { verifyPassword } from "../src/restore/password.ts";
 import { DAY_MS, HOUR_MS } from "../src/restore/window.ts";
+import { ok } from "./support/outcomes.ts";
 import { ADMIN, STRANGER, useWorld } from "./support/world.ts";
 
 const world = useWorld();
-
-function ok<T>(value: T): Exclude<T, { type: "refused" }> {
-  if (isRefusal(value)) throw new Error(`refused: ${value.code}: ${value.message}`);
-  return value as Exclude<T, { type: "refused" }>;
-}
 
 async function stored(id: string) {
   const [row] = await world.database.db.select().from(accounts).where(eq(accounts.id, id));

@@ -426,3 +426,84 @@ describe("App Home buttons", () => {
     expect(adminView).toContain(ACTION.planAccount);
   });
 });
+
+describe("edges people run into", () => {
+  it("says plainly that a directory which cannot restore re-creates the account", async () => {
+    await world.database.db.execute(
+      sql`insert into directories (id, name, kind, retention_days, capabilities, follow_up)
+        values ('legacy', 'Legacy mail', 'builtin', 90,
+          '{"canRestore": false, "batchRestore": true, "hasDeletingState": false, "setsPassword": true}',
+          '["Reset the licence", "Assign a licence", "Activate the licence"]')`,
+    );
+    const ivy = await world.deleted({
+      directoryId: "legacy",
+      userName: "ivy@example.com",
+      displayName: "Ivy Chen",
+      purgeAfter: new Date(world.clock.now().getTime() + 80 * 24 * 3600 * 1000),
+    });
+    const { viewId, view } = await openPlanFor(ADMIN, ivy.id);
+    expect(json(view)).toMatch(/re-creat/i);
+    expect(json(view)).toContain("Activate the licence");
+    const answer = JSON.parse((await slack.interact(submission(ADMIN, viewId, view))).text);
+    expect(json(answer.view)).toMatch(/re-created/i);
+    expect(json(answer.view)).toContain("Reset the licence");
+  });
+
+  it("when the re-check at approval fails, the message says why and nothing changes", async () => {
+    const deleted = await world.deleted({ userName: "quinn@example.com", displayName: "Quinn Old" });
+    const active = await world.active({ userName: "quinn@example.com", displayName: "Quinn New" });
+    const requested = await world.service.requestReplace(ADMIN, deleted.id, "Quinn is back");
+    if (requested.type !== "requested") throw new Error("not requested");
+    await world.service.recordApprovalMessage(requested.request.id, {
+      channel: ADMIN_CHANNEL,
+      ts: "1700000000.5",
+    });
+    // The active account changes after the request: the approval must not act on a stale picture.
+    await world.database.db
+      .update(accounts)
+      .set({ displayName: "Quinn Renamed", version: active.version + 1 })
+      .where(eq(accounts.id, active.id));
+    await slack.interact({
+      type: "block_actions",
+      user: { id: APPROVER },
+      trigger_id: "t",
+      channel: { id: ADMIN_CHANNEL },
+      message: { ts: "1700000000.5" },
+      actions: [
+        { type: "button", action_id: ACTION.approve, block_id: BLOCK.decision, value: requested.request.id },
+      ],
+    });
+    const [update] = await slack.waitFor("chat.update");
+    expect(json(update?.args.blocks)).toMatch(/nothing was changed/i);
+    expect(json(update?.args.blocks)).not.toContain(ACTION.approve);
+    const rows = await world.database.db.select().from(accounts);
+    expect(rows.find((r) => r.id === active.id)?.status).toBe("active");
+    expect(rows.find((r) => r.id === deleted.id)?.status).toBe("deleted");
+  });
+
+  it("a click on an expired request says so and takes the buttons away", async () => {
+    const deleted = await world.deleted({ userName: "rita@example.com" });
+    await world.active({ userName: "rita@example.com" });
+    const requested = await world.service.requestReplace(ADMIN, deleted.id, "Rita is back");
+    if (requested.type !== "requested") throw new Error("not requested");
+    await world.service.recordApprovalMessage(requested.request.id, {
+      channel: ADMIN_CHANNEL,
+      ts: "1700000000.6",
+    });
+    world.clock.advance(25 * 3600 * 1000);
+    await slack.interact({
+      type: "block_actions",
+      user: { id: APPROVER },
+      trigger_id: "t",
+      channel: { id: ADMIN_CHANNEL },
+      message: { ts: "1700000000.6" },
+      actions: [
+        { type: "button", action_id: ACTION.approve, block_id: BLOCK.decision, value: requested.request.id },
+      ],
+    });
+    const [ephemeral] = await slack.waitFor("chat.postEphemeral");
+    expect(String(ephemeral?.args.text)).toMatch(/expired/);
+    const [update] = await slack.waitFor("chat.update");
+    expect(json(update?.args.blocks)).not.toContain(ACTION.approve);
+  });
+});

@@ -43,8 +43,13 @@ export interface SearchResult {
 export const MAX_SEARCH_LIMIT = 100;
 /** Below this a query is matched as a substring only: three letters have too few trigrams for typos. */
 const FUZZY_MIN_LENGTH = 4;
-/** Matches read per search at most, then put in the order a person expects (see rank.ts). */
-const POOL = 300;
+/**
+ * Matches read per search at most (four times what is shown, 100 to 300), then put in the order
+ * a person expects (see rank.ts): a type-ahead keystroke must not read and rank thousands.
+ */
+function poolFor(limit: number): number {
+  return Math.min(Math.max(limit * 4, 100), 300);
+}
 
 /** What a search shows; never the snapshot or the password hash, which also keeps rows small. */
 const viewColumns = {
@@ -128,16 +133,17 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
     return page(rows, limit, now);
   }
 
+  const pool = poolFor(limit);
   // Precise first: every word of the query appears in the account's names or addresses.
   const words = query.split(" ");
   const precise = await db
     .select(viewColumns)
     .from(accounts)
     .where(and(...where, ...words.map((w) => sql`${accounts.searchText} like ${`%${escapeLike(w)}%`}`)))
-    .limit(POOL + 1);
+    .limit(pool + 1);
   // A common prefix ("mar") matches thousands: rank a bounded pool and say there are more,
   // rather than read every match on each keystroke.
-  if (precise.length > POOL) return page(rerank(precise.slice(0, POOL), query, now), limit, now, true);
+  if (precise.length > pool) return page(rerank(precise.slice(0, pool), query, now), limit, now, true);
   // An address that matched is what was meant: typo-tolerant names would only add noise.
   if (precise.length >= limit || (query.includes("@") && precise.length > 0)) {
     return page(rerank(precise, query, now), limit, now);
@@ -162,7 +168,7 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
       ),
     )
     .orderBy(sql`word_similarity(${nameWords.join(" ")}, ${accounts.nameText}) desc`)
-    .limit(POOL);
+    .limit(pool);
   const seen = new Set(precise.map((a) => a.id));
   return page(rerank([...precise, ...typos.filter((a) => !seen.has(a.id))], query, now), limit, now);
 }

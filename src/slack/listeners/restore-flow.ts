@@ -28,10 +28,10 @@ import {
   LATE,
   readMetadata,
   reportFailure,
-  SEARCH_LIMIT,
   showFailure,
   showPlan,
   showSearch,
+  TYPE_AHEAD_LIMIT,
   withinBudget,
 } from "./support.ts";
 
@@ -51,7 +51,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
       return;
     }
     try {
-      const result = await withinBudget(service.search(user, { query, limit: SEARCH_LIMIT }), 2000);
+      const result = await withinBudget(service.search(user, { query, limit: TYPE_AHEAD_LIMIT }), 2000);
       await ack({ options: result === LATE || isRefusal(result) ? [] : accountOptions(result) });
     } catch (error) {
       reportFailure(deps, error, "options");

@@ -10,8 +10,10 @@ import { planView } from "../blocks/plan.ts";
 import { errorView, refusalView } from "../blocks/result.ts";
 import { searchView } from "../blocks/search.ts";
 
-/** What fits in a modal's list and select. */
-export const SEARCH_LIMIT = 100;
+/** The search modal lists this many (and offers them for a batch restore). */
+export const SEARCH_LIMIT = 40;
+/** A type-ahead answer: enough to pick from while typing. */
+export const TYPE_AHEAD_LIMIT = 20;
 
 /**
  * Logs a failure with a short reference and returns it: the admin sees the reference, never

@@ -106,9 +106,13 @@ export async function executeRestore(
   const password = directory.capabilities.setsPassword ? generateTemporaryPassword() : null;
   const passwordHash = password ? hashPassword(password) : Promise.resolve(null);
   passwordHash.catch(() => {}); // awaited below; a refusal before then must not leave it unhandled
-  // Two restores into the last seat of a plan queue here, so the second one counts the first.
-  if (account.license) await lockSeatPlan(tx, account.directoryId, account.license);
-  const plan = await buildPlan(tx, account, directory, choices, ctx.now);
+  // Two restores into the last seat of a plan queue on this lock, so the second one counts the
+  // first. The plan's queries are sent right behind it on the same connection (pipelined): the
+  // server runs them in order, so the seat count still comes after the lock.
+  const [, plan] = await Promise.all([
+    account.license ? lockSeatPlan(tx, account.directoryId, account.license) : null,
+    buildPlan(tx, account, directory, choices, ctx.now),
+  ]);
   if (!plan.ready) {
     const field = plan.choiceErrors[0]?.field;
     const code = plan.choiceErrors.length > 0 ? "invalid_choice" : "blocked";
@@ -225,8 +229,6 @@ export async function executeRestore(
       .set({ recreatedAs: restored.id, version: account.version + 1, updatedAt: ctx.now })
       .where(eq(accounts.id, account.id));
   }
-  await insertAddresses(tx, restored);
-
   const record: RestoreRecord = {
     action: plan.action,
     requestId: ctx.requestId,
@@ -249,7 +251,9 @@ export async function executeRestore(
     after: auditView(restored),
     details: { choices, renamedFrom: record.renamedFrom, droppedAliases: o.droppedAliases },
   });
-  await recordAudit(tx, ...audits);
+  // Pipelined too: if the addresses clash (a race the plan could not see), the transaction fails
+  // and the audit goes with it.
+  await Promise.all([insertAddresses(tx, restored), recordAudit(tx, ...audits)]);
   return { record, temporaryPassword: password, plan };
 }
 

@@ -55,6 +55,19 @@ async function openPlanFor(user: string, accountId: string): Promise<{ viewId: s
   return { viewId: String(update?.args.view_id), view: viewOf(update) };
 }
 
+/** A click on a button of the approval message (posted at `ts` in the admin channel). */
+function click(user: string, actionId: string, requestId: string, ts = "1700000000.1") {
+  return slack.interact({
+    type: "block_actions",
+    user: { id: user },
+    trigger_id: "trigger.click",
+    channel: { id: ADMIN_CHANNEL },
+    message: { ts },
+    container: { type: "message", channel_id: ADMIN_CHANNEL, message_ts: ts },
+    actions: [{ type: "button", action_id: actionId, block_id: BLOCK.decision, value: requestId }],
+  });
+}
+
 describe("request signing", () => {
   it("refuses a bad signature and a stale timestamp with 401, touching nothing", async () => {
     const body = new URLSearchParams({
@@ -256,18 +269,6 @@ describe("replace and approval", () => {
     return { deleted, active, response, post, request };
   }
 
-  function click(user: string, actionId: string, requestId: string) {
-    return slack.interact({
-      type: "block_actions",
-      user: { id: user },
-      trigger_id: "trigger.click",
-      channel: { id: ADMIN_CHANNEL },
-      message: { ts: "1700000000.1" },
-      container: { type: "message", channel_id: ADMIN_CHANNEL, message_ts: "1700000000.1" },
-      actions: [{ type: "button", action_id: actionId, block_id: BLOCK.decision, value: requestId }],
-    });
-  }
-
   it("asks the admin channel with both accounts and buttons, and changes nothing yet", async () => {
     const { response, post, active, deleted } = await requestReplace();
     expect(JSON.parse(response.text).response_action).toBe("update");
@@ -463,16 +464,7 @@ describe("edges people run into", () => {
       .update(accounts)
       .set({ displayName: "Quinn Renamed", version: active.version + 1 })
       .where(eq(accounts.id, active.id));
-    await slack.interact({
-      type: "block_actions",
-      user: { id: APPROVER },
-      trigger_id: "t",
-      channel: { id: ADMIN_CHANNEL },
-      message: { ts: "1700000000.5" },
-      actions: [
-        { type: "button", action_id: ACTION.approve, block_id: BLOCK.decision, value: requested.request.id },
-      ],
-    });
+    await click(APPROVER, ACTION.approve, requested.request.id, "1700000000.5");
     const [update] = await slack.waitFor("chat.update");
     expect(json(update?.args.blocks)).toMatch(/nothing was changed/i);
     expect(json(update?.args.blocks)).not.toContain(ACTION.approve);
@@ -491,16 +483,7 @@ describe("edges people run into", () => {
       ts: "1700000000.6",
     });
     world.clock.advance(25 * 3600 * 1000);
-    await slack.interact({
-      type: "block_actions",
-      user: { id: APPROVER },
-      trigger_id: "t",
-      channel: { id: ADMIN_CHANNEL },
-      message: { ts: "1700000000.6" },
-      actions: [
-        { type: "button", action_id: ACTION.approve, block_id: BLOCK.decision, value: requested.request.id },
-      ],
-    });
+    await click(APPROVER, ACTION.approve, requested.request.id, "1700000000.6");
     const [ephemeral] = await slack.waitFor("chat.postEphemeral");
     expect(String(ephemeral?.args.text)).toMatch(/expired/);
     const [update] = await slack.waitFor("chat.update");

@@ -33,7 +33,7 @@ export interface SlackAppOptions {
 }
 
 /**
- * The Bolt app: HTTP mode when a signing secret is set, Socket Mode with an app token. The
+ * The Bolt app: Socket Mode with an app token, otherwise HTTP mode with the signing secret. The
  * token is handed over by `authorize`, so starting makes no call to Slack.
  */
 export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): SlackApp {
@@ -42,7 +42,11 @@ export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): 
   let http: HTTPReceiver | null = null;
   let socket: SocketModeReceiver | null = null;
   let receiver = options.receiver;
-  if (!receiver && settings.signingSecret) {
+  if (!receiver && settings.appToken) {
+    // An app token means Socket Mode (a laptop, no public URL), even if a signing secret is set.
+    socket = new SocketModeReceiver({ appToken: settings.appToken, logger });
+    receiver = socket;
+  } else if (!receiver && settings.signingSecret) {
     http = new HTTPReceiver({
       signingSecret: settings.signingSecret,
       endpoints: "/slack/events",
@@ -51,9 +55,6 @@ export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): 
       unhandledRequestTimeoutMillis: 2900,
     });
     receiver = http;
-  } else if (!receiver && settings.appToken) {
-    socket = new SocketModeReceiver({ appToken: settings.appToken, logger });
-    receiver = socket;
   }
   const app = new App({
     receiver: receiver as Receiver,

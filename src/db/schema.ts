@@ -35,7 +35,19 @@ export interface DirectoryCapabilities {
   hasDeletingState: boolean;
   /** The directory sets a temporary password on restore. */
   setsPassword: boolean;
+  /**
+   * The conflict resolutions the directory can apply at restore time. Absent: all of them (the
+   * built-in directory). Google has none: the conflicting user or alias must be freed first.
+   */
+  resolves?: ConflictResolution[];
+  /** The listing is the provider's whole bin (Entra, Google, Okta), not a feed of events (Lark, JumpCloud). */
+  listsWholeBin?: boolean;
+  /** Said wherever the directory is named, e.g. that Okta's deactivated users have no countdown. */
+  note?: string | null;
 }
+
+/** How a restore can settle a conflict as it runs (replace is always a separate, approved step). */
+export type ConflictResolution = "rename" | "dropAliases" | "dropEmail" | "dropPhone" | "chooseDepartment";
 
 export const directories = pgTable("directories", {
   id: text("id").primaryKey(),

@@ -1,0 +1,21 @@
+import type { ConnectorDeps } from "../../src/directory/port.ts";
+import type { Fields, Logger } from "../../src/log.ts";
+
+/** Connector deps for tests: waits are recorded, not waited; warnings are kept for assertions. */
+export function quietDeps(now = () => new Date("2026-11-24T10:00:00Z")) {
+  const waits: number[] = [];
+  const warnings: { message: string; fields?: Fields }[] = [];
+  const log: Logger = {
+    info: () => {},
+    warn: (message, fields) => warnings.push({ message, fields }),
+    error: (message, fields) => warnings.push({ message, fields }),
+  };
+  const deps: ConnectorDeps = {
+    now,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+    log,
+  };
+  return { deps, waits, warnings };
+}

@@ -142,6 +142,11 @@ export const accounts = pgTable(
       .generatedAlwaysAs(
         sql`lower(display_name || ' ' || coalesce(given_name, '') || ' ' || coalesce(family_name, ''))`,
       ),
+    /**
+     * When a provider's listing last showed this account in its bin. A sync that lists the whole
+     * bin marks what it did not see as gone; null for the built-in directory.
+     */
+    syncedAt: at("synced_at"),
     /** Bumped on every change, so an approval can tell that an account changed since it was requested. */
     version: integer("version").notNull().default(1),
     createdAt: at("created_at").notNull().defaultNow(),

@@ -26,3 +26,6 @@ export const log: Logger = {
 export function errorFields(error: unknown): Fields {
   return error instanceof Error ? { error: error.message, stack: error.stack } : { error: String(error) };
 }
+
+/** For code that may log but is given nowhere to (tests, benchmarks). */
+export const silentLog: Logger = { info: () => {}, warn: () => {}, error: () => {} };

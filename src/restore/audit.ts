@@ -14,7 +14,8 @@ export type AuditAction =
   | "expire"
   | "purge"
   | "digest"
-  | "password_reset";
+  | "password_reset"
+  | "sync"; // a provider's deleted users copied into the mirror
 
 export interface AuditInput {
   at: Date;

@@ -10,6 +10,8 @@ import {
   directories,
   seats,
 } from "../db/schema.ts";
+import { type DirectoryConnector, ProviderError, type RestoredUser } from "../directory/port.ts";
+import { mirrorFields } from "../directory/sync.ts";
 import { type AuditInput, auditView, recordAudit } from "./audit.ts";
 import { searchTextOf } from "./names.ts";
 import { Refused } from "./outcome.ts";
@@ -52,6 +54,8 @@ export interface ExecuteContext {
   /** The replaced account must still be at this version (unchanged since the request). */
   replacesVersion?: number | null;
   replacesAccountId?: string | null;
+  /** The provider the directory lives in; absent for the built-in directory. */
+  connector?: DirectoryConnector | null;
 }
 
 /** Locks the account row: concurrent restores of one account queue here and the second re-plans. */
@@ -132,6 +136,8 @@ export async function executeRestore(
   const base = { at: ctx.now, actor: ctx.actor, directoryId: directory.id, requestId: ctx.requestId };
 
   let replaced: AccountSummary | null = null;
+  let removed: Removed | null = null;
+  const connector = ctx.connector ?? null;
   if (plan.replaces) {
     const target = await lockAccount(tx, plan.replaces.id);
     const changed =
@@ -144,6 +150,7 @@ export async function executeRestore(
         `${target.displayName}'s account changed since the request was made: nothing was done.`,
       );
     }
+    if (connector) await callProvider(connector, plan, () => connector.removeActive(target.externalId));
     const purgeAfter =
       directory.retentionDays === null
         ? null
@@ -163,6 +170,7 @@ export async function executeRestore(
       .where(eq(accounts.id, target.id))
       .returning();
     replaced = summarize(after as Account);
+    if (connector) removed = { externalId: target.externalId, summary: replaced };
     audits.push({
       ...base,
       action: "replace",
@@ -174,14 +182,18 @@ export async function executeRestore(
   }
 
   const o = plan.outcome;
+  // A provider restores (or re-creates) first; the mirror then takes what the provider reports.
+  const remote = connector ? await restoreInProvider(connector, account, plan, password, removed) : null;
+  const fromProvider = remote ? mirrorFields(remote) : null;
   const restoredFields = {
-    userName: o.userName,
-    email: o.email,
-    aliases: o.aliases,
-    phone: o.phone,
-    department: o.department,
-    license: o.license,
-    passwordHash: await passwordHash,
+    userName: fromProvider?.userName ?? o.userName,
+    email: fromProvider ? fromProvider.email : o.email,
+    aliases: fromProvider?.aliases ?? o.aliases,
+    phone: fromProvider ? fromProvider.phone : o.phone,
+    department: fromProvider?.department ?? o.department,
+    license: fromProvider?.license ?? o.license,
+    // A provider keeps its own passwords: ours would only be a hash of nothing anyone signs in with.
+    passwordHash: connector ? null : await passwordHash,
     mustChangePassword: password !== null,
     updatedAt: ctx.now,
   };
@@ -217,7 +229,7 @@ export async function executeRestore(
       .values({
         ...fields,
         directoryId: directory.id,
-        externalId: `recreated:${randomUUID()}`,
+        externalId: remote?.externalId ?? `recreated:${randomUUID()}`,
         status: "active",
         searchText: searchTextOf({ ...fields, aliases: o.aliases }),
         createdAt: ctx.now,
@@ -249,7 +261,12 @@ export async function executeRestore(
     accountIds: plan.action === "restore" ? [account.id] : [account.id, restored.id],
     before: auditView(account),
     after: auditView(restored),
-    details: { choices, renamedFrom: record.renamedFrom, droppedAliases: o.droppedAliases },
+    details: {
+      choices,
+      renamedFrom: record.renamedFrom,
+      droppedAliases: o.droppedAliases,
+      ...(connector ? { provider: connector.name, providerId: remote?.externalId ?? null } : {}),
+    },
   });
   // Pipelined too: if the addresses clash (a race the plan could not see), the transaction fails
   // and the audit goes with it.
@@ -292,5 +309,99 @@ export function snapshotOf(a: Account): AccountSnapshot {
     familyName: a.familyName,
     department: a.department,
     license: a.license,
+  };
+}
+
+/** What a replace removed, for undoing it when the restore that should follow fails. */
+interface Removed {
+  externalId: string;
+  summary: AccountSummary;
+}
+
+/**
+ * Calls the provider; a ProviderError becomes a refusal that names the provider and its code, so
+ * the transaction rolls back and the admin reads why. A conflict the provider found (a race with
+ * someone in its console) says to look at the plan again.
+ */
+async function callProvider<T>(
+  connector: DirectoryConnector,
+  plan: RestorePlan,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    const message = error.conflict
+      ? `${error.message}. Nothing was restored: look at the plan again.`
+      : `${error.message}. Nothing was restored${error.transient ? "; try again in a few minutes" : ""}.`;
+    throw new Refused("provider", message, { plan });
+  }
+}
+
+async function restoreInProvider(
+  connector: DirectoryConnector,
+  account: Account,
+  plan: RestorePlan,
+  password: string | null,
+  removed: Removed | null,
+): Promise<RestoredUser> {
+  const o = plan.outcome;
+  const source = account.snapshot ?? snapshotOf(account);
+  const input = {
+    externalId: account.externalId,
+    user: { externalId: account.externalId, ...source },
+    newUserName: o.userName === account.userName ? null : o.userName,
+    dropAliases: o.droppedAliases,
+    dropEmail: account.email !== null && o.email === null,
+    dropPhone: account.phone !== null && o.phone === null,
+    department: o.department,
+    license: o.license,
+    temporaryPassword: password,
+  };
+  try {
+    return await callProvider(connector, plan, () =>
+      plan.action === "restore" ? connector.restore(input) : connector.recreate(input),
+    );
+  } catch (error) {
+    if (!removed || !(error instanceof Refused)) throw error;
+    // The replaced user is already deleted in the provider: put it back, so a failed replace
+    // leaves both accounts as they were.
+    const who = `${removed.summary.displayName} (${removed.summary.userName})`;
+    try {
+      if (!connector.profile.capabilities.canRestore) throw new Error("cannot restore");
+      await connector.restore({
+        externalId: removed.externalId,
+        user: { externalId: removed.externalId, ...snapshotFromSummary(removed.summary) },
+        newUserName: null,
+        dropAliases: [],
+        dropEmail: false,
+        dropPhone: false,
+        department: null,
+        license: null,
+        temporaryPassword: null,
+      });
+    } catch {
+      throw new Refused(
+        "provider",
+        `${error.message} ${who} was already deleted in ${connector.name} and could not be put back: restore it there from the deleted users.`,
+        { plan },
+      );
+    }
+    throw new Refused("provider", `${error.message} ${who} was put back as it was.`, { plan });
+  }
+}
+
+function snapshotFromSummary(s: AccountSummary): AccountSnapshot {
+  return {
+    userName: s.userName,
+    email: s.email,
+    aliases: [],
+    phone: null,
+    displayName: s.displayName,
+    givenName: null,
+    familyName: null,
+    department: s.department,
+    license: s.license,
   };
 }

@@ -15,7 +15,8 @@ export type RefusalCode =
   | "already_approved" // this approver already approved; waiting for others
   | "changed" // the world changed since the request: nothing was done
   | "race" // another change took the same name or address a moment ago
-  | "batch_not_supported";
+  | "batch_not_supported"
+  | "provider"; // the identity provider refused or could not be reached: nothing was restored
 
 export interface Refusal {
   type: "refused";

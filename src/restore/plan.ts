@@ -5,6 +5,7 @@ import {
   type Account,
   accountAddresses,
   accounts,
+  type ConflictResolution,
   type Directory,
   departments,
   type RestoreChoicesRecord,
@@ -33,28 +34,28 @@ export type Conflict =
       kind: "userName";
       userName: string;
       holder: AccountSummary;
-      resolutions: ["rename", "replace", "cancel"];
+      resolutions: ("rename" | "replace" | "cancel")[];
       resolvedBy: "rename" | "replace" | null;
     }
   | {
       kind: "alias";
       /** Addresses that now belong to other active accounts: the restore goes ahead without them. */
       dropped: { address: string; holder: AccountSummary }[];
-      resolutions: ["dropAliases"];
-      resolvedBy: "dropAliases";
+      resolutions: ("dropAliases" | "cancel")[];
+      resolvedBy: "dropAliases" | null;
     }
   | {
       kind: "email";
       email: string;
       holder: AccountSummary;
-      resolutions: ["dropEmail", "cancel"];
+      resolutions: ("dropEmail" | "cancel")[];
       resolvedBy: "dropEmail" | null;
     }
   | {
       kind: "phone";
       phone: string;
       holder: AccountSummary;
-      resolutions: ["dropPhone", "cancel"];
+      resolutions: ("dropPhone" | "cancel")[];
       resolvedBy: "dropPhone" | null;
     }
   | { kind: "seat"; license: string; used: number; total: number; resolutions: ["cancel"]; resolvedBy: null }
@@ -62,7 +63,7 @@ export type Conflict =
       kind: "department";
       department: string;
       available: string[];
-      resolutions: ["chooseDepartment"];
+      resolutions: ("chooseDepartment" | "cancel")[];
       resolvedBy: "chooseDepartment" | null;
     };
 
@@ -139,6 +140,19 @@ export async function buildPlan(
   const directoryId = account.directoryId;
 
   const renameTo = choices.renameTo?.trim() || undefined;
+  // Providers settle fewer conflicts at restore time than the built-in directory (Google: none).
+  const can = (r: ConflictResolution) => directory.capabilities.resolves?.includes(r) ?? true;
+  const cannot = (what: string) =>
+    `${directory.name} cannot ${what} as it restores an account: free it in ${directory.name} first, or replace.`;
+  if (renameTo && !can("rename")) {
+    choiceErrors.push({ field: "renameTo", message: cannot("take a new user name") });
+  }
+  if (choices.dropEmail && !can("dropEmail")) {
+    choiceErrors.push({ field: "dropEmail", message: cannot("leave out the email address") });
+  }
+  if (choices.dropPhone && !can("dropPhone")) {
+    choiceErrors.push({ field: "dropPhone", message: cannot("leave out the phone number") });
+  }
   if (renameTo && choices.replace) {
     choiceErrors.push({ field: "replace", message: "Choose rename or replace, not both." });
   }
@@ -177,8 +191,8 @@ export async function buildPlan(
       kind: "userName",
       userName: account.userName,
       holder: summarize(originalHolder),
-      resolutions: ["rename", "replace", "cancel"],
-      resolvedBy: renameTo ? "rename" : choices.replace ? "replace" : null,
+      resolutions: can("rename") ? ["rename", "replace", "cancel"] : ["replace", "cancel"],
+      resolvedBy: renameTo && can("rename") ? "rename" : choices.replace ? "replace" : null,
     });
   }
   if (checkable && renameTo && renameChecks) {
@@ -216,19 +230,23 @@ export async function buildPlan(
         kind: "email",
         email,
         holder: summarize(emailHolder),
-        resolutions: ["dropEmail", "cancel"],
-        resolvedBy: choices.dropEmail ? "dropEmail" : null,
+        resolutions: can("dropEmail") ? ["dropEmail", "cancel"] : ["cancel"],
+        resolvedBy: choices.dropEmail && can("dropEmail") ? "dropEmail" : null,
       });
-      if (choices.dropEmail) email = null;
+      if (choices.dropEmail && can("dropEmail")) email = null;
     }
     const dropped = aliases.flatMap((address) => {
       const holder = holders.get(address);
       return holder ? [{ address, holder: summarize(holder) }] : [];
     });
     if (dropped.length > 0) {
-      conflicts.push({ kind: "alias", dropped, resolutions: ["dropAliases"], resolvedBy: "dropAliases" });
-      droppedAliases.push(...dropped.map((d) => d.address));
-      aliases = aliases.filter((a) => !droppedAliases.includes(a));
+      if (can("dropAliases")) {
+        conflicts.push({ kind: "alias", dropped, resolutions: ["dropAliases"], resolvedBy: "dropAliases" });
+        droppedAliases.push(...dropped.map((d) => d.address));
+        aliases = aliases.filter((a) => !droppedAliases.includes(a));
+      } else {
+        conflicts.push({ kind: "alias", dropped, resolutions: ["cancel"], resolvedBy: null });
+      }
     }
 
     if (phone) {
@@ -238,10 +256,10 @@ export async function buildPlan(
           kind: "phone",
           phone,
           holder: summarize(phoneHolder),
-          resolutions: ["dropPhone", "cancel"],
-          resolvedBy: choices.dropPhone ? "dropPhone" : null,
+          resolutions: can("dropPhone") ? ["dropPhone", "cancel"] : ["cancel"],
+          resolvedBy: choices.dropPhone && can("dropPhone") ? "dropPhone" : null,
         });
-        if (choices.dropPhone) phone = null;
+        if (choices.dropPhone && can("dropPhone")) phone = null;
       }
     }
   }
@@ -329,17 +347,24 @@ export async function buildPlan(
 function blockerOf(c: Conflict): string {
   switch (c.kind) {
     case "userName":
-      return `${c.holder.displayName} (active) has the user name ${c.userName}: rename the restored account, replace the active one (needs approval), or cancel and rename the active account first.`;
+      return c.resolutions.includes("rename")
+        ? `${c.holder.displayName} (active) has the user name ${c.userName}: rename the restored account, replace the active one (needs approval), or cancel and rename the active account first.`
+        : `${c.holder.displayName} (active) has the user name ${c.userName}: replace the active one (needs approval), or cancel and rename the active account first.`;
     case "email":
-      return `${c.holder.displayName} (active) has the email ${c.email}: restore without the email, or change ${c.holder.userName}'s email first.`;
+      return c.resolutions.includes("dropEmail")
+        ? `${c.holder.displayName} (active) has the email ${c.email}: restore without the email, or change ${c.holder.userName}'s email first.`
+        : `${c.holder.displayName} (active) has the email ${c.email}: change ${c.holder.userName}'s email first.`;
     case "phone":
-      return `${c.holder.displayName} (active) has the phone ${c.phone}: restore without the phone, or change ${c.holder.userName}'s phone first.`;
+      return c.resolutions.includes("dropPhone")
+        ? `${c.holder.displayName} (active) has the phone ${c.phone}: restore without the phone, or change ${c.holder.userName}'s phone first.`
+        : `${c.holder.displayName} (active) has the phone ${c.phone}: change ${c.holder.userName}'s phone first.`;
     case "seat":
       return `No free ${c.license} seat (${c.used} of ${c.total} used): free or buy a seat, then try again.`;
     case "department":
       return `The department ${c.department} no longer exists: choose a department.`;
     case "alias":
-      return "";
+      // Only unresolved where the directory cannot drop aliases at restore time (Google).
+      return `${c.dropped.map((d) => `${d.address} belongs to ${d.holder.displayName} (active)`).join("; ")}: remove the alias from the active account first.`;
   }
 }
 

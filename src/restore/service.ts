@@ -13,6 +13,9 @@ import {
 } from "../db/schema.ts";
 import { buildDigest, type Digest } from "../digest/build.ts";
 import { isLocalDate, localDateOf, zonedTime } from "../digest/calendar.ts";
+import { conflictKeysOf, refreshHolders } from "../directory/holders.ts";
+import { type DirectoryConnector, ProviderError } from "../directory/port.ts";
+import { type Logger, silentLog } from "../log.ts";
 import { digestJob, lastFinished } from "../schedule/runs.ts";
 import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE } from "./access.ts";
 import { readAudit, recentRestores, recordAudit } from "./audit.ts";
@@ -77,7 +80,47 @@ export class RestoreService {
     private readonly clock: Clock,
     private readonly policy: AccessPolicy,
     private readonly settings: ServiceSettings,
+    /** Provider connectors by directory id; directories without one live in our database. */
+    private readonly connectors: ReadonlyMap<string, DirectoryConnector> = new Map(),
+    private readonly log: Logger = silentLog,
   ) {}
+
+  /** The connector of an account's directory, or null for the built-in directory. */
+  connectorOf(directoryId: string): DirectoryConnector | null {
+    return this.connectors.get(directoryId) ?? null;
+  }
+
+  /** Before an approval that may run a replace: the provider's holders, unless the click is refused anyway. */
+  private async checkProviderFor(actor: string, requestId: string): Promise<DirectoryConnector | null> {
+    if (!UUID.test(requestId)) return null;
+    const [request] = await this.db.select().from(restoreRequests).where(eq(restoreRequests.id, requestId));
+    if (!request || request.status !== "pending" || request.requestedBy === actor) return null;
+    if (!this.connectorOf(request.directoryId)) return null;
+    return this.checkProvider(request.accountId);
+  }
+
+  /**
+   * For a provider's account: who holds its names and addresses *in the provider* now, written into
+   * the mirror before the restore plans. Skipped for the built-in directory.
+   */
+  private async checkProvider(
+    accountId: string,
+    renameTo?: string | null,
+  ): Promise<DirectoryConnector | null> {
+    const [account] = await this.db.select().from(accounts).where(eq(accounts.id, accountId));
+    const connector = account ? this.connectorOf(account.directoryId) : null;
+    if (!account || !connector) return null;
+    try {
+      await refreshHolders(this.db, connector, conflictKeysOf(account, renameTo), this.clock.now(), this.log);
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      throw new Refused(
+        "provider",
+        `${error.message}. Nothing was restored: the conflicts could not be checked${error.transient ? "; try again in a few minutes" : ""}.`,
+      );
+    }
+    return connector;
+  }
 
   private allow(actor: string, action: Action): void {
     if (!may(this.policy, actor, action)) throw new Refused("not_allowed", NOT_ALLOWED_MESSAGE);
@@ -169,6 +212,7 @@ export class RestoreService {
   }
 
   private async restoreNow(actor: string, accountId: string, choices: RestoreChoices, key?: string) {
+    const connector = await this.checkProvider(accountId, choices.renameTo);
     const now = this.clock.now();
     return this.withRaceMessage(() =>
       this.db.transaction(async (tx): Promise<RestoreDone> => {
@@ -189,7 +233,7 @@ export class RestoreService {
         if (!claimed.fresh) return repeatOf(claimed.request);
         const { record, temporaryPassword } = await executeRestore(
           tx,
-          { actor, now, requestId: claimed.request.id, allowReplace: false },
+          { actor, now, requestId: claimed.request.id, allowReplace: false, connector },
           locked,
           choices,
         );
@@ -328,6 +372,7 @@ export class RestoreService {
   approve(actor: string, requestId: string): Promise<ApproveOutcome | Refusal> {
     return refusalsAsValues(async () => {
       this.allow(actor, "decide");
+      const connector = await this.checkProviderFor(actor, requestId);
       const now = this.clock.now();
       const result = await this.db.transaction(async (tx) => {
         const request = await lockPendingRequest(tx, requestId);
@@ -368,7 +413,7 @@ export class RestoreService {
             },
           };
         }
-        return { outcome: await this.executeApproved(tx, request, actor, now) };
+        return { outcome: await this.executeApproved(tx, request, actor, now, connector) };
       });
       if ("expired" in result) throw expiredRefusal();
       return result.outcome;
@@ -381,6 +426,7 @@ export class RestoreService {
     request: RestoreRequest,
     actor: string,
     now: Date,
+    connector: DirectoryConnector | null,
   ): Promise<ApproveOutcome> {
     try {
       const done = await tx.transaction(async (sp) =>
@@ -394,6 +440,7 @@ export class RestoreService {
               allowReplace: true,
               replacesAccountId: request.replacesAccountId,
               replacesVersion: request.replacesVersion,
+              connector,
             },
             await lockForRestore(sp, request.accountId),
             request.choices,

@@ -79,11 +79,39 @@ function checkboxInput(
   };
 }
 
+/** The new user name field, for directories that can rename as they restore. */
+function renameInput(canRename: boolean, renamed: string): KnownBlock[] {
+  if (!canRename) return [];
+  return [
+    {
+      type: "input",
+      block_id: BLOCK.renameTo,
+      optional: true,
+      label: plain("New user name"),
+      hint: plain(
+        "For rename. Must be free in this directory. Before the @ use letters, digits and . _ - ' ! # ^ ~ (at most 64, no dot at either end); after it, one of the directory's domains.",
+        2000,
+      ),
+      element: {
+        type: "plain_text_input",
+        action_id: ACTION.value,
+        max_length: 320,
+        placeholder: plain("e.g. jane.doe2@example.com", 150),
+        ...(renamed ? { initial_value: truncate(renamed, 320) } : {}),
+      },
+    },
+  ];
+}
+
 /** The blocks for one conflict; `interactive` false when the plan cannot go ahead anyway (no inputs without a submit). */
 function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): KnownBlock[] {
   switch (c.kind) {
     case "userName": {
-      const text = `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the user name *${esc(c.userName, 250)}*. Restore under a new user name, or replace the active account (a second admin must approve). Or cancel, rename the active account first, and try again.`;
+      // Some directories cannot rename at restore time (Google): then replace is the only way on.
+      const canRename = c.resolutions.includes("rename");
+      const text = canRename
+        ? `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the user name *${esc(c.userName, 250)}*. Restore under a new user name, or replace the active account (a second admin must approve). Or cancel, rename the active account first, and try again.`
+        : `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the user name *${esc(c.userName, 250)}*. ${esc(plan.directory.name, 100)} cannot restore under a new user name: replace the active account (a second admin must approve), or cancel, rename the active account first, and try again.`;
       if (!interactive) return [section(text)];
       const rename: PlainTextOption = { text: plain("Restore under a new user name", 75), value: "rename" };
       const replace: PlainTextOption = {
@@ -101,27 +129,11 @@ function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): K
           element: {
             type: "radio_buttons",
             action_id: ACTION.resolution,
-            options: [rename, replace],
+            options: canRename ? [rename, replace] : [replace],
             ...(initial ? { initial_option: initial } : {}),
           },
         },
-        {
-          type: "input",
-          block_id: BLOCK.renameTo,
-          optional: true,
-          label: plain("New user name"),
-          hint: plain(
-            "For rename. Must be free in this directory. Before the @ use letters, digits and . _ - ' ! # ^ ~ (at most 64, no dot at either end); after it, one of the directory's domains.",
-            2000,
-          ),
-          element: {
-            type: "plain_text_input",
-            action_id: ACTION.value,
-            max_length: 320,
-            placeholder: plain("e.g. jane.doe2@example.com", 150),
-            ...(renamed ? { initial_value: truncate(renamed, 320) } : {}),
-          },
-        },
+        ...renameInput(canRename, renamed),
         {
           type: "input",
           block_id: BLOCK.reason,
@@ -138,10 +150,17 @@ function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): K
         .map((d) => `${esc(d.address, 250)} (${esc(d.holder.userName, 250)})`)
         .join(", ");
       const more = c.dropped.length > 20 ? ` …and ${c.dropped.length - 20} more` : "";
+      if (c.resolvedBy === null) {
+        return [
+          section(
+            `⚠️ These aliases now belong to active accounts, and ${esc(plan.directory.name, 100)} cannot leave them out: remove them from those accounts first, then try again: ${list}${more}`,
+          ),
+        ];
+      }
       return [context(`These aliases now belong to others and will be dropped: ${list}${more}`)];
     }
     case "email":
-      if (!interactive)
+      if (!interactive || !c.resolutions.includes("dropEmail"))
         return [
           section(
             `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the email ${esc(c.email, 250)}.`,
@@ -151,7 +170,7 @@ function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): K
         checkboxInput(BLOCK.dropEmail, "Email", "email", c.email, c.holder, c.resolvedBy === "dropEmail"),
       ];
     case "phone":
-      if (!interactive)
+      if (!interactive || !c.resolutions.includes("dropPhone"))
         return [
           section(
             `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the phone ${esc(c.phone, 100)}.`,

@@ -83,6 +83,8 @@ export class ProviderHttp {
       try {
         answer = await this.send(method, url, options);
       } catch (error) {
+        // A token that could not be had already says why (and was retried by its own client).
+        if (error instanceof ProviderError) throw error;
         last = new ProviderError(provider, "unreachable", `could not be reached (${reasonOf(error)})`, {
           transient: true,
         });

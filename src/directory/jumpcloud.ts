@@ -1,0 +1,526 @@
+/**
+ * JumpCloud. JumpCloud cannot restore a deleted user: the account is gone. What is left is the
+ * `user_delete` event in Directory Insights (kept 90 days), which holds the user name, email, first
+ * and last name; from that snapshot the user is *re-created* as a new account (a new id).
+ *
+ * - listDeleted: `POST {insights}/insights/directory/v1/events`, service `directory`, event type
+ *   `user_delete`, paged with the `X-Search_after` response header until a page is shorter than
+ *   `X-Limit`. A feed of deletions, not a bin: the mirror keeps what it learned.
+ * - recreate: `POST {api}/api/systemusers` (email and username are required), then
+ *   `POST /api/systemusers/{id}/expire` so the temporary password must be changed at first sign-in.
+ * - findActive: `GET /api/systemusers?filter=username:$eq:…` / `filter=email:$eq:…`.
+ * - removeActive: `DELETE /api/systemusers/{id}`.
+ *
+ * Auth: the admin's API key in `x-api-key`; `x-org-id` for multi-tenant (MSP) admins.
+ */
+import { z } from "zod";
+import type {
+  ConflictKeys,
+  ConnectorDeps,
+  ConnectorModule,
+  DeletedProviderUser,
+  DirectoryConnector,
+  DirectoryProfile,
+  ProviderConflict,
+  ProviderUser,
+  RestoredUser,
+  RestoreInput,
+} from "./port.ts";
+import { ProviderError } from "./port.ts";
+import { type HttpAnswer, ProviderHttp } from "./provider-http.ts";
+
+const NAME = "JumpCloud";
+/** Directory Insights keeps events this long; a deletion older than that is no longer reported. */
+const INSIGHTS_RETENTION_DAYS = 90;
+/** Rows per Directory Insights page (the service's default; at most 10,000). */
+const PAGE_LIMIT = 1000;
+
+const httpUrl = (fallback: string, example: string) =>
+  z
+    .url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${example}` })
+    .default(fallback)
+    .transform((u) => u.replace(/\/+$/, ""));
+
+export const jumpcloudSettings = z.object({
+  /** An administrator's API key (Admin Portal → API Settings). */
+  JUMPCLOUD_API_KEY: z
+    .string({ error: "JUMPCLOUD_API_KEY is required: an administrator's API key" })
+    .trim()
+    .min(1, "JUMPCLOUD_API_KEY is required: an administrator's API key"),
+  /** Directory Insights; the EU data center uses https://api.eu.jumpcloud.com. */
+  JUMPCLOUD_INSIGHTS_URL: httpUrl("https://api.jumpcloud.com", "https://api.jumpcloud.com"),
+  /** The console API (system users); `/api` is added. EU: https://console.eu.jumpcloud.com. */
+  JUMPCLOUD_API_URL: httpUrl("https://console.jumpcloud.com", "https://console.jumpcloud.com").transform(
+    (u) => u.replace(/\/api$/, ""),
+  ),
+  /** For multi-tenant (MSP) administrators: the organization to work in. */
+  JUMPCLOUD_ORG_ID: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : null)),
+});
+
+export type JumpCloudSettings = z.infer<typeof jumpcloudSettings>;
+
+export const JUMPCLOUD_PROFILE: DirectoryProfile = {
+  capabilities: {
+    canRestore: false,
+    batchRestore: false,
+    hasDeletingState: false,
+    setsPassword: true,
+    // A re-creation can take another user name. JumpCloud requires an email on every user, so a
+    // re-creation cannot go ahead without one: the address must be freed first.
+    resolves: ["rename"],
+    listsWholeBin: false,
+    note: "JumpCloud cannot restore: a restore re-creates the user as a new account; nothing of the old account's data comes back.",
+  },
+  retentionDays: INSIGHTS_RETENTION_DAYS,
+  followUp: [
+    "This is a new JumpCloud account with a new id: nothing of the old account's data comes back.",
+    "Give the user the temporary password privately; JumpCloud asks for a new one at first sign-in.",
+    "Add the user to their user groups again: group memberships are not re-created.",
+    "Bind the user to their devices again and re-create their local account settings (sudo, SSH keys).",
+    "Give the user access to their SSO applications, LDAP, RADIUS and other resources again.",
+    "Set up multi-factor authentication again: the old enrolment is gone.",
+    "Re-enter what Directory Insights did not record (job title, manager, phone numbers, custom attributes).",
+  ],
+};
+
+// ─── JumpCloud's shapes (only the fields we read) ────────────────────────────────────────────
+
+/** A Directory Insights event; `resource` is the deleted user, `initiated_by` who deleted it. */
+interface InsightsEvent {
+  id?: string;
+  event_type?: string;
+  timestamp?: string;
+  success?: boolean;
+  resource?: Record<string, unknown> | null;
+  initiated_by?: Record<string, unknown> | null;
+  changes?: { field?: string; from?: unknown; to?: unknown }[] | null;
+}
+
+/** A v1 system user (Systemuserreturn). */
+interface SystemUser {
+  _id?: string;
+  id?: string;
+  username?: string;
+  email?: string;
+  firstname?: string;
+  lastname?: string;
+  displayname?: string;
+  department?: string;
+  phoneNumbers?: { type?: string; number?: string }[];
+}
+
+interface SystemUsersList {
+  totalCount?: number;
+  results?: SystemUser[];
+}
+
+// ─── errors ──────────────────────────────────────────────────────────────────────────────────
+
+const TAKEN = /already (exists|in use|taken|registered)|must be unique|not unique|duplicate|is taken|in use/i;
+
+/** JumpCloud's error answer → a ProviderError an admin can read; never echoes the API key. */
+export function jumpcloudErrorOf(answer: HttpAnswer, secrets: readonly string[] = []): ProviderError {
+  const body = answer.body;
+  const raw =
+    typeof body === "string"
+      ? body
+      : body && typeof body === "object"
+        ? firstString(body as Record<string, unknown>, ["message", "error", "status"])
+        : null;
+  const said = raw ? tidy(redact(raw, secrets)) : null;
+  const status = answer.status;
+  const details = { status };
+
+  if (status === 409 || ((status === 400 || status === 422) && said && TAKEN.test(said))) {
+    const conflict = conflictOf(said ?? "");
+    if (conflict === "userName") {
+      return new ProviderError(NAME, "username_taken", "another user already has this user name", {
+        ...details,
+        conflict,
+      });
+    }
+    if (conflict === "email") {
+      return new ProviderError(NAME, "email_taken", "another user already has this email address", {
+        ...details,
+        conflict,
+      });
+    }
+    return new ProviderError(
+      NAME,
+      "conflict",
+      said ? `conflict: ${said}` : "conflict with another user",
+      details,
+    );
+  }
+  switch (status) {
+    case 401:
+      return new ProviderError(
+        NAME,
+        "unauthorized",
+        "refused the API key (check JUMPCLOUD_API_KEY)",
+        details,
+      );
+    case 402:
+    case 403:
+      return new ProviderError(
+        NAME,
+        "forbidden",
+        "the API key's administrator may not do this (or Directory Insights is not enabled)",
+        details,
+      );
+    case 404:
+      return new ProviderError(NAME, "not_found", "no such user", details);
+    case 429:
+      return new ProviderError(NAME, "throttled", "asked us to slow down", { ...details, transient: true });
+  }
+  if (status >= 500) {
+    return new ProviderError(NAME, `http_${status}`, "is not answering properly", {
+      ...details,
+      transient: true,
+    });
+  }
+  return new ProviderError(
+    NAME,
+    `http_${status}`,
+    said ? `refused: ${said}` : "refused the request",
+    details,
+  );
+}
+
+function conflictOf(message: string): ProviderConflict | null {
+  if (/e-?mail/i.test(message)) return "email";
+  if (/user ?name|login/i.test(message)) return "userName";
+  return null;
+}
+
+function firstString(record: Record<string, unknown>, keys: string[]): string | null {
+  for (const key of keys) {
+    const value = record[key];
+    if (typeof value === "string" && value.trim()) return value;
+  }
+  return null;
+}
+
+function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret) out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}
+
+/** One short line: a provider's message can be long, or an HTML error page. */
+function tidy(text: string): string {
+  const plain = text
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return plain.length > 200 ? `${plain.slice(0, 197)}...` : plain;
+}
+
+// ─── the connector ───────────────────────────────────────────────────────────────────────────
+
+export class JumpCloudConnector implements DirectoryConnector {
+  readonly kind = "jumpcloud" as const;
+  readonly name = NAME;
+  readonly profile = JUMPCLOUD_PROFILE;
+  private readonly insights: ProviderHttp;
+  private readonly api: ProviderHttp;
+
+  constructor(
+    settings: JumpCloudSettings,
+    private readonly deps: ConnectorDeps,
+  ) {
+    const authHeaders = async (): Promise<Record<string, string>> => ({
+      "x-api-key": settings.JUMPCLOUD_API_KEY,
+      ...(settings.JUMPCLOUD_ORG_ID ? { "x-org-id": settings.JUMPCLOUD_ORG_ID } : {}),
+    });
+    const errorOf = (answer: HttpAnswer) => jumpcloudErrorOf(answer, [settings.JUMPCLOUD_API_KEY]);
+    this.insights = new ProviderHttp({
+      provider: NAME,
+      baseUrl: settings.JUMPCLOUD_INSIGHTS_URL,
+      authHeaders,
+      errorOf,
+      deps,
+    });
+    this.api = new ProviderHttp({
+      provider: NAME,
+      baseUrl: `${settings.JUMPCLOUD_API_URL}/api`,
+      authHeaders,
+      errorOf,
+      deps,
+    });
+  }
+
+  /**
+   * The `user_delete` events of the last 90 days, one Directory Insights page at a time. The next
+   * page is asked for with the `X-Search_after` header of the last one; the header is always
+   * present, so the end is a page shorter than `X-Limit`.
+   */
+  async *listDeleted(): AsyncIterable<DeletedProviderUser[]> {
+    const now = this.deps.now();
+    const start = new Date(now.getTime() - INSIGHTS_RETENTION_DAYS * 86_400_000);
+    const query = {
+      service: ["directory"],
+      start_time: rfc3339(start),
+      sort: "ASC",
+      limit: PAGE_LIMIT,
+      search_term: { and: [{ event_type: "user_delete" }] },
+    };
+    let searchAfter: unknown[] | null = null;
+    const seen = new Set<string>();
+    for (;;) {
+      const answer: HttpAnswer<unknown> = await this.insights.post<unknown>("/insights/directory/v1/events", {
+        json: searchAfter ? { ...query, search_after: searchAfter } : query,
+      });
+      const events = Array.isArray(answer.body) ? (answer.body as InsightsEvent[]) : [];
+      const page = events.flatMap((event) => {
+        const user = deletedUserOf(event);
+        return user ? [user] : [];
+      });
+      if (page.length > 0) yield page;
+
+      const count = headerNumber(answer.headers, "x-result-count") ?? events.length;
+      const limit = headerNumber(answer.headers, "x-limit") ?? PAGE_LIMIT;
+      if (events.length === 0 || count < limit) return;
+      const next = parseSearchAfter(answer.headers.get("x-search_after"));
+      if (!next) {
+        throw new ProviderError(
+          NAME,
+          "no_cursor",
+          "Directory Insights sent a full page but no X-Search_after to continue from",
+        );
+      }
+      const key = JSON.stringify(next);
+      if (seen.has(key)) {
+        throw new ProviderError(NAME, "cursor_loop", "Directory Insights sent the same page cursor twice");
+      }
+      seen.add(key);
+      searchAfter = next;
+    }
+  }
+
+  async findActive(keys: ConflictKeys): Promise<ProviderUser[]> {
+    const found = new Map<string, ProviderUser>();
+    const lookups: [field: "username" | "email", value: string][] = [
+      ...unique(keys.userNames).map((v) => ["username", v] as ["username", string]),
+      ...unique(keys.addresses).map((v) => ["email", v] as ["email", string]),
+    ];
+    // Phones are not unique in JumpCloud and cannot block a re-creation: not looked up.
+    for (const [field, value] of lookups) {
+      const answer = await this.api.get<SystemUsersList>("/systemusers", {
+        query: { filter: `${field}:$eq:${value}`, limit: 100 },
+      });
+      for (const raw of answer.body?.results ?? []) {
+        const user = providerUserOf(raw);
+        if (!user) continue;
+        const held = field === "username" ? user.userName : (user.email ?? "");
+        // The filter is the provider's; keep only exact (case-insensitive) matches.
+        if (held.toLowerCase() === value.toLowerCase()) found.set(user.externalId, user);
+      }
+    }
+    return [...found.values()];
+  }
+
+  async restore(_input: RestoreInput): Promise<RestoredUser> {
+    throw new ProviderError(
+      NAME,
+      "not_supported",
+      "cannot restore a deleted user; restoring re-creates the user as a new account",
+    );
+  }
+
+  async recreate(input: RestoreInput): Promise<RestoredUser> {
+    const { user } = input;
+    const userName = (input.newUserName ?? user.userName).trim();
+    const email = input.dropEmail ? null : user.email?.trim() || null;
+    if (!email) {
+      throw new ProviderError(
+        NAME,
+        "email_required",
+        "needs an email address to create a user; free the address and try again",
+        { conflict: "email" },
+      );
+    }
+    const password = input.temporaryPassword;
+    const phone = input.dropPhone ? null : user.phone;
+    const department = input.department ?? user.department;
+    const body: Record<string, unknown> = {
+      username: userName,
+      email,
+      ...(user.givenName ? { firstname: user.givenName } : {}),
+      ...(user.familyName ? { lastname: user.familyName } : {}),
+      ...(user.displayName && user.displayName !== userName ? { displayname: user.displayName } : {}),
+      ...(department ? { department } : {}),
+      ...(phone ? { phoneNumbers: [{ type: "work", number: phone }] } : {}),
+      // With a password the user is live at once and JumpCloud sends no activation email; without
+      // one, the organization's default state applies (and JumpCloud invites the user by email).
+      ...(password ? { password, state: "ACTIVATED" } : {}),
+    };
+    const secrets = password ? [password] : [];
+    const answer = await withoutSecrets(secrets, () =>
+      this.api.post<SystemUser>("/systemusers", { json: body }),
+    );
+    const created = providerUserOf(answer.body);
+    if (!created) {
+      throw new ProviderError(NAME, "bad_answer", "created the user but did not say its id", {
+        status: answer.status,
+      });
+    }
+    if (password) {
+      try {
+        await withoutSecrets(secrets, () =>
+          this.api.post(`/systemusers/${encodeURIComponent(created.externalId)}/expire`),
+        );
+      } catch (error) {
+        // The account exists: failing here would invite a second re-creation that then conflicts.
+        this.deps.log.warn("JumpCloud re-created the user but did not expire the temporary password", {
+          provider: NAME,
+          externalId: created.externalId,
+          code: error instanceof ProviderError ? error.code : "unknown",
+        });
+      }
+    }
+    this.deps.log.info("JumpCloud user re-created", {
+      provider: NAME,
+      oldExternalId: input.externalId,
+      externalId: created.externalId,
+    });
+    return created;
+  }
+
+  async removeActive(externalId: string): Promise<void> {
+    try {
+      await this.api.request("DELETE", `/systemusers/${encodeURIComponent(externalId)}`);
+    } catch (error) {
+      // Already gone is what we wanted.
+      if (error instanceof ProviderError && error.status === 404) return;
+      throw error;
+    }
+  }
+}
+
+/** Runs a request; a ProviderError whose message would carry one of the secrets is rebuilt without it. */
+async function withoutSecrets<T>(secrets: readonly string[], run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ProviderError && secrets.some((s) => s && error.message.includes(s))) {
+      const message = redact(error.message.replace(`${NAME}: `, "").replace(/ \([^()]*\)$/, ""), secrets);
+      throw new ProviderError(NAME, error.code, message, error.details);
+    }
+    throw error;
+  }
+}
+
+// ─── mapping ─────────────────────────────────────────────────────────────────────────────────
+
+/** A `user_delete` event → the deleted user, or null when it is not one we can re-create. */
+export function deletedUserOf(event: InsightsEvent): DeletedProviderUser | null {
+  if (event.event_type !== "user_delete" || event.success === false) return null;
+  const resource = event.resource ?? {};
+  const externalId = text(resource.id);
+  // The event's fields first; `changes` may carry what the resource does not (the old values).
+  const pick = (...fields: string[]) => {
+    for (const field of fields) {
+      const value = text(resource[field]);
+      if (value) return value;
+    }
+    for (const field of fields) {
+      const change = event.changes?.find((c) => c.field === field);
+      const value = text(change?.from) ?? text(change?.to);
+      if (value) return value;
+    }
+    return null;
+  };
+  const email = pick("email", "recipient_email");
+  const userName = pick("username") ?? email;
+  if (!externalId || !userName) return null;
+  const givenName = pick("firstname");
+  const familyName = pick("lastname");
+  const displayName =
+    pick("displayname", "name") ?? ([givenName, familyName].filter(Boolean).join(" ") || userName);
+  const by = event.initiated_by ?? {};
+  const at = event.timestamp ? new Date(event.timestamp) : null;
+  return {
+    externalId,
+    userName,
+    email,
+    aliases: [],
+    phone: null,
+    displayName,
+    givenName,
+    familyName,
+    department: pick("department"),
+    license: null,
+    status: "deleted",
+    deletedAt: at && !Number.isNaN(at.getTime()) ? at : null,
+    deletedBy: text(by.email) ?? text(by.username) ?? text(by.id),
+  };
+}
+
+/** A v1 system user → ours. */
+export function providerUserOf(raw: SystemUser | null | undefined): ProviderUser | null {
+  if (!raw || typeof raw !== "object") return null;
+  const externalId = text(raw._id) ?? text(raw.id);
+  const userName = text(raw.username);
+  if (!externalId || !userName) return null;
+  const givenName = text(raw.firstname);
+  const familyName = text(raw.lastname);
+  return {
+    externalId,
+    userName,
+    email: text(raw.email),
+    aliases: [],
+    phone: raw.phoneNumbers?.map((p) => text(p.number)).find((n) => n !== null) ?? null,
+    displayName: text(raw.displayname) ?? ([givenName, familyName].filter(Boolean).join(" ") || userName),
+    givenName,
+    familyName,
+    department: text(raw.department),
+    license: null,
+  };
+}
+
+function text(value: unknown): string | null {
+  return typeof value === "string" && value.trim() ? value.trim() : null;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values.map((v) => v.trim()).filter(Boolean))];
+}
+
+function headerNumber(headers: Headers, name: string): number | null {
+  const value = headers.get(name);
+  if (value === null || value.trim() === "") return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** `X-Search_after: [1576181718000, "DZrPyW8BNsa9iKWoOm7h"]` → the array to send back. */
+function parseSearchAfter(value: string | null): unknown[] | null {
+  if (!value) return null;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) && parsed.length > 0 ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** RFC 3339 in UTC, without milliseconds: `2026-08-26T10:00:00Z`. */
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export const jumpcloudModule: ConnectorModule<JumpCloudSettings> = {
+  kind: "jumpcloud",
+  name: NAME,
+  required: ["JUMPCLOUD_API_KEY"],
+  optional: ["JUMPCLOUD_INSIGHTS_URL", "JUMPCLOUD_API_URL", "JUMPCLOUD_ORG_ID"],
+  settings: jumpcloudSettings,
+  create: (settings, deps) => new JumpCloudConnector(settings, deps),
+};

@@ -1,0 +1,421 @@
+/**
+ * Okta connector. Okta has no bin: a "deleted" user here is a deactivated one (status
+ * DEPROVISIONED), kept with no countdown until an admin deletes it for good, after which it is gone.
+ * Restoring is activating it again; it comes back without a password unless it still had one.
+ *
+ * API (Okta Management API, API token auth `Authorization: SSWS <token>`):
+ * - list:    GET  /api/v1/users?search=status eq "DEPROVISIONED"&limit=200, paged by Link rel="next"
+ * - find:    GET  /api/v1/users?search=profile.login eq "…" or profile.email eq "…" (ne is not
+ *            supported, so deactivated users are dropped here rather than in the query)
+ * - restore: POST /api/v1/users/{id}/lifecycle/activate?sendEmail=false, then GET /api/v1/users/{id}
+ * - replace: POST /api/v1/users/{id}/lifecycle/deactivate?sendEmail=false
+ * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/
+ * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/
+ */
+import { z } from "zod";
+import type {
+  ConflictKeys,
+  ConnectorDeps,
+  ConnectorModule,
+  DeletedProviderUser,
+  DirectoryConnector,
+  DirectoryProfile,
+  ProviderConflict,
+  ProviderUser,
+  RestoredUser,
+  RestoreInput,
+} from "./port.ts";
+import { ProviderError } from "./port.ts";
+import { type HttpAnswer, ProviderHttp } from "./provider-http.ts";
+
+const OKTA = "Okta";
+
+export interface OktaSettings {
+  /** https://example.okta.com, without a trailing slash: every API path hangs off it. */
+  orgUrl: string;
+  /** The API token, sent as `SSWS <token>`. Never logged. */
+  apiToken: string;
+}
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** URL.parse arrived in Node 20.18; the app supports 20.11. */
+function urlOrNull(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+const orgUrl = z
+  .string({ error: "missing: your Okta org URL, e.g. https://example.okta.com" })
+  .trim()
+  .pipe(z.url({ protocol: /^https?$/, error: "must be your Okta org URL, e.g. https://example.okta.com" }))
+  .refine((u) => {
+    const url = urlOrNull(u);
+    return !url || url.protocol === "https:" || LOCAL_HOSTS.has(url.hostname);
+  }, "must be an https:// URL: the API token travels with every request")
+  .refine(
+    (u) => !/-admin\./i.test(urlOrNull(u)?.hostname ?? ""),
+    "must be the org URL, not the Admin Console's (drop -admin: https://example.okta.com)",
+  )
+  .transform((u) => u.replace(/\/+$/, ""));
+
+const apiToken = z
+  .string({ error: "missing: an API token from Security → API → Tokens in the Okta Admin Console" })
+  .trim()
+  // People paste the header value; the prefix is ours to add.
+  .transform((t) => t.replace(/^SSWS\s+/i, ""))
+  .pipe(z.string().min(1, "must not be empty"));
+
+export const oktaModule: ConnectorModule<OktaSettings> = {
+  kind: "okta",
+  name: OKTA,
+  required: ["OKTA_ORG_URL", "OKTA_API_TOKEN"],
+  optional: [],
+  settings: z
+    .object({ OKTA_ORG_URL: orgUrl, OKTA_API_TOKEN: apiToken })
+    .transform((env) => ({ orgUrl: env.OKTA_ORG_URL, apiToken: env.OKTA_API_TOKEN })),
+  create: (settings, deps) => new OktaConnector(settings, deps),
+};
+
+/**
+ * What Okta does and does not do. Sources: Okta help "Activate and deactivate users"
+ * (deactivated users lose their app assignments; reactivated users need them reassigned), Okta
+ * support "Can an application be assigned to a deactivated user" (group memberships are kept),
+ * the activateUser reference (users without a password must finish the welcome flow), and
+ * "How to reset MFA for end users".
+ */
+export const OKTA_PROFILE: DirectoryProfile = {
+  capabilities: {
+    canRestore: true,
+    batchRestore: false,
+    hasDeletingState: false,
+    setsPassword: false,
+    resolves: [],
+    listsWholeBin: true,
+    note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
+  },
+  retentionDays: null,
+  followUp: [
+    "If Okta shows the user as Pending user action, they have no password yet: in the Okta Admin Console, open the user and send the activation email again (or reset the password) so they can set one.",
+    "Reassign the apps the user had directly: deactivation unassigned them from every app. Apps assigned through groups come back with the group memberships Okta kept.",
+    "App accounts that Okta deprovisioned on deactivation may have lost their data (mail, files): check them with the app's owner.",
+    "If the user no longer has the device they enrolled, reset their authenticators (More Actions → Reset Authenticators) so they enroll again at next sign-in.",
+    "Check the user's admin roles and groups, and add back any that group rules or imports removed.",
+  ],
+};
+
+/** The Okta user object, as far as we read it. */
+interface OktaUser {
+  id: string;
+  status?: string;
+  statusChanged?: string | null;
+  transitioningToStatus?: string | null;
+  profile?: {
+    login?: string | null;
+    email?: string | null;
+    secondEmail?: string | null;
+    firstName?: string | null;
+    lastName?: string | null;
+    displayName?: string | null;
+    mobilePhone?: string | null;
+    primaryPhone?: string | null;
+    department?: string | null;
+  } | null;
+}
+
+interface OktaErrorBody {
+  errorCode?: string;
+  errorSummary?: string;
+  errorCauses?: { errorSummary?: string }[];
+}
+
+const DEPROVISIONED = "DEPROVISIONED";
+/** Okta's largest page for /api/v1/users. */
+const PAGE_SIZE = 200;
+/** Search terms per findActive request: an overly long search expression is refused. */
+const TERMS_PER_SEARCH = 10;
+
+class OktaConnector implements DirectoryConnector {
+  readonly kind = "okta" as const;
+  readonly name = OKTA;
+  readonly profile = OKTA_PROFILE;
+  private readonly http: ProviderHttp;
+  private readonly origin: string;
+
+  constructor(
+    private readonly settings: OktaSettings,
+    private readonly deps: ConnectorDeps,
+  ) {
+    this.origin = new URL(settings.orgUrl).origin;
+    this.http = new ProviderHttp({
+      provider: OKTA,
+      baseUrl: `${settings.orgUrl}/`,
+      // An API token cannot be renewed by us: a 401 is final (no onUnauthorized).
+      authHeaders: async () => ({ authorization: `SSWS ${settings.apiToken}` }),
+      errorOf: (answer) => this.errorOf(answer),
+      deps,
+      // Okta's rate limits are per minute: waiting out a window (X-Rate-Limit-Reset) can take up to 60 s.
+      retry: { maxDelayMs: 60_000 },
+    });
+  }
+
+  async *listDeleted(): AsyncIterable<DeletedProviderUser[]> {
+    const first = `api/v1/users?search=${searchParam(`status eq ${quoted(DEPROVISIONED)}`)}&limit=${PAGE_SIZE}`;
+    for await (const users of this.pages(first)) {
+      yield users.filter((u) => u.status === DEPROVISIONED).map(deletedUserOf);
+    }
+  }
+
+  async findActive(keys: ConflictKeys): Promise<ProviderUser[]> {
+    const terms = new Set<string>();
+    for (const name of keys.userNames) terms.add(`profile.login eq ${quoted(name)}`);
+    for (const address of keys.addresses) {
+      terms.add(`profile.login eq ${quoted(address)}`);
+      terms.add(`profile.email eq ${quoted(address)}`);
+    }
+    for (const phone of keys.phones) {
+      terms.add(`profile.mobilePhone eq ${quoted(phone)}`);
+      terms.add(`profile.primaryPhone eq ${quoted(phone)}`);
+    }
+    const all = [...terms];
+    const found = new Map<string, ProviderUser>();
+    for (let i = 0; i < all.length; i += TERMS_PER_SEARCH) {
+      const expression = all.slice(i, i + TERMS_PER_SEARCH).join(" or ");
+      for await (const users of this.pages(
+        `api/v1/users?search=${searchParam(expression)}&limit=${PAGE_SIZE}`,
+      )) {
+        // Okta's search has no `ne`: deactivated users (the bin) are dropped here.
+        for (const user of users) {
+          if (user.status !== DEPROVISIONED && !found.has(user.id)) found.set(user.id, providerUserOf(user));
+        }
+      }
+    }
+    return [...found.values()];
+  }
+
+  async restore(input: RestoreInput): Promise<RestoredUser> {
+    refuseWhatOktaCannotDo(input);
+    const id = encodeURIComponent(input.externalId);
+    // With sendEmail=false the answer carries an activation link and token: secrets for the user
+    // alone. They are dropped here unread and never logged.
+    await this.http.post(`api/v1/users/${id}/lifecycle/activate`, { query: { sendEmail: false } });
+    try {
+      const answer = await this.http.get<OktaUser>(`api/v1/users/${id}`);
+      if (isOktaUser(answer.body)) return providerUserOf(answer.body);
+    } catch (error) {
+      // The user is active again; only the read-back failed. Say so, and answer with the snapshot.
+      this.deps.log.warn("okta user restored but could not be read back", {
+        provider: OKTA,
+        code: error instanceof ProviderError ? error.code : "unknown",
+      });
+    }
+    return { ...input.user, externalId: input.externalId };
+  }
+
+  async recreate(_input: RestoreInput): Promise<RestoredUser> {
+    throw new ProviderError(
+      OKTA,
+      "not_supported",
+      "a deleted Okta user cannot be created again from here; deactivated users are restored instead",
+    );
+  }
+
+  async removeActive(externalId: string): Promise<void> {
+    // Deactivated, not deleted: the user becomes DEPROVISIONED, itself restorable with no countdown.
+    try {
+      await this.http.post(`api/v1/users/${encodeURIComponent(externalId)}/lifecycle/deactivate`, {
+        query: { sendEmail: false },
+      });
+    } catch (error) {
+      if (error instanceof ProviderError && error.code === "E0000007") {
+        throw new ProviderError(OKTA, error.code, "the active user no longer exists in Okta", {
+          status: error.status,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The pages of a user listing, following Link rel="next" to the end, one page at a time. */
+  private async *pages(first: string): AsyncGenerator<OktaUser[]> {
+    let next: string | null = first;
+    const seen = new Set<string>();
+    while (next) {
+      seen.add(next);
+      const answer: HttpAnswer<unknown> = await this.http.get<unknown>(next);
+      if (!Array.isArray(answer.body)) {
+        throw new ProviderError(OKTA, "unexpected_answer", "answered the user listing with something else", {
+          status: answer.status,
+        });
+      }
+      yield answer.body.filter(isOktaUser);
+      next = this.nextLinkOf(answer.headers);
+      if (next && seen.has(next)) {
+        throw new ProviderError(OKTA, "paging_loop", "sent the same page link twice; the listing stopped");
+      }
+    }
+  }
+
+  private nextLinkOf(headers: Headers): string | null {
+    const next = nextLink(headers.get("link"));
+    if (!next) return null;
+    // The token goes with every request: only ever follow links back to the org itself.
+    let url: URL;
+    try {
+      url = new URL(next, `${this.settings.orgUrl}/`);
+    } catch {
+      throw new ProviderError(OKTA, "bad_next_link", "sent a next-page link that is not a URL");
+    }
+    if (url.origin !== this.origin) {
+      throw new ProviderError(OKTA, "bad_next_link", "sent a next-page link to another site; not followed");
+    }
+    return url.toString();
+  }
+
+  /** Okta's error body → our ProviderError. Messages are ours: short, plain, never a token. */
+  private errorOf(answer: HttpAnswer): ProviderError {
+    const body: OktaErrorBody =
+      answer.body && typeof answer.body === "object" ? (answer.body as OktaErrorBody) : {};
+    const status = answer.status;
+    const code = typeof body.errorCode === "string" && body.errorCode ? body.errorCode : `HTTP_${status}`;
+    const transient = status === 429 || status >= 500;
+    const make = (message: string, conflict: ProviderConflict | null = null, retryAfterMs?: number | null) =>
+      new ProviderError(OKTA, code, this.scrub(message), { status, conflict, transient, retryAfterMs });
+
+    switch (code) {
+      case "E0000001": {
+        const causes = (body.errorCauses ?? []).map((c) => String(c?.errorSummary ?? ""));
+        const taken = (field: string) =>
+          causes.some(
+            (c) => c.toLowerCase().startsWith(`${field.toLowerCase()}:`) && /already exists/i.test(c),
+          );
+        if (taken("login")) return make("the user name (login) now belongs to another Okta user", "userName");
+        if (taken("email")) return make("the email address now belongs to another Okta user", "email");
+        const detail = causes.find(Boolean) ?? body.errorSummary ?? "";
+        return make(detail ? `refused the request: ${short(detail)}` : "refused the request");
+      }
+      case "E0000011":
+        return make(
+          "the API token is not valid (expired, revoked, or its admin was deactivated); create a new one in Security → API → Tokens and set OKTA_API_TOKEN",
+        );
+      case "E0000006":
+        return make(
+          "the API token's admin is not allowed to do this; it needs an admin role that manages users",
+        );
+      case "E0000007":
+        return make(
+          "the user no longer exists in Okta: it was deleted and cannot be brought back",
+          "expired",
+        );
+      case "E0000016":
+        return make("the user is already active in Okta");
+      case "E0000038":
+        return make("the user's current status in Okta does not allow this");
+      case "E0000047":
+        return make("Okta's rate limit was reached", null, rateLimitResetMs(answer.headers, this.deps.now()));
+      default:
+        if (status >= 500) return make(`had a problem of its own (HTTP ${status})`);
+        if (typeof body.errorSummary === "string" && body.errorSummary) {
+          return make(`refused the request: ${short(body.errorSummary)}`);
+        }
+        return make(`answered HTTP ${status}`);
+    }
+  }
+
+  /** Belt and braces: whatever Okta echoes, the token never leaves in a message. */
+  private scrub(message: string): string {
+    const token = this.settings.apiToken;
+    return token ? message.split(token).join("[token]") : message;
+  }
+}
+
+/** The plan offered only what `resolves: []` allows; anything else would be silently wrong. */
+function refuseWhatOktaCannotDo(input: RestoreInput): void {
+  const refuse = (what: string) =>
+    new ProviderError(OKTA, "not_supported", `cannot ${what} while restoring a user; nothing was changed`);
+  if (input.newUserName !== null && input.newUserName !== input.user.userName) throw refuse("rename");
+  if (input.dropAliases.length > 0) throw refuse("drop addresses");
+  if (input.dropEmail) throw refuse("drop the email address");
+  if (input.dropPhone) throw refuse("drop the phone number");
+  if (input.department !== null && input.department !== input.user.department) {
+    throw refuse("move the user to another department");
+  }
+}
+
+function providerUserOf(user: OktaUser): ProviderUser {
+  const p = user.profile ?? {};
+  const givenName = text(p.firstName);
+  const familyName = text(p.lastName);
+  const userName = text(p.login) ?? text(p.email) ?? user.id;
+  return {
+    externalId: user.id,
+    userName,
+    email: text(p.email),
+    // secondEmail is a recovery address (often personal), not one the user answers to at work.
+    aliases: [],
+    phone: text(p.mobilePhone) ?? text(p.primaryPhone),
+    displayName: text(p.displayName) ?? ([givenName, familyName].filter(Boolean).join(" ") || userName),
+    givenName,
+    familyName,
+    department: text(p.department),
+    license: null,
+  };
+}
+
+function deletedUserOf(user: OktaUser): DeletedProviderUser {
+  const changed = user.statusChanged ? new Date(user.statusChanged) : null;
+  return {
+    ...providerUserOf(user),
+    status: "deleted",
+    deletedAt: changed && !Number.isNaN(changed.getTime()) ? changed : null,
+    // Who deactivated is in the System Log, not on the user.
+    deletedBy: null,
+  };
+}
+
+function isOktaUser(value: unknown): value is OktaUser {
+  return !!value && typeof value === "object" && typeof (value as { id?: unknown }).id === "string";
+}
+
+function text(value: string | null | undefined): string | null {
+  const trimmed = typeof value === "string" ? value.trim() : "";
+  return trimmed ? trimmed : null;
+}
+
+/** A string literal in an Okta search expression: `"` and `\` escaped with a backslash. */
+function quoted(value: string): string {
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+/** Percent-encoded as Okta documents it (%20 for spaces, not +). */
+function searchParam(expression: string): string {
+  return encodeURIComponent(expression);
+}
+
+/** The rel="next" target of a Link header (Okta sends rel="self" and rel="next", possibly joined). */
+export function nextLink(header: string | null): string | null {
+  if (!header) return null;
+  for (const part of header.split(/,\s*(?=<)/)) {
+    const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (match?.[1] && /(^|;)\s*rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?\s*(;|$)/i.test(match[2] ?? "")) {
+      return match[1];
+    }
+  }
+  return null;
+}
+
+/** X-Rate-Limit-Reset is the UTC epoch second the window resets: as a wait from now. */
+function rateLimitResetMs(headers: Headers, now: Date): number | null {
+  const reset = Number(headers.get("x-rate-limit-reset"));
+  if (!Number.isFinite(reset) || reset <= 0) return null;
+  const ms = reset * 1000 - now.getTime();
+  return ms > 0 ? ms : null;
+}
+
+function short(message: string): string {
+  const oneLine = message.replace(/\s+/g, " ").trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 197)}…` : oneLine;
+}

@@ -1,0 +1,460 @@
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
+import type { DeletedProviderUser, ProviderUser, RestoreInput } from "../../src/directory/port.ts";
+import { ProviderError } from "../../src/directory/port.ts";
+import {
+  activeSystemUser,
+  conflict409Email,
+  createdSystemUser,
+  emailTaken,
+  failedUserDeleteEvent,
+  insightsHeaders,
+  notFound,
+  serviceUnavailable,
+  systemUsersList,
+  unauthorized,
+  userDeleteEvent,
+  userDeleteEvent3,
+  userDeleteEventWithChanges,
+  usernameTaken,
+} from "../fixtures/jumpcloud.ts";
+import { quietDeps } from "./support.ts";
+
+const API_KEY = "jc-api-key-0123456789abcdef";
+const PASSWORD = "Tmp-Pa55word!xyz";
+const INSIGHTS = "https://api.jumpcloud.com";
+const CONSOLE = "https://console.jumpcloud.com";
+const EVENTS = "/insights/directory/v1/events";
+
+function connector(env: Record<string, string> = {}) {
+  const quiet = quietDeps();
+  const settings = jumpcloudModule.settings.parse({ JUMPCLOUD_API_KEY: API_KEY, ...env });
+  return { jc: jumpcloudModule.create(settings, quiet.deps), ...quiet };
+}
+
+/** The first query: directory events of type user_delete since 90 days before "now" (2026-11-24T10:00:00Z). */
+const firstQuery = {
+  service: ["directory"],
+  start_time: "2026-08-26T10:00:00Z",
+  sort: "ASC",
+  limit: 1000,
+  search_term: { and: [{ event_type: "user_delete" }] },
+};
+
+const snapshot: ProviderUser = {
+  externalId: "5c86b7149fdce00001d38014",
+  userName: "ada.lovelace",
+  email: "ada.lovelace@example.com",
+  aliases: [],
+  phone: null,
+  displayName: "Ada Lovelace",
+  givenName: "Ada",
+  familyName: "Lovelace",
+  department: null,
+  license: null,
+};
+
+function input(over: Partial<RestoreInput> = {}): RestoreInput {
+  return {
+    externalId: snapshot.externalId,
+    user: snapshot,
+    newUserName: null,
+    dropAliases: [],
+    dropEmail: false,
+    dropPhone: false,
+    department: null,
+    license: null,
+    temporaryPassword: PASSWORD,
+    ...over,
+  };
+}
+
+async function caught(run: () => Promise<unknown>): Promise<ProviderError> {
+  const error = await run().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProviderError);
+  return error as ProviderError;
+}
+
+beforeAll(() => nock.disableNetConnect());
+afterAll(() => nock.enableNetConnect());
+afterEach(() => {
+  expect(nock.pendingMocks()).toEqual([]);
+  nock.cleanAll();
+});
+
+describe("JumpCloud profile", () => {
+  it("says plainly that it re-creates rather than restores, for 90 days of Directory Insights", () => {
+    const { jc } = connector();
+    expect(jc.kind).toBe("jumpcloud");
+    expect(jc.name).toBe("JumpCloud");
+    expect(jc.profile.capabilities).toMatchObject({
+      canRestore: false,
+      batchRestore: false,
+      hasDeletingState: false,
+      setsPassword: true,
+      resolves: ["rename"],
+      listsWholeBin: false,
+    });
+    expect(jc.profile.capabilities.note).toMatch(/re-creates the user as a new account/);
+    expect(jc.profile.retentionDays).toBe(90);
+    expect(jc.profile.followUp.join(" ")).toMatch(/groups/);
+    expect(jc.profile.followUp.join(" ")).toMatch(/devices/);
+  });
+});
+
+describe("JumpCloud listDeleted (Directory Insights user_delete events)", () => {
+  it("follows X-Search_after page by page, yielding each page as it arrives", async () => {
+    const first = nock(INSIGHTS, {
+      reqheaders: { "x-api-key": API_KEY, "content-type": "application/json" },
+      badheaders: ["x-org-id"],
+    })
+      .post(EVENTS, firstQuery)
+      .reply(
+        200,
+        [userDeleteEvent, failedUserDeleteEvent],
+        insightsHeaders(2, 2, [1763652363218, "DZrPyW8B"]),
+      );
+    const second = nock(INSIGHTS)
+      .post(EVENTS, { ...firstQuery, search_after: [1763652363218, "DZrPyW8B"] })
+      .reply(
+        200,
+        [userDeleteEventWithChanges, userDeleteEvent3],
+        insightsHeaders(2, 2, [1763800000000, "Xk2"]),
+      );
+    const third = nock(INSIGHTS)
+      .post(EVENTS, { ...firstQuery, search_after: [1763800000000, "Xk2"] })
+      .reply(200, [], insightsHeaders(0, 2, [1763800000000, "Xk2"]));
+
+    const { jc } = connector();
+    const pages = jc.listDeleted()[Symbol.asyncIterator]();
+
+    const page1 = await pages.next();
+    expect(first.isDone()).toBe(true);
+    expect(second.isDone()).toBe(false);
+    // The failed deletion is not a deleted user.
+    expect(page1.value).toEqual([
+      {
+        ...snapshot,
+        status: "deleted",
+        deletedAt: new Date("2026-11-20T15:26:03.218Z"),
+        deletedBy: "it.admin@example.com",
+      } satisfies DeletedProviderUser,
+    ]);
+
+    const page2 = await pages.next();
+    expect(second.isDone()).toBe(true);
+    expect(third.isDone()).toBe(false);
+    expect(
+      (page2.value as DeletedProviderUser[]).map((u) => [u.userName, u.email, u.displayName, u.deletedBy]),
+    ).toEqual([
+      ["grace.hopper", "grace.hopper@example.com", "Grace Hopper", "ops.bot"],
+      ["alan.turing", "alan.turing@example.com", "Alan Turing", "it.admin@example.com"],
+    ]);
+
+    expect((await pages.next()).done).toBe(true);
+    expect(third.isDone()).toBe(true);
+  });
+
+  it("stops at a page shorter than X-Limit even though X-Search_after is always sent", async () => {
+    nock(INSIGHTS)
+      .post(EVENTS, firstQuery)
+      .reply(200, [userDeleteEvent], insightsHeaders(1, 1000, [1763652363218, "DZrPyW8B"]));
+    const { jc } = connector();
+    const pages: DeletedProviderUser[][] = [];
+    for await (const page of jc.listDeleted()) pages.push(page);
+    expect(pages.map((p) => p.map((u) => u.externalId))).toEqual([["5c86b7149fdce00001d38014"]]);
+  });
+
+  it("sends x-org-id for a multi-tenant administrator and uses an overridden Insights URL (EU)", async () => {
+    nock("https://api.eu.jumpcloud.com", { reqheaders: { "x-api-key": API_KEY, "x-org-id": "org-42" } })
+      .post(EVENTS, firstQuery)
+      .reply(200, [], insightsHeaders(0, 1000, []));
+    const { jc } = connector({
+      JUMPCLOUD_INSIGHTS_URL: "https://api.eu.jumpcloud.com/",
+      JUMPCLOUD_ORG_ID: "org-42",
+    });
+    const pages: DeletedProviderUser[][] = [];
+    for await (const page of jc.listDeleted()) pages.push(page);
+    expect(pages).toEqual([]);
+  });
+
+  it("waits out a 429's Retry-After, then goes on", async () => {
+    nock(INSIGHTS)
+      .post(EVENTS, firstQuery)
+      .reply(429, { message: "Too Many Requests" }, { "Retry-After": "3" });
+    nock(INSIGHTS)
+      .post(EVENTS, firstQuery)
+      .reply(200, [userDeleteEvent], insightsHeaders(1, 1000, [1, "a"]));
+    const { jc, waits, warnings } = connector();
+    const pages: DeletedProviderUser[][] = [];
+    for await (const page of jc.listDeleted()) pages.push(page);
+    expect(pages.flat().map((u) => u.userName)).toEqual(["ada.lovelace"]);
+    expect(waits).toEqual([3000]);
+    expect(warnings.map((w) => w.fields?.code)).toEqual(["throttled"]);
+  });
+
+  it("gives up on a JumpCloud that stays down, saying it is JumpCloud and to try later", async () => {
+    nock(INSIGHTS).post(EVENTS, firstQuery).times(4).reply(503, serviceUnavailable);
+    const { jc, waits } = connector();
+    const error = await caught(async () => {
+      for await (const _ of jc.listDeleted()) {
+        // nothing arrives
+      }
+    });
+    expect(error.message).toMatch(
+      /^JumpCloud: is not answering properly; gave up after 4 tries, try again later/,
+    );
+    expect(error.code).toBe("http_503");
+    expect(error.transient).toBe(true);
+    expect(waits).toEqual([500, 1000, 2000]);
+  });
+
+  it("does not retry a refused API key, and says which variable to check", async () => {
+    nock(INSIGHTS).post(EVENTS, firstQuery).reply(401, unauthorized);
+    const { jc, waits } = connector();
+    const error = await caught(async () => {
+      for await (const _ of jc.listDeleted()) {
+        // nothing arrives
+      }
+    });
+    expect(error.message).toBe("JumpCloud: refused the API key (check JUMPCLOUD_API_KEY) (unauthorized)");
+    expect(error.status).toBe(401);
+    expect(error.transient).toBe(false);
+    expect(waits).toEqual([]);
+  });
+});
+
+describe("JumpCloud findActive", () => {
+  it("looks each user name and address up with $eq filters and keeps exact matches once", async () => {
+    const scope = nock(CONSOLE, { reqheaders: { "x-api-key": API_KEY } })
+      .get("/api/systemusers")
+      .query({ filter: "username:$eq:ada.lovelace", limit: "100" })
+      .reply(200, systemUsersList([activeSystemUser]))
+      .get("/api/systemusers")
+      .query({ filter: "email:$eq:ada.lovelace@example.com", limit: "100" })
+      .reply(200, systemUsersList([]))
+      .get("/api/systemusers")
+      .query({ filter: "email:$eq:a.lovelace@example.com", limit: "100" })
+      .reply(200, systemUsersList([activeSystemUser]));
+    const { jc } = connector();
+    const found = await jc.findActive({
+      userNames: ["ada.lovelace"],
+      addresses: ["ada.lovelace@example.com", "a.lovelace@example.com"],
+      phones: ["+1 555 0100"],
+    });
+    expect(scope.isDone()).toBe(true);
+    expect(found).toEqual([
+      {
+        externalId: "5d1e2f3a4b5c6d7e8f901234",
+        userName: "ada.lovelace",
+        email: "a.lovelace@example.com",
+        aliases: [],
+        phone: "+1 555 0100",
+        displayName: "Ada King",
+        givenName: "Ada",
+        familyName: "King",
+        department: "Engineering",
+        license: null,
+      },
+    ]);
+  });
+});
+
+describe("JumpCloud restore and re-creation", () => {
+  it("cannot restore, and says that a restore re-creates the user", async () => {
+    const { jc } = connector();
+    const error = await caught(() => jc.restore(input()));
+    expect(error.code).toBe("not_supported");
+    expect(error.message).toMatch(/re-creates the user as a new account/);
+  });
+
+  it("re-creates the user from the snapshot with the temporary password, then expires it", async () => {
+    const create = nock(CONSOLE, { reqheaders: { "x-api-key": API_KEY, "content-type": "application/json" } })
+      .post("/api/systemusers", {
+        username: "ada.lovelace",
+        email: "ada.lovelace@example.com",
+        firstname: "Ada",
+        lastname: "Lovelace",
+        displayname: "Ada Lovelace",
+        password: PASSWORD,
+        state: "ACTIVATED",
+      })
+      .reply(201, createdSystemUser);
+    const expire = nock(CONSOLE, { reqheaders: { "x-api-key": API_KEY } })
+      .post("/api/systemusers/65a1f0c2e4b0a1b2c3d4e5f6/expire")
+      .reply(200, "");
+    const { jc, warnings } = connector();
+    const restored = await jc.recreate(input());
+    expect(create.isDone() && expire.isDone()).toBe(true);
+    // A new account: the new id, not the deleted one's.
+    expect(restored.externalId).toBe("65a1f0c2e4b0a1b2c3d4e5f6");
+    expect(restored).toMatchObject({ userName: "ada.lovelace", email: "ada.lovelace@example.com" });
+    expect(JSON.stringify(warnings)).not.toContain(PASSWORD);
+  });
+
+  it("re-creates under a new user name when the plan renames", async () => {
+    nock(CONSOLE)
+      .post("/api/systemusers", (body) => body.username === "ada.lovelace2" && body.email === snapshot.email)
+      .reply(201, { ...createdSystemUser, username: "ada.lovelace2" });
+    nock(CONSOLE).post("/api/systemusers/65a1f0c2e4b0a1b2c3d4e5f6/expire").reply(200, "");
+    const { jc } = connector({ JUMPCLOUD_API_URL: "https://console.jumpcloud.com/api/" });
+    const restored = await jc.recreate(input({ newUserName: "ada.lovelace2" }));
+    expect(restored.userName).toBe("ada.lovelace2");
+  });
+
+  it("without a temporary password, sends none and leaves JumpCloud to invite the user", async () => {
+    nock(CONSOLE)
+      .post("/api/systemusers", (body) => !("password" in body) && !("state" in body))
+      .reply(201, createdSystemUser);
+    const { jc } = connector();
+    const restored = await jc.recreate(input({ temporaryPassword: null }));
+    expect(restored.externalId).toBe("65a1f0c2e4b0a1b2c3d4e5f6");
+  });
+
+  it("keeps the new account when expiring the password fails, and warns without the password", async () => {
+    nock(CONSOLE).post("/api/systemusers").reply(201, createdSystemUser);
+    nock(CONSOLE).post("/api/systemusers/65a1f0c2e4b0a1b2c3d4e5f6/expire").reply(404, notFound);
+    const { jc, warnings } = connector();
+    const restored = await jc.recreate(input());
+    expect(restored.externalId).toBe("65a1f0c2e4b0a1b2c3d4e5f6");
+    expect(warnings).toEqual([
+      {
+        message: "JumpCloud re-created the user but did not expire the temporary password",
+        fields: { provider: "JumpCloud", externalId: "65a1f0c2e4b0a1b2c3d4e5f6", code: "not_found" },
+      },
+    ]);
+    expect(JSON.stringify(warnings)).not.toContain(PASSWORD);
+  });
+
+  it("maps a taken user name to our userName conflict", async () => {
+    nock(CONSOLE).post("/api/systemusers").reply(400, usernameTaken);
+    const { jc } = connector();
+    const error = await caught(() => jc.recreate(input()));
+    expect(error.conflict).toBe("userName");
+    expect(error.code).toBe("username_taken");
+    expect(error.message).toBe("JumpCloud: another user already has this user name (username_taken)");
+    expect(error.transient).toBe(false);
+  });
+
+  it("maps a taken email (400) to our email conflict", async () => {
+    nock(CONSOLE).post("/api/systemusers").reply(400, emailTaken);
+    const { jc } = connector();
+    const error = await caught(() => jc.recreate(input()));
+    expect(error.conflict).toBe("email");
+    expect(error.code).toBe("email_taken");
+  });
+
+  it("maps a 409 about the email to our email conflict", async () => {
+    nock(CONSOLE).post("/api/systemusers").reply(409, conflict409Email);
+    const { jc } = connector();
+    const error = await caught(() => jc.recreate(input()));
+    expect(error.conflict).toBe("email");
+    expect(error.status).toBe(409);
+  });
+
+  it("refuses to re-create without an email (JumpCloud requires one), before calling JumpCloud", async () => {
+    const { jc } = connector();
+    const error = await caught(() => jc.recreate(input({ dropEmail: true })));
+    expect(error.code).toBe("email_required");
+    expect(error.conflict).toBe("email");
+  });
+});
+
+describe("JumpCloud removeActive", () => {
+  it("deletes the active user, and an already-gone user is fine", async () => {
+    const scope = nock(CONSOLE, { reqheaders: { "x-api-key": API_KEY } })
+      .delete("/api/systemusers/5d1e2f3a4b5c6d7e8f901234")
+      .reply(200, activeSystemUser)
+      .delete("/api/systemusers/gone")
+      .reply(404, notFound);
+    const { jc } = connector();
+    await jc.removeActive("5d1e2f3a4b5c6d7e8f901234");
+    await jc.removeActive("gone");
+    expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe("JumpCloud settings", () => {
+  it("names the missing API key", () => {
+    const parsed = jumpcloudModule.settings.safeParse({ JUMPCLOUD_ORG_ID: "org-42" });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain("JUMPCLOUD_API_KEY is required");
+    expect(jumpcloudModule.required).toEqual(["JUMPCLOUD_API_KEY"]);
+    expect(jumpcloudModule.optional).toEqual([
+      "JUMPCLOUD_INSIGHTS_URL",
+      "JUMPCLOUD_API_URL",
+      "JUMPCLOUD_ORG_ID",
+    ]);
+  });
+
+  it("defaults to JumpCloud's public cloud, and a base URL can be overridden", () => {
+    expect(jumpcloudModule.settings.parse({ JUMPCLOUD_API_KEY: API_KEY })).toEqual({
+      JUMPCLOUD_API_KEY: API_KEY,
+      JUMPCLOUD_INSIGHTS_URL: "https://api.jumpcloud.com",
+      JUMPCLOUD_API_URL: "https://console.jumpcloud.com",
+      JUMPCLOUD_ORG_ID: null,
+    });
+    const eu = jumpcloudModule.settings.parse({
+      JUMPCLOUD_API_KEY: API_KEY,
+      JUMPCLOUD_API_URL: "https://console.eu.jumpcloud.com/",
+    });
+    expect(eu.JUMPCLOUD_API_URL).toBe("https://console.eu.jumpcloud.com");
+    const bad = jumpcloudModule.settings.safeParse({
+      JUMPCLOUD_API_KEY: API_KEY,
+      JUMPCLOUD_API_URL: "console",
+    });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toContain("must be an http(s) URL");
+  });
+});
+
+describe("JumpCloud secrets", () => {
+  it("never puts the API key or the temporary password in an error or a warning", async () => {
+    // A provider that echoes what it was sent.
+    nock(CONSOLE)
+      .post("/api/systemusers")
+      .reply(400, {
+        code: 400,
+        message: `Bad Request: password '${PASSWORD}' is too weak`,
+        status: "BAD_REQUEST",
+      });
+    nock(INSIGHTS)
+      .post(EVENTS)
+      .times(4)
+      .reply(500, { message: `internal error for key ${API_KEY}` });
+    const { jc, warnings } = connector();
+
+    const refused = await caught(() => jc.recreate(input()));
+    expect(refused.message).toContain("is too weak");
+    expect(refused.message).not.toContain(PASSWORD);
+
+    const down = await caught(async () => {
+      for await (const _ of jc.listDeleted()) {
+        // nothing arrives
+      }
+    });
+    for (const text of [
+      refused.message,
+      down.message,
+      JSON.stringify(warnings),
+      JSON.stringify(refused.details),
+    ]) {
+      expect(text).not.toContain(API_KEY);
+      expect(text).not.toContain(PASSWORD);
+    }
+  });
+
+  it("keeps the API key out of an error a provider echoes it into", async () => {
+    nock(CONSOLE)
+      .get("/api/systemusers")
+      .query(true)
+      .reply(400, { code: 400, message: `invalid key ${API_KEY}`, status: "BAD_REQUEST" });
+    const { jc } = connector();
+    const error = await caught(() => jc.findActive({ userNames: ["x"], addresses: [], phones: [] }));
+    expect(error.message).toBe("JumpCloud: refused: invalid key [redacted] (http_400)");
+  });
+});

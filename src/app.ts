@@ -2,6 +2,9 @@ import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { ensureBuiltinDirectory } from "./directory/builtin.ts";
+import type { DirectoryConnector } from "./directory/port.ts";
+import { ensureProviderDirectory } from "./directory/sync.ts";
+import { type Logger, silentLog } from "./log.ts";
 import { policyFrom } from "./restore/access.ts";
 import { RestoreService } from "./restore/service.ts";
 
@@ -10,10 +13,17 @@ export interface Core {
   database: Database;
   service: RestoreService;
   clock: Clock;
+  /** The identity providers configured (none: the built-in directory only). */
+  connectors: DirectoryConnector[];
 }
 
 /** Opens the database, applies migrations, makes sure the built-in directory matches the config. */
-export async function openCore(config: Config, clock: Clock): Promise<Core> {
+export async function openCore(
+  config: Config,
+  clock: Clock,
+  connectors: DirectoryConnector[] = [],
+  log: Logger = silentLog,
+): Promise<Core> {
   const database = await openDatabase(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR },
   );
@@ -22,6 +32,8 @@ export async function openCore(config: Config, clock: Clock): Promise<Core> {
       retentionDays: config.RETENTION_DAYS,
       domains: config.ALLOWED_DOMAINS,
     });
+    // Each provider is a directory of its own, named after it, with what it can do.
+    for (const connector of connectors) await ensureProviderDirectory(database.db, connector);
   } catch (error) {
     await database.close();
     throw error;
@@ -31,6 +43,8 @@ export async function openCore(config: Config, clock: Clock): Promise<Core> {
     clock,
     policyFrom(config.RESTORE_ADMINS, config.RESTORE_APPROVERS),
     { approvalsRequired: config.APPROVALS_REQUIRED, approvalTtlHours: config.APPROVAL_TTL_HOURS },
+    new Map(connectors.map((c) => [c.kind, c])),
+    log,
   );
-  return { database, service, clock };
+  return { database, service, clock, connectors };
 }

@@ -37,6 +37,8 @@ export const configSchema = z.object({
   APPROVAL_TTL_HOURS: positiveInt(24),
   /** A request waiting this long gets one reminder in its approval message's thread. */
   APPROVAL_REMINDER_HOURS: positiveInt(4),
+  /** Providers' deleted users are copied into the mirror this often (claimed once across copies). */
+  SYNC_INTERVAL_MINUTES: positiveInt(15),
   /** Comma-separated domains a restored user name may use; empty: the ones the directory has. */
   ALLOWED_DOMAINS: z
     .string()

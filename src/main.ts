@@ -6,6 +6,7 @@ import { systemClock } from "./clock.ts";
 import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./config.ts";
 import { digestSettingsFrom } from "./digest/settings.ts";
 import { loadDemoIfEmpty } from "./directory/demo.ts";
+import { providersFrom } from "./directory/providers.ts";
 import { startServer } from "./http.ts";
 import { errorFields, log } from "./log.ts";
 import { startScheduler } from "./schedule/scheduler.ts";
@@ -27,12 +28,15 @@ async function main(): Promise<void> {
   const config = attempt(() => loadConfig());
   const digest = attempt(() => digestSettingsFrom(process.env));
   const slack = config ? attempt(() => slackSettings(config)) : null;
+  const providers = providersFrom(process.env, systemClock, log);
+  problems.push(...providers.problems);
   if (!config || !digest || problems.length > 0) {
     process.stderr.write(`${problems.join("\n")}\n`);
     process.exit(2);
   }
-  const core = await openCore(config, systemClock);
+  const core = await openCore(config, systemClock, providers.connectors, log);
   log.info("database ready", { kind: core.database.kind, location: core.database.location });
+  for (const c of core.connectors) log.info("directory connected", { directory: c.kind, provider: c.name });
   if (config.DEMO_DATA) {
     for (const loaded of await loadDemoIfEmpty(core.database.db, core.clock.now())) {
       log.info("demo data loaded", { directory: loaded.directoryId, accounts: loaded.inserted });
@@ -90,6 +94,13 @@ async function main(): Promise<void> {
       notifier: housekeepingNotifier,
       owner,
       reminderHours: config.APPROVAL_REMINDER_HOURS,
+    },
+    sync: {
+      db: core.database.db,
+      clock: core.clock,
+      owner,
+      connectors: core.connectors,
+      everyMs: config.SYNC_INTERVAL_MINUTES * 60_000,
     },
   });
 

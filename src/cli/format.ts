@@ -2,6 +2,7 @@ import type { AuditEvent, RestoreRequest } from "../db/schema.ts";
 import type { Digest } from "../digest/build.ts";
 import type { ImportSummary } from "../directory/import.ts";
 import type { ImportProblem } from "../directory/import-file.ts";
+import type { SyncResult } from "../directory/sync.ts";
 import type { RestoreDone } from "../restore/execute.ts";
 import type { Refusal } from "../restore/outcome.ts";
 import type { Conflict, RestorePlan } from "../restore/plan.ts";
@@ -27,10 +28,22 @@ Usage: restore-user COMMAND [ARGS] [--as SLACK_USER_ID] [--json]
   purge                        turn accounts past their window into tombstones
   audit [--since ISO] [--csv]  the audit trail
   digest [--date YYYY-MM-DD]   the daily digest, printed instead of sent (default: today, as of now)
+  sync [DIRECTORY]             copy the identity providers' deleted users into restore-user now
+                               (entra, google, lark, okta or jumpcloud; default: every one configured)
 
 ACCOUNT is a user name, email or id. --as names you (or set RESTORE_AS); it is checked against
 RESTORE_ADMINS and RESTORE_APPROVERS. digest follows DIGEST_TIMEZONE (default UTC), DIGEST_TIME and
 DIGEST_WINDOW_DAYS (default 7). Exit codes: 0 done, 1 refused by a rule, 2 bad usage or input.`;
+
+export function sync(results: SyncResult[]): string {
+  return results
+    .map(
+      (r) =>
+        `${r.directoryId}: ${r.seen} deleted user${r.seen === 1 ? "" : "s"} seen in ${r.pages} page${r.pages === 1 ? "" : "s"}` +
+        `${r.gone > 0 ? `, ${r.gone} no longer in the provider's bin` : ""} (${(r.ms / 1000).toFixed(1)} s)`,
+    )
+    .join("\n");
+}
 
 /** Stable machine output: ISO times, two-space indent, one document per command. */
 export function toJson(value: unknown): string {

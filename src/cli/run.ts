@@ -8,6 +8,8 @@ import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import { DEMO_FILES } from "../directory/demo.ts";
 import { ImportRejected, type ImportSummary, importAccounts } from "../directory/import.ts";
 import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
+import { providersFrom } from "../directory/providers.ts";
+import { log } from "../log.ts";
 import { isRefusal, type Refusal } from "../restore/outcome.ts";
 import type { RestoreChoices } from "../restore/plan.ts";
 import type { RestoreService } from "../restore/service.ts";
@@ -59,6 +61,7 @@ const ACCEPTS: Record<string, (keyof typeof OPTIONS)[]> = {
   purge: [],
   audit: ["since", "csv"],
   digest: ["date"],
+  sync: [],
 };
 const COMMON: (keyof typeof OPTIONS)[] = ["as", "json", "help"];
 
@@ -109,8 +112,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     throw error;
   }
 
+  const providers = providersFrom(env, systemClock, log);
+  if (providers.problems.length > 0) {
+    io.err(providers.problems.join("\n"));
+    return 2;
+  }
   const json = Boolean(values.json);
-  const core = await openCore(config, systemClock);
+  const core = await openCore(config, systemClock, providers.connectors, log);
   try {
     return await dispatch(command, args, values, { env, io, json, service: core.service, core, digest });
   } catch (error) {
@@ -254,6 +262,12 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
     }
     case "digest":
       return digestCommand(args, values, ctx);
+    case "sync": {
+      if (args.length > 1) throw new UsageError("sync takes at most one directory, e.g. `sync entra`.");
+      const results = await service.sync(actorOf(values, ctx.env), args[0]);
+      if (isRefusal(results)) return refused(ctx, results);
+      return emit(ctx, results, () => format.sync(results));
+    }
   }
   throw new UsageError(`Unknown command "${command}".`);
 }

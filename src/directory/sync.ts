@@ -9,7 +9,6 @@ import type { Db } from "../db/client.ts";
 import { type AccountSnapshot, accounts, directories } from "../db/schema.ts";
 import { recordAudit } from "../restore/audit.ts";
 import { searchTextOf } from "../restore/names.ts";
-import { DAY_MS } from "../restore/window.ts";
 import { applyRetention } from "./builtin.ts";
 import type { DeletedProviderUser, DirectoryConnector, ProviderUser } from "./port.ts";
 
@@ -22,6 +21,8 @@ export interface SyncResult {
   gone: number;
   ms: number;
 }
+
+export class SyncStopped extends Error {}
 
 /** Also called when the service registers a connector at start: the directory row says what it can do. */
 export async function ensureProviderDirectory(db: Db, connector: DirectoryConnector): Promise<void> {
@@ -84,8 +85,11 @@ export function mirrorFields(u: ProviderUser) {
 }
 
 /**
- * Writes one page of deleted users into the mirror. A row that a restore made active after this
- * sync started is left alone: the listing was read before the restore and would undo it.
+ * Writes one page of deleted users into the mirror, in one statement with one parameter: the page
+ * as JSON, unpacked by the server (a thousand rows as bound parameters would cost more to build
+ * than to write). A user the provider gives no deletion time keeps the one the mirror first saw.
+ * A row that a restore made active after this sync started is left alone: the listing was read
+ * before the restore and would undo it.
  */
 export async function upsertDeleted(
   db: Db,
@@ -98,63 +102,59 @@ export async function upsertDeleted(
   // A listing can repeat a user across pages while the bin changes under it: last one wins.
   const byId = new Map(page.map((u) => [u.externalId, u]));
   const rows = [...byId.values()].map((u) => {
-    const deletedAt = u.deletedAt ?? startedAt;
+    const f = mirrorFields(u);
     return {
-      ...mirrorFields(u),
-      directoryId,
+      external_id: f.externalId,
+      user_name: f.userName,
+      email: f.email,
+      aliases: f.aliases,
+      phone: f.phone,
+      display_name: f.displayName,
+      given_name: f.givenName,
+      family_name: f.familyName,
+      department: f.department,
+      license: f.license,
       status: u.status,
-      deletedAt,
-      deletedBy: u.deletedBy,
-      deletionCompletesAt: u.status === "deleting" ? (u.deletionCompletesAt ?? null) : null,
-      purgeAfter: retentionDays === null ? null : new Date(deletedAt.getTime() + retentionDays * DAY_MS),
+      deleted_at: u.deletedAt?.toISOString() ?? null,
+      deleted_by: u.deletedBy,
+      deletion_completes_at: u.status === "deleting" ? (u.deletionCompletesAt?.toISOString() ?? null) : null,
       snapshot: snapshotOfUser(u),
-      syncedAt: startedAt,
-      createdAt: startedAt,
-      updatedAt: startedAt,
-      // Which rows carried no deletion time: they keep the one the mirror first saw.
-      deletedAtKnown: u.deletedAt !== null,
+      search_text: f.searchText,
     };
   });
-  const known = new Set(rows.filter((r) => r.deletedAtKnown).map((r) => r.externalId));
-  const ex = (column: string) => sql.raw(`excluded.${column}`);
-  await db
-    .insert(accounts)
-    .values(rows.map(({ deletedAtKnown: _, ...row }) => row))
-    .onConflictDoUpdate({
-      target: [accounts.directoryId, accounts.externalId],
-      set: {
-        userName: ex("user_name"),
-        email: ex("email"),
-        aliases: ex("aliases"),
-        phone: ex("phone"),
-        displayName: ex("display_name"),
-        givenName: ex("given_name"),
-        familyName: ex("family_name"),
-        department: ex("department"),
-        license: ex("license"),
-        status: ex("status"),
-        deletedBy: sql`coalesce(excluded.deleted_by, ${accounts.deletedBy})`,
-        // Without a deletion time from the provider, the first sighting stands (and so does the window).
-        deletedAt: known.size === rows.length ? ex("deleted_at") : sqlKeepFirstSeen("deleted_at", known),
-        purgeAfter: known.size === rows.length ? ex("purge_after") : sqlKeepFirstSeen("purge_after", known),
-        deletionCompletesAt: ex("deletion_completes_at"),
-        purgedAt: null,
-        recreatedAs: sql`case when ${accounts.status} = 'active' then null else ${accounts.recreatedAs} end`,
-        snapshot: ex("snapshot"),
-        searchText: ex("search_text"),
-        syncedAt: ex("synced_at"),
-        updatedAt: ex("updated_at"),
-      },
-      setWhere: or(sql`${accounts.status} <> 'active'`, lt(accounts.updatedAt, startedAt)),
-    });
-}
-
-/** excluded.<column> for users the provider gave a deletion time, the stored value (if any) for the rest. */
-function sqlKeepFirstSeen(column: string, known: Set<string>) {
-  const ids = [...known];
-  return sql`case when excluded.external_id = any(${ids}::text[]) or ${sql.raw(`accounts.${column}`)} is null
-    or ${accounts.status} in ('active', 'purged')
-    then ${sql.raw(`excluded.${column}`)} else ${sql.raw(`accounts.${column}`)} end`;
+  const at = startedAt.toISOString();
+  await db.execute(sql`
+    insert into accounts as a (directory_id, external_id, user_name, email, aliases, phone, display_name,
+      given_name, family_name, department, license, status, deleted_at, deleted_by, deletion_completes_at,
+      purge_after, snapshot, search_text, synced_at, created_at, updated_at)
+    select ${directoryId}, r.external_id, r.user_name, r.email, coalesce(r.aliases, '{}'), r.phone,
+      r.display_name, r.given_name, r.family_name, r.department, r.license, r.status::account_status,
+      d.deleted_at, r.deleted_by, r.deletion_completes_at,
+      d.deleted_at + make_interval(days => ${retentionDays}::int),
+      r.snapshot, r.search_text, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(external_id text, user_name text,
+      email text, aliases text[], phone text, display_name text, given_name text, family_name text,
+      department text, license text, status text, deleted_at timestamptz, deleted_by text,
+      deletion_completes_at timestamptz, snapshot jsonb, search_text text)
+    cross join lateral (
+      select coalesce(r.deleted_at, (
+        select x.deleted_at from accounts x
+        where x.directory_id = ${directoryId} and x.external_id = r.external_id
+          and x.status in ('deleted', 'deleting')
+      ), ${at}::timestamptz) as deleted_at
+    ) d
+    on conflict (directory_id, external_id) do update set
+      user_name = excluded.user_name, email = excluded.email, aliases = excluded.aliases,
+      phone = excluded.phone, display_name = excluded.display_name, given_name = excluded.given_name,
+      family_name = excluded.family_name, department = excluded.department, license = excluded.license,
+      status = excluded.status, deleted_at = excluded.deleted_at,
+      deleted_by = coalesce(excluded.deleted_by, a.deleted_by),
+      deletion_completes_at = excluded.deletion_completes_at, purge_after = excluded.purge_after,
+      purged_at = null,
+      recreated_as = case when a.status = 'active' then null else a.recreated_as end,
+      snapshot = excluded.snapshot, search_text = excluded.search_text, synced_at = excluded.synced_at,
+      updated_at = excluded.updated_at
+    where a.status <> 'active' or a.updated_at < ${at}::timestamptz`);
 }
 
 /**
@@ -165,8 +165,13 @@ export async function syncDirectory(
   db: Db,
   connector: DirectoryConnector,
   now: () => Date,
-  actor = "sync",
+  options: {
+    actor?: string;
+    /** After each page; false stops the sync (the scheduler lost its claim to another copy). */
+    onPage?: (progress: { pages: number; seen: number }) => Promise<boolean>;
+  } = {},
 ): Promise<SyncResult> {
+  const actor = options.actor ?? "sync";
   const started = performance.now();
   const startedAt = now();
   await ensureProviderDirectory(db, connector);
@@ -174,10 +179,28 @@ export async function syncDirectory(
   const retention = connector.profile.retentionDays;
   let pages = 0;
   let seen = 0;
-  for await (const page of connector.listDeleted()) {
-    pages++;
-    seen += page.length;
-    await upsertDeleted(db, directoryId, retention, page, startedAt);
+  // The next page is fetched while this one is written: two pages in memory at most.
+  const pagesOf = connector.listDeleted()[Symbol.asyncIterator]();
+  let next = pagesOf.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) break;
+      next = pagesOf.next();
+      next.catch(() => {}); // awaited on the next turn; a write failing first must not leave it unhandled
+      const page = current.value;
+      pages++;
+      seen += page.length;
+      await upsertDeleted(db, directoryId, retention, page, startedAt);
+      if (options.onPage && !(await options.onPage({ pages, seen }))) {
+        throw new SyncStopped(
+          `${connector.name} sync stopped after ${pages} pages: another copy took it over`,
+        );
+      }
+    }
+  } catch (error) {
+    await pagesOf.return?.();
+    throw error;
   }
   let gone = 0;
   if (connector.profile.capabilities.listsWholeBin) {

@@ -150,7 +150,7 @@ export async function executeRestore(
         `${target.displayName}'s account changed since the request was made: nothing was done.`,
       );
     }
-    if (connector) await callProvider(connector, plan, () => connector.removeActive(target.externalId));
+    if (connector) await callProvider(plan, () => connector.removeActive(target.externalId));
     const purgeAfter =
       directory.retentionDays === null
         ? null
@@ -324,7 +324,6 @@ interface Removed {
  * someone in its console) says to look at the plan again.
  */
 async function callProvider<T>(
-  connector: DirectoryConnector,
   plan: RestorePlan,
   call: () => Promise<T>,
 ): Promise<T> {
@@ -360,7 +359,7 @@ async function restoreInProvider(
     temporaryPassword: password,
   };
   try {
-    return await callProvider(connector, plan, () =>
+    return await callProvider(plan, () =>
       plan.action === "restore" ? connector.restore(input) : connector.recreate(input),
     );
   } catch (error) {

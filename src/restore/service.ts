@@ -15,6 +15,7 @@ import { buildDigest, type Digest } from "../digest/build.ts";
 import { isLocalDate, localDateOf, zonedTime } from "../digest/calendar.ts";
 import { conflictKeysOf, refreshHolders } from "../directory/holders.ts";
 import { type DirectoryConnector, ProviderError } from "../directory/port.ts";
+import { type SyncResult, syncDirectory } from "../directory/sync.ts";
 import { type Logger, silentLog } from "../log.ts";
 import { digestJob, lastFinished } from "../schedule/runs.ts";
 import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE } from "./access.ts";
@@ -85,6 +86,43 @@ export class RestoreService {
     private readonly log: Logger = silentLog,
   ) {}
 
+  /**
+   * Copies providers' deleted users into the mirror now (the scheduler also does, claimed once per
+   * slot). One directory, or every configured provider.
+   */
+  sync(actor: string, directoryId?: string): Promise<SyncResult[] | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "restore");
+      const all = [...this.connectors.values()];
+      if (all.length === 0) {
+        throw new Refused(
+          "invalid_input",
+          "No identity provider is configured: accounts live in the built-in directory. See the README's table of providers.",
+        );
+      }
+      const chosen = directoryId ? all.filter((c) => c.kind === directoryId) : all;
+      if (chosen.length === 0) {
+        throw new Refused(
+          "not_found",
+          `No provider ${directoryId} is configured; configured: ${all.map((c) => c.kind).join(", ")}.`,
+        );
+      }
+      const results: SyncResult[] = [];
+      for (const connector of chosen) {
+        try {
+          results.push(await syncDirectory(this.db, connector, () => this.clock.now(), { actor }));
+        } catch (error) {
+          if (!(error instanceof ProviderError)) throw error;
+          throw new Refused(
+            "provider",
+            `${error.message}. The sync stopped; what it had copied is kept${results.length ? ` (and ${results.map((r) => r.directoryId).join(", ")} synced)` : ""}.`,
+          );
+        }
+      }
+      return results;
+    });
+  }
+
   /** The connector of an account's directory, or null for the built-in directory. */
   connectorOf(directoryId: string): DirectoryConnector | null {
     return this.connectors.get(directoryId) ?? null;
@@ -94,7 +132,7 @@ export class RestoreService {
   private async checkProviderFor(actor: string, requestId: string): Promise<DirectoryConnector | null> {
     if (!UUID.test(requestId)) return null;
     const [request] = await this.db.select().from(restoreRequests).where(eq(restoreRequests.id, requestId));
-    if (!request || request.status !== "pending" || request.requestedBy === actor) return null;
+    if (request?.status !== "pending" || request.requestedBy === actor) return null;
     if (!this.connectorOf(request.directoryId)) return null;
     return this.checkProvider(request.accountId);
   }

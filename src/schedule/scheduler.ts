@@ -3,6 +3,7 @@ import { localDateOf, zonedTime } from "../digest/calendar.ts";
 import { type DigestSendDeps, sendDigest } from "../digest/send.ts";
 import { errorFields, type Logger } from "../log.ts";
 import { type HousekeepingDeps, runHousekeeping } from "./housekeeping.ts";
+import { runSyncs, type SyncJobDeps } from "./sync-job.ts";
 
 export interface SchedulerDeps {
   clock: Clock;
@@ -14,6 +15,8 @@ export interface SchedulerDeps {
   tickMs?: number;
   /** Housekeeping runs once per slot of this length (default 10 minutes). */
   housekeepingEveryMs?: number;
+  /** Providers' deleted users are copied into the mirror once per slot of this length. */
+  sync?: (SyncJobDeps & { everyMs: number }) | null;
 }
 
 /**
@@ -36,6 +39,14 @@ export async function tick(deps: SchedulerDeps): Promise<void> {
   const result = await runHousekeeping(deps.housekeeping, slot);
   if (result && (result.expired || result.purged || result.reminded))
     deps.log.info("housekeeping", { ...result });
+  if (deps.sync && deps.sync.connectors.length > 0) {
+    const every = deps.sync.everyMs;
+    const slot = new Date(Math.floor(now.getTime() / every) * every).toISOString();
+    for (const { directoryId, result, error } of await runSyncs(deps.sync, slot)) {
+      if (error) deps.log.error("sync failed", { directory: directoryId, ...errorFields(error) });
+      else if (result) deps.log.info("sync", { ...result, ms: Math.round(result.ms) });
+    }
+  }
 }
 
 /** Looks every tickMs until stopped (the next look waits for the last); failures are logged. */

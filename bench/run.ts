@@ -7,9 +7,10 @@
  *   --iterations N      measured calls per case (default 200); --warmup N (default 20)
  *   --naive-iterations N  calls of the naive sequential-scan query per case (default 50)
  *   --explain           print EXPLAIN (ANALYZE, BUFFERS) of the SQL each case runs
- *   --only restore|digest|slack  run one of the benchmarks (default all three)
+ *   --only restore|digest|slack|sync  run one of the benchmarks (default all four)
  *   --slack-seconds N, --slack-clients N, --slack-warmup N  see bench/slack.ts
  *   --digest-iterations N  see bench/digest.ts (200,000 deleted accounts, its own database)
+ *   --sync-users N  see bench/sync.ts (a provider's deleted users into the mirror, its own database)
  *
  * Restores change data; the restored accounts are put back afterwards, so every run measures the
  * same seed. A benchmark, never a test: nothing here runs under vitest.
@@ -42,6 +43,7 @@ import {
   undoRestores,
 } from "./seed.ts";
 import { runSlackBench, SLACK_FLAGS, slackOptionsFrom } from "./slack.ts";
+import { runSyncBench, SYNC_FLAGS, syncOptionsFrom } from "./sync.ts";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/restore_user_bench";
 const ADMIN = "U0BENCHADMIN";
@@ -60,9 +62,10 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     ...SLACK_FLAGS,
     ...DIGEST_FLAGS,
+    ...SYNC_FLAGS,
   },
 });
-const BENCHES = ["restore", "digest", "slack"];
+const BENCHES = ["restore", "digest", "slack", "sync"];
 if (flags.only !== undefined && !BENCHES.includes(flags.only)) {
   throw new Error(`--only takes ${BENCHES.join(", ")}, not ${flags.only}`);
 }
@@ -109,6 +112,10 @@ async function main(): Promise<void> {
     await runSlackBench(
       slackOptionsFrom(flags, { url, reseed: flags.reseed && flags.only === "slack", log }),
     );
+  }
+  if (runs("sync")) {
+    if (flags.only === undefined) log();
+    await runSyncBench(syncOptionsFrom(flags, { url, log }));
   }
 }
 

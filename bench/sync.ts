@@ -4,7 +4,7 @@
  * memory against the targets (≤ 30 s, ≤ 150 MB). Pages are streamed: the process never holds
  * the bin. Run twice: into an empty mirror (inserts), then again (every row updated).
  *
- *   npm run bench -- --only sync          (NODE_OPTIONS=--expose-gc for a settled baseline)
+ *   npm run bench -- --only sync   (NODE_OPTIONS=--expose-gc for a settled baseline)
  *   --sync-users N    deleted users the fake provider serves (default 100000)
  *
  * Its own database, restore_user_bench_sync beside BENCH_DATABASE_URL's, emptied at the start.
@@ -155,19 +155,4 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<void> {
     await raw.end({ timeout: 5 });
     await database.close();
   }
-}
-
-const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain) {
-  runSyncBench({
-    url: process.env.BENCH_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/restore_user_bench",
-    users: 100_000,
-    log: (l = "") => process.stdout.write(`${l}\n`),
-  }).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
 }

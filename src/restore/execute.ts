@@ -323,10 +323,7 @@ interface Removed {
  * the transaction rolls back and the admin reads why. A conflict the provider found (a race with
  * someone in its console) says to look at the plan again.
  */
-async function callProvider<T>(
-  plan: RestorePlan,
-  call: () => Promise<T>,
-): Promise<T> {
+async function callProvider<T>(plan: RestorePlan, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -352,7 +349,8 @@ async function restoreInProvider(
     user: { externalId: account.externalId, ...source },
     newUserName: o.userName === account.userName ? null : o.userName,
     dropAliases: o.droppedAliases,
-    dropEmail: account.email !== null && o.email === null,
+    // Also when the email changes with a rename: the old address stays with whoever holds it now.
+    dropEmail: account.email !== null && o.email?.toLowerCase() !== account.email.toLowerCase(),
     dropPhone: account.phone !== null && o.phone === null,
     department: o.department,
     license: o.license,

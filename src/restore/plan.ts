@@ -282,7 +282,10 @@ export async function buildPlan(
     }
   }
 
-  if (checkable && (account.department || choices.department)) {
+  // Departments are known for the built-in directory; a provider's are its own business unless
+  // they were mirrored (the provider refuses a department it does not have).
+  const knowsDepartments = directory.kind === "builtin" || (context?.departments.length ?? 0) > 0;
+  if (checkable && knowsDepartments && (account.department || choices.department)) {
     const available = context?.departments ?? [];
     const chosen = choices.department?.trim();
     if (chosen && !available.includes(chosen)) {

@@ -1,0 +1,362 @@
+/**
+ * The whole flow from the service on a real provider's API (answered by nock in the shapes of
+ * test/fixtures): sync the bin into the mirror, search, plan, restore in the provider, audit; the
+ * provider's active users as the truth about conflicts; an approved replace; a provider that is
+ * down; JumpCloud's re-creation; and a sync claimed once across copies.
+ */
+import { and, eq } from "drizzle-orm";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { accounts, auditEvents } from "../../src/db/schema.ts";
+import { entraModule } from "../../src/directory/entra.ts";
+import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
+import type { DirectoryConnector } from "../../src/directory/port.ts";
+import { providersFrom } from "../../src/directory/providers.ts";
+import { policyFrom } from "../../src/restore/access.ts";
+import { isRefusal } from "../../src/restore/outcome.ts";
+import { RestoreService } from "../../src/restore/service.ts";
+import { runSyncs } from "../../src/schedule/sync-job.ts";
+import * as fx from "../fixtures/entra.ts";
+import * as jc from "../fixtures/jumpcloud.ts";
+import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
+import { quietDeps } from "./support.ts";
+
+const world = useWorld();
+const GRAPH = "https://graph.test";
+const LOGIN = "https://login.test";
+const DELETED = "/v1.0/directory/deletedItems/microsoft.graph.user";
+const HOLDER_ID = "5b9c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4";
+const JC_KEY = "jc-api-key-0123456789abcdef";
+
+beforeAll(() => nock.disableNetConnect());
+afterAll(() => nock.enableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+function entra(): DirectoryConnector {
+  return entraModule.create(
+    entraModule.settings.parse({
+      ENTRA_TENANT_ID: fx.TENANT_ID,
+      ENTRA_CLIENT_ID: fx.CLIENT_ID,
+      ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
+      ENTRA_GRAPH_URL: GRAPH,
+      ENTRA_LOGIN_URL: LOGIN,
+    }),
+    quietDeps(() => world.clock.now()).deps,
+  );
+}
+
+function jumpcloud(): DirectoryConnector {
+  return jumpcloudModule.create(
+    jumpcloudModule.settings.parse({
+      JUMPCLOUD_API_KEY: JC_KEY,
+      JUMPCLOUD_INSIGHTS_URL: "https://insights.test",
+      JUMPCLOUD_API_URL: "https://console.test",
+    }),
+    quietDeps(() => world.clock.now()).deps,
+  );
+}
+
+function serviceWith(...connectors: DirectoryConnector[]) {
+  return new RestoreService(
+    world.database.db,
+    world.clock,
+    policyFrom([ADMIN], [APPROVER]),
+    { approvalsRequired: 1, approvalTtlHours: 24 },
+    new Map(connectors.map((c) => [c.kind, c])),
+  );
+}
+
+/** Entra's token endpoint (once per connector: the token is cached) and the two pages of the bin. */
+function entraBin(pages: "both" | "without Bob" = "both") {
+  nock(LOGIN).post(`/${fx.TENANT_ID}/oauth2/v2.0/token`).reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
+  const next = `${GRAPH}${DELETED}?$skiptoken=page2`;
+  const first = fx.deletedUsersPage1(next);
+  if (pages === "without Bob") first.value = first.value.filter((u) => u.id !== fx.BOB_ID);
+  nock(GRAPH)
+    .get(DELETED)
+    .query((q) => q.$skiptoken === undefined)
+    .reply(200, first);
+  nock(GRAPH).get(DELETED).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+}
+
+/** Who holds Alice's names in Entra now: `holders` for every conflict query the connector sends. */
+function entraActive(holders: object[]) {
+  nock(GRAPH).get("/v1.0/users").query(true).times(20).optionally().reply(200, { value: holders });
+}
+
+async function mirrored(externalId: string) {
+  const [row] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
+  return row;
+}
+
+async function audited(action: string) {
+  return world.database.db.select().from(auditEvents).where(eq(auditEvents.action, action));
+}
+
+describe("Microsoft Entra ID, end to end", () => {
+  it("syncs the bin, finds Alice with her days left, restores her in Entra and audits it", async () => {
+    const connector = entra();
+    const service = serviceWith(connector);
+    entraBin();
+    const synced = await service.sync(ADMIN, "entra");
+    expect(synced).toMatchObject([{ directoryId: "entra", seen: 3, pages: 2, gone: 0 }]);
+
+    const found = await service.search(ADMIN, { query: "alice" });
+    if (isRefusal(found)) throw new Error(found.message);
+    const alice = found.items.find((v) => v.userName === "alice@contoso.com");
+    expect(alice).toMatchObject({ directoryId: "entra", displayName: "Alice Martin" });
+    // Deleted 2026-11-10 08:30, 30 days: 17 whole days left at noon on 2026-11-22.
+    expect(alice?.restorability).toMatchObject({ state: "deleted", daysLeft: 17 });
+    expect(alice?.window).toBe("17 days left");
+
+    const plan = await service.plan(ADMIN, alice?.id as string);
+    if (isRefusal(plan)) throw new Error(plan.message);
+    expect(plan).toMatchObject({ ready: true, action: "restore", directory: { name: "Microsoft Entra ID" } });
+
+    entraActive([]);
+    const restore = nock(GRAPH, { reqheaders: { authorization: `Bearer ${fx.ACCESS_TOKEN_1}` } })
+      .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`)
+      .reply(200, fx.restoredAlice);
+    const done = await service.restore(ADMIN, alice?.id as string);
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(restore.isDone()).toBe(true);
+    expect(done).toMatchObject({ type: "restored", action: "restore", account: { status: "active" } });
+    expect(done.temporaryPassword).toBeNull(); // Entra keeps its own passwords
+    expect(done.followUp.join(" ")).toMatch(/password/i);
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "active", userName: "alice@contoso.com" });
+    const [event] = await audited("restore");
+    expect(event?.details).toMatchObject({ provider: "Microsoft Entra ID", providerId: fx.ALICE_ID });
+  });
+
+  it("a holder the mirror never saw blocks the restore; a rename goes to Entra as newUserPrincipalName", async () => {
+    const service = serviceWith(entra());
+    entraBin();
+    await service.sync(ADMIN, "entra");
+    const alice = (await mirrored(fx.ALICE_ID))?.id as string;
+
+    entraActive(fx.activeUsers.value);
+    const blocked = await service.restore(ADMIN, alice);
+    expect(blocked).toMatchObject({ type: "refused", code: "blocked" });
+    expect(isRefusal(blocked) && blocked.plan?.conflicts[0]).toMatchObject({
+      kind: "userName",
+      holder: { displayName: "Alice Moreau", directoryId: "entra" },
+      resolutions: ["rename", "replace", "cancel"],
+    });
+
+    entraActive(fx.activeUsers.value);
+    const renamed = nock(GRAPH)
+      // Her sign-in address followed the old user name and belongs to Moreau now: Entra drops it.
+      .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`, {
+        newUserPrincipalName: "alice.martin@contoso.com",
+        autoReconcileProxyConflict: true,
+      })
+      .reply(200, { ...fx.restoredAliceRenamed, mail: "alice.martin@contoso.com" });
+    const done = await service.restore(ADMIN, alice, { renameTo: "alice.martin@contoso.com" });
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(renamed.isDone()).toBe(true);
+    expect(done.renamedFrom).toBe("alice@contoso.com");
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({
+      status: "active",
+      userName: "alice.martin@contoso.com",
+    });
+    expect(await mirrored(HOLDER_ID)).toMatchObject({ status: "active", displayName: "Alice Moreau" });
+  });
+
+  it("Entra down: nothing is restored and the admin reads which provider failed", async () => {
+    const service = serviceWith(entra());
+    entraBin();
+    await service.sync(ADMIN, "entra");
+    const alice = (await mirrored(fx.ALICE_ID))?.id as string;
+    entraActive([]);
+    nock(GRAPH)
+      .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`)
+      .times(4)
+      .reply(503, fx.unavailable);
+    const refused = await service.restore(ADMIN, alice);
+    expect(refused).toMatchObject({ type: "refused", code: "provider" });
+    expect(isRefusal(refused) && refused.message).toMatch(
+      /^Microsoft Entra ID: .*Nothing was restored; try again/,
+    );
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
+    expect(await audited("restore")).toEqual([]);
+  });
+
+  it("an approved replace deletes the holder in Entra, then restores Alice in its place", async () => {
+    const service = serviceWith(entra());
+    entraBin();
+    await service.sync(ADMIN, "entra");
+    const alice = (await mirrored(fx.ALICE_ID))?.id as string;
+    entraActive(fx.activeUsers.value);
+    await service.restore(ADMIN, alice); // blocked: learns of the holder
+    const requested = await service.requestReplace(
+      ADMIN,
+      alice,
+      "Alice Martin is back; Moreau's account was a stopgap",
+    );
+    if (isRefusal(requested)) throw new Error(requested.message);
+
+    entraActive(fx.activeUsers.value);
+    const removed = nock(GRAPH).delete(`/v1.0/users/${HOLDER_ID}`).reply(204);
+    const restored = nock(GRAPH)
+      .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`)
+      .reply(200, fx.restoredAlice);
+    const outcome = await service.approve(APPROVER, requested.request.id);
+    expect(outcome).toMatchObject({ type: "restored", replaced: { displayName: "Alice Moreau" } });
+    expect(removed.isDone() && restored.isDone()).toBe(true);
+    expect(await mirrored(HOLDER_ID)).toMatchObject({ status: "deleted" });
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "active" });
+  });
+
+  it("when Entra refuses the restore after the holder was deleted, the holder is put back", async () => {
+    const service = serviceWith(entra());
+    entraBin();
+    await service.sync(ADMIN, "entra");
+    const alice = (await mirrored(fx.ALICE_ID))?.id as string;
+    entraActive(fx.activeUsers.value);
+    await service.restore(ADMIN, alice);
+    const requested = await service.requestReplace(ADMIN, alice, "stopgap account");
+    if (isRefusal(requested)) throw new Error(requested.message);
+
+    entraActive(fx.activeUsers.value);
+    nock(GRAPH).delete(`/v1.0/users/${HOLDER_ID}`).reply(204);
+    nock(GRAPH).post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`).reply(400, fx.proxyConflict);
+    const putBack = nock(GRAPH)
+      .post(`/v1.0/directory/deletedItems/${HOLDER_ID}/restore`)
+      .reply(200, { ...fx.activeUsers.value[0], id: HOLDER_ID });
+    const outcome = await service.approve(APPROVER, requested.request.id);
+    expect(putBack.isDone()).toBe(true);
+    expect(outcome).toMatchObject({ type: "failed" });
+    expect(!isRefusal(outcome) && outcome.type === "failed" && outcome.reason).toMatch(
+      /Microsoft Entra ID: .*Alice Moreau \(alice@contoso.com\) was put back as it was/,
+    );
+    expect(await mirrored(HOLDER_ID)).toMatchObject({ status: "active" });
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
+  });
+
+  it("a sync of the whole bin marks who left it since: restored in Entra's console, or purged", async () => {
+    const connector = entra();
+    const service = serviceWith(connector);
+    entraBin();
+    await service.sync(ADMIN, "entra");
+    world.clock.advance(60_000);
+    nock(GRAPH)
+      .get(DELETED)
+      .query((q) => q.$skiptoken === undefined)
+      .reply(200, {
+        ...fx.deletedUsersPage1(`${GRAPH}${DELETED}?$skiptoken=page2`),
+        value: fx.deletedUsersPage1("").value.filter((u) => u.id !== fx.BOB_ID),
+      });
+    nock(GRAPH).get(DELETED).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+    const second = await service.sync(ADMIN, "entra");
+    expect(second).toMatchObject([{ seen: 2, gone: 1 }]);
+    expect(await mirrored(fx.BOB_ID)).toMatchObject({ status: "purged" });
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
+    const purges = await audited("purge");
+    expect(purges[0]?.details).toMatchObject({
+      reason: expect.stringMatching(/no longer in Microsoft Entra ID/),
+    });
+  });
+
+  it("two copies of the app looking at the same slot sync once", async () => {
+    const connector = entra();
+    entraBin();
+    const deps = (owner: string) => ({
+      db: world.database.db,
+      clock: world.clock,
+      owner,
+      connectors: [connector],
+    });
+    const slot = "2026-11-22T12:00:00.000Z";
+    const [a, b] = await Promise.all([runSyncs(deps("copy-a"), slot), runSyncs(deps("copy-b"), slot)]);
+    const ran = [...a, ...b];
+    expect(ran).toHaveLength(1);
+    expect(ran[0]?.result).toMatchObject({ seen: 3 });
+    const rows = await world.database.db
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.directoryId, "entra"), eq(accounts.status, "deleted")));
+    expect(rows).toHaveLength(3);
+  });
+});
+
+describe("JumpCloud, end to end", () => {
+  it("a deletion event becomes an account to re-create; the re-creation is a new JumpCloud user", async () => {
+    const service = serviceWith(jumpcloud());
+    nock("https://insights.test", { reqheaders: { "x-api-key": JC_KEY } })
+      .post("/insights/directory/v1/events")
+      .reply(200, [jc.userDeleteEvent], jc.insightsHeaders(1, 1000, [1763652363218, "DZrPyW8B"]));
+    expect(await service.sync(ADMIN, "jumpcloud")).toMatchObject([{ seen: 1, gone: 0 }]);
+
+    const plan = await service.plan(ADMIN, "ada.lovelace");
+    if (isRefusal(plan)) throw new Error(plan.message);
+    expect(plan).toMatchObject({ action: "recreate", ready: true, directory: { canRestore: false } });
+
+    nock("https://console.test")
+      .get("/api/systemusers")
+      .query(true)
+      .times(2)
+      .reply(200, jc.systemUsersList([]));
+    const created = nock("https://console.test")
+      .post(
+        "/api/systemusers",
+        (body) => body.username === "ada.lovelace" && typeof body.password === "string",
+      )
+      .reply(200, jc.createdSystemUser);
+    nock("https://console.test").post(`/api/systemusers/${jc.createdSystemUser.id}/expire`).reply(200, "");
+    const done = await service.restore(ADMIN, "ada.lovelace");
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(created.isDone()).toBe(true);
+    expect(done).toMatchObject({
+      action: "recreate",
+      account: { status: "active", userName: "ada.lovelace" },
+    });
+    expect(done.temporaryPassword).toMatch(/.{12,}/);
+    const fresh = await mirrored(jc.createdSystemUser.id);
+    expect(fresh).toMatchObject({ status: "active", mustChangePassword: true });
+    const old = await mirrored(jc.userDeleteEvent.resource.id);
+    expect(old?.recreatedAs).toBe(fresh?.id);
+    const [event] = await audited("recreate");
+    expect(event?.details).toMatchObject({ provider: "JumpCloud", providerId: jc.createdSystemUser.id });
+    // The password went to JumpCloud and nowhere else: not the audit, not the mirror.
+    expect(JSON.stringify(event)).not.toContain(done.temporaryPassword as string);
+    expect(fresh?.passwordHash).toBeNull();
+  });
+});
+
+describe("configuration", () => {
+  it("a provider is on when one of its variables is set, and every missing one is named", () => {
+    const deps = { clock: world.clock, log: quietDeps().deps.log };
+    expect(providersFrom({}, deps.clock, deps.log)).toEqual({ connectors: [], problems: [] });
+    const half = providersFrom({ ENTRA_TENANT_ID: fx.TENANT_ID }, deps.clock, deps.log);
+    expect(half.connectors).toEqual([]);
+    expect(half.problems).toEqual([
+      expect.stringMatching(/^ENTRA_CLIENT_ID: required to connect Microsoft Entra ID/),
+      expect.stringMatching(/^ENTRA_CLIENT_SECRET: required to connect Microsoft Entra ID/),
+    ]);
+    const both = providersFrom(
+      {
+        ENTRA_TENANT_ID: fx.TENANT_ID,
+        ENTRA_CLIENT_ID: fx.CLIENT_ID,
+        ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
+        JUMPCLOUD_API_KEY: JC_KEY,
+      },
+      deps.clock,
+      deps.log,
+    );
+    expect(both.problems).toEqual([]);
+    expect(both.connectors.map((c) => c.name)).toEqual(["Microsoft Entra ID", "JumpCloud"]);
+    expect(JSON.stringify(both.problems)).not.toContain(fx.CLIENT_SECRET);
+  });
+
+  it("sync says plainly when no provider is configured", async () => {
+    const refused = await serviceWith().sync(ADMIN);
+    expect(refused).toMatchObject({
+      type: "refused",
+      message: expect.stringMatching(/No identity provider/),
+    });
+  });
+});

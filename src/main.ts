@@ -45,7 +45,13 @@ async function main(): Promise<void> {
   const bolt = slack
     ? createSlackApp({ service: core.service, clock: core.clock, settings: slack, digest, log })
     : null;
-  const server = await startServer({ db: core.database.db, slack: bolt?.http ?? null, port: config.PORT });
+  const server = await startServer({
+    db: core.database.db,
+    slack: bolt?.http ?? null,
+    port: config.PORT,
+    connectors: core.connectors,
+    now: () => core.clock.now(),
+  });
   const address = server.address();
   log.info("listening", { port: typeof address === "object" && address ? address.port : config.PORT });
   if (bolt?.socket) {

@@ -275,6 +275,15 @@ export class LarkConnector implements DirectoryConnector {
     throw new ProviderError(PROVIDER, "not_supported", "Lark restores members; it does not re-create them");
   }
 
+  /** A contact.user.deleted_v3 event (or Lark's URL check) sent to our events endpoint. */
+  readEvent(request: { rawBody: string; headers: Record<string, string | undefined> }): LarkEventResult {
+    return readLarkEvent({
+      ...request,
+      verificationToken: this.settings.LARK_VERIFICATION_TOKEN ?? null,
+      encryptKey: this.settings.LARK_ENCRYPT_KEY ?? null,
+    });
+  }
+
   async removeActive(externalId: string): Promise<void> {
     await this.call("DELETE", `/open-apis/contact/v3/users/${encodeURIComponent(externalId)}`, {
       query: { user_id_type: "open_id" },

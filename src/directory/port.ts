@@ -104,7 +104,20 @@ export interface DirectoryConnector {
   recreate(input: RestoreInput): Promise<RestoredUser>;
   /** Deletes (or, for Okta, deactivates) an active user: the first half of an approved replace. */
   removeActive(externalId: string): Promise<void>;
+  /**
+   * Providers that push deletions instead of listing them (Lark's contact.user.deleted_v3): reads
+   * one request to POST /directories/<kind>/events, checking that it comes from the provider.
+   */
+  readEvent?(request: { rawBody: string; headers: Record<string, string | undefined> }): ProviderEvent;
 }
+
+export type ProviderEvent =
+  /** The provider checks the endpoint: answer `{"challenge": …}`. */
+  | { kind: "challenge"; challenge: string }
+  | { kind: "deleted"; user: DeletedProviderUser }
+  | { kind: "ignored" }
+  /** Not from the provider (bad token or signature), or unreadable. */
+  | { kind: "rejected"; reason: string };
 
 /** What a connector is built with besides its settings. Injected so tests need not wait or guess. */
 export interface ConnectorDeps {

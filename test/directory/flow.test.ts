@@ -4,20 +4,26 @@
  * provider's active users as the truth about conflicts; an approved replace; a provider that is
  * down; JumpCloud's re-creation; and a sync claimed once across copies.
  */
+
+import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { accounts, auditEvents } from "../../src/db/schema.ts";
 import { entraModule } from "../../src/directory/entra.ts";
 import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
+import { larkModule } from "../../src/directory/lark.ts";
 import type { DirectoryConnector } from "../../src/directory/port.ts";
 import { providersFrom } from "../../src/directory/providers.ts";
+import { ensureProviderDirectory } from "../../src/directory/sync.ts";
+import { startServer } from "../../src/http.ts";
 import { policyFrom } from "../../src/restore/access.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import { RestoreService } from "../../src/restore/service.ts";
 import { runSyncs } from "../../src/schedule/sync-job.ts";
 import * as fx from "../fixtures/entra.ts";
 import * as jc from "../fixtures/jumpcloud.ts";
+import * as lark from "../fixtures/lark.ts";
 import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
 import { quietDeps } from "./support.ts";
 
@@ -324,6 +330,49 @@ describe("JumpCloud, end to end", () => {
     // The password went to JumpCloud and nowhere else: not the audit, not the mirror.
     expect(JSON.stringify(event)).not.toContain(done.temporaryPassword as string);
     expect(fresh?.passwordHash).toBeNull();
+  });
+});
+
+describe("Lark, end to end", () => {
+  it("learns of a departure from Lark's event and answers Lark's URL check; a forged event changes nothing", async () => {
+    const connector = larkModule.create(
+      larkModule.settings.parse({
+        LARK_APP_ID: lark.APP_ID,
+        LARK_APP_SECRET: lark.APP_SECRET,
+        LARK_VERIFICATION_TOKEN: "v-verification-token-0001",
+      }),
+      quietDeps(() => world.clock.now()).deps,
+    );
+    await ensureProviderDirectory(world.database.db, connector);
+    nock.enableNetConnect("127.0.0.1");
+    const server = await startServer({
+      db: world.database.db,
+      slack: null,
+      port: 0,
+      connectors: [connector],
+      now: () => world.clock.now(),
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/directories/lark/events`;
+      const post = (body: unknown) =>
+        fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const check = await post(lark.urlVerification());
+      expect(await check.json()).toEqual({ challenge: "ajls384kdjx98XX" });
+      expect((await post(lark.deletedEvent({ token: "forged" }))).status).toBe(401);
+      expect(await mirrored("ou_7dab8a3d3cdcc9da365777c7ad535d62")).toBeUndefined();
+      expect((await post(lark.deletedEvent())).status).toBe(200);
+      const departed = await mirrored("ou_7dab8a3d3cdcc9da365777c7ad535d62");
+      expect(departed).toMatchObject({ directoryId: "lark", status: "deleted", displayName: "Zhang San" });
+      const found = await serviceWith(connector).search(ADMIN, { query: "zhang" });
+      expect(!isRefusal(found) && found.items.map((v) => v.displayName)).toEqual(["Zhang San"]);
+    } finally {
+      server.close();
+      nock.disableNetConnect();
+    }
   });
 });
 

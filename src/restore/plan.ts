@@ -81,7 +81,15 @@ export interface RestorePlan {
     deletedAt: Date | null;
     deletedBy: string | null;
   };
-  directory: { id: string; name: string; kind: string; canRestore: boolean; batchRestore: boolean };
+  directory: {
+    id: string;
+    name: string;
+    kind: string;
+    canRestore: boolean;
+    batchRestore: boolean;
+    /** What to know about this directory wherever it is named (Okta: no countdown). */
+    note: string | null;
+  };
   /** "recreate" where the directory cannot restore: a new account from the snapshot. */
   action: "restore" | "recreate";
   restorability: Restorability;
@@ -324,6 +332,7 @@ export async function buildPlan(
       kind: directory.kind,
       canRestore: directory.capabilities.canRestore,
       batchRestore: directory.capabilities.batchRestore,
+      note: directory.capabilities.note ?? null,
     },
     action: directory.capabilities.canRestore ? "restore" : "recreate",
     restorability: window,

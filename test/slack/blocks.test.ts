@@ -101,6 +101,7 @@ function aPlan(a: Account, o: Partial<RestorePlan> = {}): RestorePlan {
       id: "builtin",
       name: "Contoso Entra ID",
       kind: "builtin",
+      note: null,
       canRestore: true,
       batchRestore: true,
     },
@@ -532,6 +533,31 @@ describe("plan modal", () => {
     expect(json(v)).toContain(
       "This directory cannot restore: a new account is created from the saved details (new id).",
     );
+  });
+
+  it("says what to know about a provider, escaped, and offers only the resolutions it has", () => {
+    const a = account();
+    const holder = { ...summary(account({ userName: "jane@example.com" })), status: "active" as const };
+    const plan = aPlan(a, {
+      ready: false,
+      directory: { ...aPlan(a).directory, name: "Google <!channel>", note: "Deleted users <@U123> go" },
+      conflicts: [
+        {
+          kind: "userName",
+          userName: a.userName,
+          holder,
+          resolutions: ["replace", "cancel"],
+          resolvedBy: null,
+        },
+      ],
+    });
+    const v = planView(plan, { accountId: a.id, query: "", directoryName: "Google" });
+    const text = json(v);
+    expect(text).toContain("Google &lt;!channel&gt;: Deleted users &lt;@U123&gt; go");
+    expect(text).toContain("cannot restore under a new user name: replace the active account");
+    expect(text).not.toContain("Restore under a new user name");
+    expect(v.blocks.some((b) => b.block_id === BLOCK.renameTo)).toBe(false);
+    expect(blockKitProblems(v, "modal")).toEqual([]);
   });
 
   it("reads the admin's choices from a realistic view state", () => {

@@ -260,6 +260,9 @@ export function planView(
   const blocks: KnownBlock[] = [];
 
   if (recreate) blocks.push(section(`ℹ️ ${RECREATE_NOTE}`));
+  // The provider's own caveat (Okta: a deleted user is gone; Lark: departures by event only).
+  if (plan.directory.note)
+    blocks.push(context(`${esc(plan.directory.name, 100)}: ${esc(plan.directory.note, 2500)}`));
   blocks.push(...accountBlocks(plan, meta.directoryName));
 
   if (blockers.length > 0) {

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/run.ts";
 import { accounts, auditEvents } from "../../src/db/schema.ts";
 import { entraModule } from "../../src/directory/entra.ts";
 import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
@@ -24,6 +25,7 @@ import { runSyncs } from "../../src/schedule/sync-job.ts";
 import * as fx from "../fixtures/entra.ts";
 import * as jc from "../fixtures/jumpcloud.ts";
 import * as lark from "../fixtures/lark.ts";
+import { scratchDatabaseEnv } from "../support/database.ts";
 import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
 import { quietDeps } from "./support.ts";
 
@@ -399,6 +401,34 @@ describe("configuration", () => {
     expect(both.problems).toEqual([]);
     expect(both.connectors.map((c) => c.name)).toEqual(["Microsoft Entra ID", "JumpCloud"]);
     expect(JSON.stringify(both.problems)).not.toContain(fx.CLIENT_SECRET);
+  });
+
+  it("restore-user sync copies the bin now and says what it saw; a half-set provider is named", async () => {
+    const scratch = await scratchDatabaseEnv();
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
+    const env = {
+      ...scratch.env,
+      RESTORE_ADMINS: ADMIN,
+      ENTRA_TENANT_ID: fx.TENANT_ID,
+      ENTRA_CLIENT_ID: fx.CLIENT_ID,
+      ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
+      ENTRA_GRAPH_URL: GRAPH,
+      ENTRA_LOGIN_URL: LOGIN,
+    };
+    try {
+      entraBin();
+      expect(await runCli(["sync", "entra", "--as", ADMIN], env, io)).toBe(0);
+      expect(out.join("\n")).toMatch(/^entra: 3 deleted users seen in 2 pages \(\d+\.\d s\)$/);
+      expect(await runCli(["sync", "okta", "--as", ADMIN], env, io)).toBe(2);
+      expect(err.join("\n")).toMatch(/No provider okta is configured; configured: entra/);
+      const { ENTRA_CLIENT_SECRET: _, ...half } = env;
+      expect(await runCli(["sync", "--as", ADMIN], half, io)).toBe(2);
+      expect(err.join("\n")).toMatch(/ENTRA_CLIENT_SECRET: required to connect Microsoft Entra ID/);
+    } finally {
+      await scratch.drop();
+    }
   });
 
   it("sync says plainly when no provider is configured", async () => {

@@ -40,11 +40,18 @@ export interface DirectoryCapabilities {
    * built-in directory). Google has none: the conflicting user or alias must be freed first.
    */
   resolves?: ConflictResolution[];
+  /**
+   * Which of a user's keys the directory keeps unique among active users, besides the user name.
+   * Absent: all of them (the built-in directory). Okta: none; Entra and Google: not phones.
+   */
+  unique?: UniqueKey[];
   /** The listing is the provider's whole bin (Entra, Google, Okta), not a feed of events (Lark, JumpCloud). */
   listsWholeBin?: boolean;
   /** Said wherever the directory is named, e.g. that Okta's deactivated users have no countdown. */
   note?: string | null;
 }
+
+export type UniqueKey = "email" | "alias" | "phone";
 
 /** How a restore can settle a conflict as it runs (replace is always a separate, approved step). */
 export type ConflictResolution = "rename" | "dropAliases" | "dropEmail" | "dropPhone" | "chooseDepartment";

@@ -130,6 +130,8 @@ export const ENTRA_PROFILE: DirectoryProfile = {
     hasDeletingState: false,
     setsPassword: false,
     resolves: ["rename", "dropAliases"],
+    // Proxy addresses are unique in a tenant; phone numbers are not.
+    unique: ["email", "alias"],
     listsWholeBin: true,
     note: "Users synced from on-premises Active Directory should be restored in Active Directory.",
   },

@@ -134,6 +134,8 @@ export const GOOGLE_PROFILE: DirectoryProfile = {
     hasDeletingState: false,
     setsPassword: false,
     resolves: [],
+    // Primary emails and aliases are unique across the account; phones are not.
+    unique: ["email", "alias"],
     listsWholeBin: true,
     note: null,
   },

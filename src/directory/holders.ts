@@ -7,18 +7,35 @@
 import { and, eq, inArray, notInArray, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { type Account, accountAddresses, accounts } from "../db/schema.ts";
+import { type Account, accountAddresses, accounts, type UniqueKey } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
 import { insertAddresses } from "../restore/execute.ts";
 import type { ConflictKeys, DirectoryConnector, ProviderUser } from "./port.ts";
 import { mirrorFields } from "./sync.ts";
 
-export function conflictKeysOf(account: Account, renameTo?: string | null): ConflictKeys {
+/**
+ * Addresses are indexed (and unique among active accounts) only for directories that keep them
+ * unique: Okta lets two users share an email, and its mirror must hold both.
+ */
+export function keepsAddresses(unique: readonly UniqueKey[] | undefined): boolean {
+  return unique === undefined || unique.includes("email") || unique.includes("alias");
+}
+
+/** What to ask the provider about: the user name always, addresses and phone where it keeps them unique. */
+export function conflictKeysOf(
+  account: Account,
+  renameTo: string | null | undefined,
+  unique: readonly UniqueKey[] = ["email", "alias", "phone"],
+): ConflictKeys {
   const lower = (s: string) => s.trim().toLowerCase();
+  const addresses = [
+    ...(unique.includes("email") && account.email ? [account.email] : []),
+    ...(unique.includes("alias") ? account.aliases : []),
+  ];
   return {
     userNames: [...new Set([account.userName, ...(renameTo?.trim() ? [renameTo.trim()] : [])].map(lower))],
-    addresses: [...new Set([account.email, ...account.aliases].filter((a): a is string => !!a).map(lower))],
-    phones: account.phone ? [account.phone.trim()] : [],
+    addresses: [...new Set(addresses.map(lower))],
+    phones: unique.includes("phone") && account.phone ? [account.phone.trim()] : [],
   };
 }
 
@@ -98,7 +115,7 @@ export async function refreshHolders(
           .returning();
         if (!row) continue;
         await tx.delete(accountAddresses).where(eq(accountAddresses.accountId, row.id));
-        await insertAddresses(tx, row);
+        if (keepsAddresses(connector.profile.capabilities.unique)) await insertAddresses(tx, row);
       }
     });
   } catch (error) {

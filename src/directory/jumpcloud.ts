@@ -72,6 +72,8 @@ export const JUMPCLOUD_PROFILE: DirectoryProfile = {
     // A re-creation can take another user name. JumpCloud requires an email on every user, so a
     // re-creation cannot go ahead without one: the address must be freed first.
     resolves: ["rename"],
+    // JumpCloud requires unique user names and emails.
+    unique: ["email"],
     listsWholeBin: false,
     note: "JumpCloud cannot restore: a restore re-creates the user as a new account; nothing of the old account's data comes back.",
   },

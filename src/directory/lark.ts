@@ -69,6 +69,8 @@ export const LARK_PROFILE: DirectoryProfile = {
     hasDeletingState: true,
     setsPassword: false,
     resolves: ["chooseDepartment"],
+    // Lark refuses a restore whose email (44031) or mobile (44030) another member has.
+    unique: ["email", "phone"],
     listsWholeBin: false,
     note:
       "Lark has no list of deleted members: the app learns departures from Lark's member-deleted event, " +

@@ -94,6 +94,8 @@ export const OKTA_PROFILE: DirectoryProfile = {
     hasDeletingState: false,
     setsPassword: false,
     resolves: [],
+    // Only the login must be unique in Okta.
+    unique: [],
     listsWholeBin: true,
     note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
   },

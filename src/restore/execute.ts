@@ -10,6 +10,7 @@ import {
   directories,
   seats,
 } from "../db/schema.ts";
+import { keepsAddresses } from "../directory/holders.ts";
 import { type DirectoryConnector, ProviderError, type RestoredUser } from "../directory/port.ts";
 import { mirrorFields } from "../directory/sync.ts";
 import { type AuditInput, auditView, recordAudit } from "./audit.ts";
@@ -270,7 +271,10 @@ export async function executeRestore(
   });
   // Pipelined too: if the addresses clash (a race the plan could not see), the transaction fails
   // and the audit goes with it.
-  await Promise.all([insertAddresses(tx, restored), recordAudit(tx, ...audits)]);
+  await Promise.all([
+    keepsAddresses(directory.capabilities.unique) ? insertAddresses(tx, restored) : null,
+    recordAudit(tx, ...audits),
+  ]);
   return { record, temporaryPassword: password, plan };
 }
 

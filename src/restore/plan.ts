@@ -10,6 +10,7 @@ import {
   departments,
   type RestoreChoicesRecord,
   seats,
+  type UniqueKey,
 } from "../db/schema.ts";
 import { normalizeAddress, userNameProblem } from "./names.ts";
 import { describeRestorability, type Restorability, restorability } from "./window.ts";
@@ -150,6 +151,8 @@ export async function buildPlan(
   const renameTo = choices.renameTo?.trim() || undefined;
   // Providers settle fewer conflicts at restore time than the built-in directory (Google: none).
   const can = (r: ConflictResolution) => directory.capabilities.resolves?.includes(r) ?? true;
+  // A key the directory lets two active users share is no conflict (Okta: emails; Entra: phones).
+  const unique = (k: UniqueKey) => directory.capabilities.unique?.includes(k) ?? true;
   const cannot = (what: string) =>
     `${directory.name} cannot ${what} as it restores an account: free it in ${directory.name} first, or replace.`;
   if (renameTo && !can("rename")) {
@@ -233,7 +236,7 @@ export async function buildPlan(
     const emailHolder = email ? holders.get(email) : undefined;
     // A user name conflict already covers the same account holding the same sign-in address.
     const coveredByUserName = emailFollowsUserName && !renameTo && emailHolder?.id === originalHolder?.id;
-    if (email && emailHolder && !coveredByUserName) {
+    if (email && emailHolder && !coveredByUserName && unique("email")) {
       conflicts.push({
         kind: "email",
         email,
@@ -244,7 +247,7 @@ export async function buildPlan(
       if (choices.dropEmail && can("dropEmail")) email = null;
     }
     const dropped = aliases.flatMap((address) => {
-      const holder = holders.get(address);
+      const holder = unique("alias") ? holders.get(address) : undefined;
       return holder ? [{ address, holder: summarize(holder) }] : [];
     });
     if (dropped.length > 0) {
@@ -257,7 +260,7 @@ export async function buildPlan(
       }
     }
 
-    if (phone) {
+    if (phone && unique("phone")) {
       const phoneHolder = active.byPhone && active.byPhone.id !== replaced?.id ? active.byPhone : null;
       if (phoneHolder) {
         conflicts.push({

@@ -149,7 +149,13 @@ export class RestoreService {
     const connector = account ? this.connectorOf(account.directoryId) : null;
     if (!account || !connector) return null;
     try {
-      await refreshHolders(this.db, connector, conflictKeysOf(account, renameTo), this.clock.now(), this.log);
+      await refreshHolders(
+        this.db,
+        connector,
+        conflictKeysOf(account, renameTo, connector.profile.capabilities.unique),
+        this.clock.now(),
+        this.log,
+      );
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       throw new Refused(

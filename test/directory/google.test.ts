@@ -211,6 +211,7 @@ describe("Google Workspace profile", () => {
       hasDeletingState: false,
       setsPassword: false,
       resolves: [],
+      unique: ["email", "alias"],
       listsWholeBin: true,
       note: null,
     });

@@ -127,6 +127,7 @@ describe("Okta profile", () => {
       hasDeletingState: false,
       setsPassword: false,
       resolves: [],
+      unique: [],
       listsWholeBin: true,
       note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
     });

@@ -107,14 +107,14 @@ export async function seed(sql: Sql, anchor: Date, log: (line: string) => void):
     await tx.unsafe("set local synchronous_commit = off");
     await step("empty tables", () =>
       tx.unsafe(
-        "truncate account_addresses, approvals, audit_events, restore_requests, accounts, departments, seats",
+        "truncate account_words, account_addresses, approvals, audit_events, restore_requests, accounts, departments, seats",
       ),
     );
     // Indexes a constraint owns (primary keys) stay; the others are rebuilt from their own definitions.
     const indexes = await tx<{ name: string; def: string }[]>`
       select c.relname as name, pg_get_indexdef(i.indexrelid) as def
       from pg_index i join pg_class c on c.oid = i.indexrelid
-      where i.indrelid in ('accounts'::regclass, 'account_addresses'::regclass)
+      where i.indrelid in ('accounts'::regclass, 'account_addresses'::regclass, 'account_words'::regclass)
         and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`;
     await step(`drop ${indexes.length} secondary indexes`, async () => {
       for (const index of indexes) await tx.unsafe(`drop index "${index.name}"`);
@@ -181,7 +181,9 @@ export async function seed(sql: Sql, anchor: Date, log: (line: string) => void):
     await tx`insert into bench_seed (version, anchor, seeded_at, seed_seconds)
       values (${SEED_VERSION}, ${anchor}, now(), ${seconds})`;
   });
-  await step("vacuum analyze", () => sql.unsafe("vacuum (analyze) accounts, account_addresses, departments"));
+  await step("vacuum analyze", () =>
+    sql.unsafe("vacuum (analyze) accounts, account_addresses, account_words, departments"),
+  );
   const seedSeconds = (performance.now() - started) / 1000;
   await sql`update bench_seed set seed_seconds = ${seedSeconds}`;
   return { anchor, seededAt: new Date(), seedSeconds, fresh: true };

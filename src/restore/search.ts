@@ -133,6 +133,17 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
     return page(rows, limit, now);
   }
 
+  // Type-ahead and most searches: a word prefix, answered from account_words by index order.
+  const onlyQuery =
+    !filters.directoryId &&
+    !filters.department &&
+    !filters.deletedBy &&
+    filters.expiringWithinDays === undefined;
+  if (onlyQuery) {
+    const byPrefix = await searchByPrefix(db, query, limit, now);
+    if (byPrefix) return byPrefix;
+  }
+
   const pool = poolFor(limit);
   // Precise first: every word of the query appears in the account's names or addresses.
   const words = query.split(" ");
@@ -173,6 +184,61 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
   return page(rerank([...precise, ...typos.filter((a) => !seen.has(a.id))], query, now), limit, now);
 }
 
+/** account_words holds words up to this length (drizzle/0003_type_ahead.sql). */
+const WORD_MAX = 200;
+/** Sorts after any character a word holds: a prefix's words are `>= prefix` and `< prefix + TOP`. */
+const TOP = "\u{10FFFF}";
+
+/**
+ * Accounts with a word that starts with the query, or for two words a pair of name words ("maria
+ * lo" for Maria Lopez), read from account_words in index order (restorable first, the exact word
+ * before longer ones, soonest to expire first), so the scan stops at the page however common the
+ * prefix. null when it cannot answer: more than two words, or nothing found (a typo, a piece from
+ * inside a word), which trigram search then handles.
+ */
+async function searchByPrefix(db: Db, query: string, limit: number, now: Date): Promise<SearchResult | null> {
+  if (query.split(" ").length > 2 || query.length > WORD_MAX) return null;
+  // An account can hold several words with the prefix ("lopez", "lopez7", "lopez7@…"): read more
+  // rows than the page, keep one each; only when few accounts hold many such words, read again.
+  for (const reads of [(limit + 1) * 3, (limit + 1) * 30]) {
+    const rows = await prefixRows(db, query, limit, reads);
+    const readAll = (rows[0]?.reads ?? 0) < reads;
+    if (rows.length > limit || readAll || reads > limit * 30) {
+      if (rows.length === 0) return null;
+      // Whose window ended (not purged yet) after what is still restorable; sort is stable.
+      rows.sort((a, b) => goneRank(a, now) - goneRank(b, now));
+      return {
+        items: rows.slice(0, limit).map((a) => toView(a, now)),
+        hasMore: !readAll || rows.length > limit,
+      };
+    }
+  }
+  return null;
+}
+
+/** Up to limit + 1 accounts in index order, from the first `reads` words with the prefix. */
+function prefixRows(db: Db, query: string, limit: number, reads: number) {
+  const range = (gone: SQL) =>
+    sql`(select w.account_id from account_words w
+      where ${gone} and w.word >= ${query} and w.word < ${query + TOP}
+      order by w.word, w.purge_after, w.account_id limit ${reads})`;
+  // The second branch (tombstones) only runs when the first does not fill the page.
+  const hits = sql`select account_id, min(n) as n, max(reads) as reads from (
+      select account_id, row_number() over () as n, count(*) over () as reads
+      from (${range(sql`not w.gone`)} union all ${range(sql`w.gone`)} limit ${reads}) ordered
+    ) numbered group by account_id order by n limit ${limit + 1}`;
+  return db
+    .select({ ...viewColumns, reads: sql<number>`h.reads`.mapWith(Number) })
+    .from(accounts)
+    .innerJoin(sql`(${hits}) h`, sql`h.account_id = ${accounts.id}`)
+    .where(and(ne(accounts.status, "active"), isNull(accounts.recreatedAs)))
+    .orderBy(sql`h.n`);
+}
+
+function goneRank(account: ViewRow, now: Date): number {
+  return account.status === "purged" ? 2 : account.purgeAfter && account.purgeAfter <= now ? 1 : 0;
+}
+
 function nameTermOf(query: string): string {
   const at = query.indexOf("@");
   return at < 0
@@ -197,7 +263,7 @@ function rerank(rows: ViewRow[], query: string, now: Date): ViewRow[] {
     account,
     position,
     // Restorable (or soon) first, then those whose window ended, then tombstones.
-    gone: account.status === "purged" ? 2 : account.purgeAfter && account.purgeAfter <= now ? 1 : 0,
+    gone: goneRank(account, now),
     score: typoScore(query, account.searchText),
   }));
   scored.sort(

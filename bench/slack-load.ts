@@ -2,7 +2,9 @@
  * The load generator of bench/slack.ts, in a process of its own (forked by it) so that it does
  * not share the app's event loop. N client loops, each with one request in flight at a time over
  * keep-alive connections, alternate signed `/restore-user` commands and `account_lookup` options
- * requests, and time each one to the end of its HTTP response: the ack.
+ * requests, and time each one to the end of its HTTP response: the ack. With a rate (open loop),
+ * requests start on a fixed schedule whatever the answers, and each is timed from when it was
+ * due, so a slow app is not offered less work (no coordinated omission).
  */
 import { createHmac } from "node:crypto";
 import { Agent, request } from "node:http";
@@ -18,6 +20,8 @@ export interface LoadJob {
   /** The Slack user id the requests come from (an admin of the app). */
   user: string;
   clients: number;
+  /** Requests per second offered on a schedule (open loop); 0: the closed loop of `clients`. */
+  rate: number;
   warmupMs: number;
   measureMs: number;
   /** A request that takes longer is abandoned and counted as an error. */
@@ -84,7 +88,13 @@ function inputs(rand: () => number) {
 async function run(job: LoadJob, report: (message: LoadMessage) => void): Promise<void> {
   const target = new URL(job.url);
   if (target.hostname !== "127.0.0.1") throw new Error(`the load goes to 127.0.0.1 only, not ${target.host}`);
-  const agent = new Agent({ keepAlive: true, maxSockets: job.clients, maxFreeSockets: job.clients });
+  // Open loop: as many connections as requests in flight, which is what the app is offered.
+  const sockets = job.rate > 0 ? Number.POSITIVE_INFINITY : job.clients;
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: sockets,
+    maxFreeSockets: job.rate > 0 ? 256 : job.clients,
+  });
   const results: Record<Kind, KindResult> = {
     command: { times: [], errors: 0, empty: null, sentTotal: 0, okTotal: 0, samples: [] },
     options: { times: [], errors: 0, empty: 0, sentTotal: 0, okTotal: 0, samples: [] },
@@ -137,61 +147,90 @@ async function run(job: LoadJob, report: (message: LoadMessage) => void): Promis
       req.end(body);
     });
 
+  /** Sends one request of `kind` and records it, timed from `from` (when it started, or was due). */
+  const send = async (kind: Kind, make: ReturnType<typeof inputs>, triggerId: string, from?: number) => {
+    const body =
+      kind === "command"
+        ? new URLSearchParams({
+            command: "/restore-user",
+            text: make.commandText(),
+            user_id: job.user,
+            user_name: "bench.admin",
+            trigger_id: triggerId,
+            team_id: "T1",
+            channel_id: "C1",
+            response_url: `http://127.0.0.1:${target.port}/commands/response`,
+          }).toString()
+        : new URLSearchParams({
+            payload: JSON.stringify({
+              type: "block_suggestion",
+              user: { id: job.user },
+              action_id: "account_lookup",
+              block_id: "lookup",
+              value: make.lookupValue(),
+              team: { id: "T1" },
+              view: { id: "V1", type: "modal", callback_id: "restore_search" },
+            }),
+          }).toString();
+    const t0 = from ?? performance.now();
+    const answer = await post(body);
+    const elapsed = performance.now() - t0;
+    const result = results[kind];
+    result.sentTotal++;
+    const ok = "status" in answer && answer.status === 200;
+    if (ok) result.okTotal++;
+    if (t0 < measureFrom || t0 >= measureUntil) return;
+    result.times.push(elapsed);
+    if (!ok) {
+      result.errors++;
+      const what = "error" in answer ? answer.error : `HTTP ${answer.status} ${answer.text.slice(0, 120)}`;
+      if (result.samples.length < 5) result.samples.push(what);
+    } else if (kind === "options" && "text" in answer) {
+      try {
+        const parsed = JSON.parse(answer.text) as { options?: unknown[] };
+        if (!parsed.options || parsed.options.length === 0) result.empty = (result.empty ?? 0) + 1;
+      } catch {
+        result.errors++;
+        if (result.samples.length < 5) result.samples.push(`not JSON: ${answer.text.slice(0, 120)}`);
+      }
+    }
+  };
+
   const client = async (index: number) => {
     const make = inputs(random(job.seed * 1000 + index));
     let n = index; // half the clients start with a command, half with an options request
     while (performance.now() < measureUntil) {
       const kind: Kind = n++ % 2 === 0 ? "command" : "options";
-      const body =
-        kind === "command"
-          ? new URLSearchParams({
-              command: "/restore-user",
-              text: make.commandText(),
-              user_id: job.user,
-              user_name: "bench.admin",
-              trigger_id: `${index}.${n}.bench`,
-              team_id: "T1",
-              channel_id: "C1",
-              response_url: `http://127.0.0.1:${target.port}/commands/response`,
-            }).toString()
-          : new URLSearchParams({
-              payload: JSON.stringify({
-                type: "block_suggestion",
-                user: { id: job.user },
-                action_id: "account_lookup",
-                block_id: "lookup",
-                value: make.lookupValue(),
-                team: { id: "T1" },
-                view: { id: "V1", type: "modal", callback_id: "restore_search" },
-              }),
-            }).toString();
-      const t0 = performance.now();
-      const answer = await post(body);
-      const elapsed = performance.now() - t0;
-      const result = results[kind];
-      result.sentTotal++;
-      const ok = "status" in answer && answer.status === 200;
-      if (ok) result.okTotal++;
-      if (t0 < measureFrom) continue;
-      result.times.push(elapsed);
-      if (!ok) {
-        result.errors++;
-        const what = "error" in answer ? answer.error : `HTTP ${answer.status} ${answer.text.slice(0, 120)}`;
-        if (result.samples.length < 5) result.samples.push(what);
-      } else if (kind === "options" && "text" in answer) {
-        try {
-          const parsed = JSON.parse(answer.text) as { options?: unknown[] };
-          if (!parsed.options || parsed.options.length === 0) result.empty = (result.empty ?? 0) + 1;
-        } catch {
-          result.errors++;
-          if (result.samples.length < 5) result.samples.push(`not JSON: ${answer.text.slice(0, 120)}`);
-        }
-      }
+      await send(kind, make, `${index}.${n}.bench`);
     }
   };
 
+  /** The open loop: request i is due at started + i / rate, sent then whether or not others are answered. */
+  const schedule = async () => {
+    const make = inputs(random(job.seed * 1000));
+    const interval = 1000 / job.rate;
+    const inFlight = new Set<Promise<void>>();
+    for (let i = 0; ; i++) {
+      const due = started + i * interval;
+      if (due >= measureUntil) break;
+      const wait = due - performance.now();
+      if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
+      const sent: Promise<void> = send(
+        i % 2 === 0 ? "command" : "options",
+        make,
+        `o.${i}.bench`,
+        due,
+      ).finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
+    }
+    // The measured window ends on its own timer, which the finally below would cancel.
+    await new Promise((r) => setTimeout(r, Math.max(0, measureUntil - performance.now()) + 1));
+    await Promise.all(inFlight);
+  };
+
   try {
-    await Promise.all(Array.from({ length: job.clients }, (_, i) => client(i)));
+    if (job.rate > 0) await schedule();
+    else await Promise.all(Array.from({ length: job.clients }, (_, i) => client(i)));
   } finally {
     clearTimeout(warmup);
     clearTimeout(measured);

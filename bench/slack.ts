@@ -8,6 +8,8 @@
  *   --slack-seconds N   measured seconds per app (default 30)
  *   --slack-clients N   concurrent clients, one request in flight each (default 50)
  *   --slack-warmup N    seconds of load before measuring starts (default 3)
+ *   --slack-rate N      open loop instead: N requests per second on a fixed schedule, whatever the
+ *                       answers (e.g. 50 admins typing), each timed from when it was due (default 0: closed loop)
  *   --reseed            (on its own) seed again even if the database holds this bench's seed
  *
  * Three processes besides Postgres: the app (this one), the load generator (bench/slack-load.ts)
@@ -15,6 +17,7 @@
  * the app makes after acknowledging a command. All traffic is to 127.0.0.1.
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { cpus } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -64,6 +67,7 @@ export const SLACK_FLAGS = {
   "slack-seconds": { type: "string", default: "30" },
   "slack-clients": { type: "string", default: "50" },
   "slack-warmup": { type: "string", default: "3" },
+  "slack-rate": { type: "string", default: "0" },
 } as const;
 
 export interface SlackBenchOptions {
@@ -71,12 +75,19 @@ export interface SlackBenchOptions {
   seconds: number;
   clients: number;
   warmupSeconds: number;
+  /** Open loop at this many requests per second; 0: closed loop of `clients`. */
+  rate: number;
   reseed: boolean;
   log: (line?: string) => void;
 }
 
 export function slackOptionsFrom(
-  values: { "slack-seconds"?: string; "slack-clients"?: string; "slack-warmup"?: string },
+  values: {
+    "slack-seconds"?: string;
+    "slack-clients"?: string;
+    "slack-warmup"?: string;
+    "slack-rate"?: string;
+  },
   rest: Pick<SlackBenchOptions, "url" | "reseed" | "log">,
 ): SlackBenchOptions {
   const number = (name: string, value: string | undefined, min: number) => {
@@ -90,6 +101,7 @@ export function slackOptionsFrom(
     seconds: number("slack-seconds", values["slack-seconds"], 1),
     clients: number("slack-clients", values["slack-clients"], 1),
     warmupSeconds: number("slack-warmup", values["slack-warmup"], 0),
+    rate: number("slack-rate", values["slack-rate"] ?? "0", 0),
   };
 }
 
@@ -98,7 +110,7 @@ interface RunResult {
   results: Record<Kind, KindResult>;
   measuredMs: number;
   /** CPU use while measuring, in % of one CPU. */
-  cpu: { app: number; load: number; api: number; machine: number };
+  cpu: { app: number; load: number; api: number; machine: number; postgres: number | null };
   eventLoopDelay: { p99: number; max: number };
   /** Web API calls made while measuring, and how long the follow-up work took to finish after. */
   apiCalls: Record<string, number>;
@@ -123,8 +135,11 @@ export async function runSlackBench(options: SlackBenchOptions): Promise<void> {
     const cpu = cpus();
     log(`  node ${process.version} · ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? "?"})`);
     log(
-      `  ${options.clients} clients, one request in flight each, alternating signed /restore-user commands and ` +
-        `${ACTION.lookup} options requests;`,
+      options.rate > 0
+        ? `  open loop: ${options.rate} requests/s on a fixed schedule, alternating signed /restore-user commands and ` +
+            `${ACTION.lookup} options requests, each timed from when it was due;`
+        : `  ${options.clients} clients, one request in flight each, alternating signed /restore-user commands and ` +
+            `${ACTION.lookup} options requests;`,
     );
     log(
       `  ${options.warmupSeconds} s warm-up, then ${options.seconds} s measured per app; keep-alive; all on 127.0.0.1`,
@@ -166,7 +181,9 @@ export async function runSlackBench(options: SlackBenchOptions): Promise<void> {
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
     log("  ours: the app (createSlackApp) behind startServer …");
+    const postgresCpu = () => databaseCpuMs(raw);
     const oursRun = await underLoad(database.db, ours.http, api, options, {
+      postgresCpu,
       onMeasuring: () => {
         searches.length = 0;
         recording = true;
@@ -182,6 +199,7 @@ export async function runSlackBench(options: SlackBenchOptions): Promise<void> {
     const minimalLog = countingLogger();
     log("  minimal: a Bolt app that only acks, behind startServer …");
     const minimalRun = await underLoad(database.db, minimalApp(settings, minimalLog), api, options, {
+      postgresCpu,
       drain: false,
       logger: minimalLog,
     });
@@ -261,7 +279,30 @@ function minimalApp(settings: SlackSettings, log: Logger): HTTPReceiver {
   return receiver;
 }
 
+/**
+ * CPU time (ms) of the Postgres backends connected to the bench's database, from /proc: what our
+ * queries cost the server, apart from other work on the machine. null where /proc cannot tell
+ * (not Linux, or a server elsewhere).
+ */
+async function databaseCpuMs(raw: postgres.Sql): Promise<number | null> {
+  const backends = await raw<{ pid: number }[]>`
+    select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+  let total = 0;
+  for (const { pid } of backends) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime and stime, in clock ticks of 10 ms (USER_HZ on Linux).
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return null;
+    }
+  }
+  return total;
+}
+
 interface LoadHooks {
+  postgresCpu: () => Promise<number | null>;
   onMeasuring?: () => void;
   onMeasured?: () => void;
   /** Wait for the commands' follow-up Web API calls to finish before closing. */
@@ -282,14 +323,25 @@ async function underLoad(
   try {
     const port = (server.address() as AddressInfo).port;
     const delay = monitorEventLoopDelay({ resolution: 10 });
-    let at: { app: NodeJS.CpuUsage; machine: MachineCpu; api: ApiCounts } | undefined;
-    let during: { app: number; machine: number; api: number; apiCalls: Record<string, number> } | undefined;
+    let at:
+      | { app: NodeJS.CpuUsage; machine: MachineCpu; api: ApiCounts; postgres: number | null }
+      | undefined;
+    let during:
+      | {
+          app: number;
+          machine: number;
+          api: number;
+          postgres: number | null;
+          apiCalls: Record<string, number>;
+        }
+      | undefined;
     const marks: Promise<void>[] = [];
     const job: LoadJob = {
       url: `http://127.0.0.1:${port}/slack/events`,
       signingSecret: SIGNING_SECRET,
       user: ADMIN,
       clients: options.clients,
+      rate: options.rate,
       warmupMs: options.warmupSeconds * 1000,
       measureMs: options.seconds * 1000,
       timeoutMs: REQUEST_TIMEOUT_MS,
@@ -303,8 +355,8 @@ async function underLoad(
         const app = process.cpuUsage();
         const machine = machineCpu();
         marks.push(
-          api.counts().then((counts) => {
-            at = { app, machine, api: counts };
+          Promise.all([api.counts(), hooks.postgresCpu()]).then(([counts, postgres]) => {
+            at = { app, machine, api: counts, postgres };
           }),
         );
       } else if (message.type === "measured") {
@@ -313,7 +365,7 @@ async function underLoad(
         const app = process.cpuUsage();
         const machine = machineCpu();
         marks.push(
-          api.counts().then((counts) => {
+          Promise.all([api.counts(), hooks.postgresCpu()]).then(([counts, postgres]) => {
             if (!at) return;
             const seconds = (machine.at - at.machine.at) / 1000;
             const pct = (cpuMs: number) => (100 * cpuMs) / 1000 / seconds;
@@ -323,6 +375,7 @@ async function underLoad(
               machine:
                 (100 * cpus().length * (machine.busy - at.machine.busy)) / (machine.total - at.machine.total),
               api: pct(counts.cpuMs - at.api.cpuMs),
+              postgres: postgres === null || at.postgres === null ? null : pct(postgres - at.postgres),
               apiCalls: Object.fromEntries(
                 Object.entries(counts.counts).map(([k, v]) => [k, v - (at?.api.counts[k] ?? 0)]),
               ),
@@ -341,6 +394,7 @@ async function underLoad(
         load: (100 * loaded.cpuMs) / loaded.measuredMs,
         api: during.api,
         machine: during.machine,
+        postgres: during.postgres,
       },
       eventLoopDelay: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
       apiCalls: during.apiCalls,
@@ -558,6 +612,11 @@ function report(
     ],
     ["  of which Postgres and the rest", pct(rest(ours)), pct(rest(minimal))],
     [
+      "  Postgres backends of the bench database",
+      ours.cpu.postgres === null ? "?" : pct(ours.cpu.postgres),
+      minimal.cpu.postgres === null ? "?" : pct(minimal.cpu.postgres),
+    ],
+    [
       "app event-loop delay p99 / max ms",
       `${ms(ours.eventLoopDelay.p99)} / ${ms(ours.eventLoopDelay.max)}`,
       `${ms(minimal.eventLoopDelay.p99)} / ${ms(minimal.eventLoopDelay.max)}`,
@@ -596,7 +655,9 @@ function report(
     }
   }
   log(
-    `  (closed loop: ${options.clients} requests always in flight, so latency ≈ ${options.clients} / throughput once the app is saturated)`,
+    options.rate > 0
+      ? `  (open loop: ${options.rate} requests/s offered whatever the answers; latency counts from when each was due)`
+      : `  (closed loop: ${options.clients} requests always in flight, so latency ≈ ${options.clients} / throughput once the app is saturated)`,
   );
 }
 

@@ -161,11 +161,17 @@ export const accounts = pgTable(
   },
   (t) => [
     uniqueIndex("accounts_external_id").on(t.directoryId, t.externalId),
-    // Two active accounts never share a user name or phone: the database says so, not only the code.
+    // Two active accounts never share a user name (nor, in the built-in directory, a phone): the
+    // database says so, not only the code.
     uniqueIndex("accounts_active_user_name")
       .on(t.directoryId, sql`lower(${t.userName})`)
       .where(sql`status = 'active'`),
-    uniqueIndex("accounts_active_phone").on(t.directoryId, t.phone).where(sql`status = 'active'`),
+    // Phones only in the built-in directory: providers keep their own rules (Okta and Entra let
+    // two users share a phone), and the mirror must be able to hold what they hold.
+    uniqueIndex("accounts_active_phone")
+      .on(t.directoryId, t.phone)
+      .where(sql`status = 'active' and directory_id = 'builtin'`),
+    index("accounts_active_phone_lookup").on(t.directoryId, t.phone).where(sql`status = 'active'`),
     // Type-ahead over accounts that are not active only: the indexes stay a fraction of the table.
     index("accounts_inactive_search")
       .using("gin", t.searchText.op("gin_trgm_ops"))

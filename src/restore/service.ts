@@ -386,7 +386,9 @@ export class RestoreService {
             outcome: plan.outcome,
             conflicts: plan.conflicts.map((c) => c.kind),
             whatHappens: [
-              `${plan.replaces.displayName} (${plan.replaces.userName}, active) is deleted, restorable for ${directory.retentionDays ?? "unlimited"} days.`,
+              directory.retentionDays === null
+                ? `${plan.replaces.displayName} (${plan.replaces.userName}, active) is ${directory.kind === "okta" ? "deactivated" : "deleted"}, restorable with no time limit.`
+                : `${plan.replaces.displayName} (${plan.replaces.userName}, active) is deleted, restorable for ${directory.retentionDays} days.`,
               `${locked.displayName} (${locked.userName}) is restored in its place.`,
             ],
           },

@@ -279,6 +279,13 @@ export class LarkConnector implements DirectoryConnector {
 
   /** A contact.user.deleted_v3 event (or Lark's URL check) sent to our events endpoint. */
   readEvent(request: { rawBody: string; headers: Record<string, string | undefined> }): LarkEventResult {
+    // Without either secret anyone could post made-up departures into the mirror.
+    if (!this.settings.LARK_VERIFICATION_TOKEN && !this.settings.LARK_ENCRYPT_KEY) {
+      return {
+        kind: "rejected",
+        reason: "set LARK_VERIFICATION_TOKEN or LARK_ENCRYPT_KEY to receive Lark's events",
+      };
+    }
     return readLarkEvent({
       ...request,
       verificationToken: this.settings.LARK_VERIFICATION_TOKEN ?? null,

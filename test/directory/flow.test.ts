@@ -380,6 +380,19 @@ describe("Lark, end to end", () => {
   });
 });
 
+describe("Lark's events without a secret", () => {
+  it("are refused: anyone could post made-up departures", () => {
+    const connector = larkModule.create(
+      larkModule.settings.parse({ LARK_APP_ID: lark.APP_ID, LARK_APP_SECRET: lark.APP_SECRET }),
+      quietDeps().deps,
+    );
+    expect(connector.readEvent?.({ rawBody: JSON.stringify(lark.deletedEvent()), headers: {} })).toEqual({
+      kind: "rejected",
+      reason: "set LARK_VERIFICATION_TOKEN or LARK_ENCRYPT_KEY to receive Lark's events",
+    });
+  });
+});
+
 describe("Okta, end to end", () => {
   it("an active user sharing Ada's email and phone is no conflict in Okta: only the login must be free", async () => {
     const connector = oktaModule.create(

@@ -150,7 +150,9 @@ async function seedDigest(sql: postgres.Sql, log: (line: string) => void): Promi
     await tx.unsafe("set local maintenance_work_mem = '256MB'");
     await tx.unsafe("set local synchronous_commit = off");
     await step("empty tables", () =>
-      tx.unsafe("truncate account_words, account_addresses, approvals, audit_events, restore_requests, accounts"),
+      tx.unsafe(
+        "truncate account_words, account_addresses, approvals, audit_events, restore_requests, accounts",
+      ),
     );
     const indexes = await tx<{ name: string; def: string }[]>`
       select c.relname as name, pg_get_indexdef(i.indexrelid) as def

@@ -1,5 +1,5 @@
 import { App, HTTPReceiver, LogLevel, type Receiver, SocketModeReceiver } from "@slack/bolt";
-import type { WebClientOptions } from "@slack/web-api";
+import { WebClient, type WebClientOptions } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { SlackSettings } from "../config.ts";
 import type { DigestSettings } from "../digest/settings.ts";
@@ -45,6 +45,7 @@ export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): 
   if (!receiver && settings.appToken) {
     // An app token means Socket Mode (a laptop, no public URL), even if a signing secret is set.
     socket = new SocketModeReceiver({ appToken: settings.appToken, logger });
+    useApiUrl(socket, settings.appToken, settings.apiUrl, logger, options.clientOptions);
     receiver = socket;
   } else if (!receiver && settings.signingSecret) {
     http = new HTTPReceiver({
@@ -67,6 +68,28 @@ export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): 
   });
   registerListeners(app, deps);
   return { app, http, socket };
+}
+
+/**
+ * Socket Mode asks apps.connections.open for its WebSocket URL with a client of its own, and
+ * Bolt's SocketModeReceiver passes it no options: without this, GovSlack (or a local fake) would
+ * be asked at slack.com. The client is replaced before start with one on SLACK_API_URL, set up as
+ * SocketModeClient sets up its own (the app token, patient retries).
+ */
+function useApiUrl(
+  socket: SocketModeReceiver,
+  appToken: string,
+  slackApiUrl: string,
+  logger: ReturnType<typeof boltLogger>,
+  clientOptions: WebClientOptions = {},
+): void {
+  (socket.client as unknown as { webClient: WebClient }).webClient = new WebClient("", {
+    logger,
+    headers: { Authorization: `Bearer ${appToken}` },
+    retryConfig: { retries: 100, factor: 1.3 },
+    ...clientOptions,
+    slackApiUrl,
+  });
 }
 
 /** Bolt's logger interface over our JSON lines, at INFO: Bolt's debug output carries request bodies. */

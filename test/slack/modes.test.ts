@@ -1,3 +1,4 @@
+import nock from "nock";
 import { describe, expect, it } from "vitest";
 import type { SlackSettings } from "../../src/config.ts";
 import { digestSettingsFrom } from "../../src/digest/settings.ts";
@@ -36,5 +37,31 @@ describe("how the app talks to Slack", () => {
     const slack = appWith({ appToken: "xapp-1-test", signingSecret: "8f742231b10e8888abcd99yyyzzz85a5" });
     expect(slack.socket).not.toBeNull();
     expect(slack.http).toBeNull();
+  });
+});
+
+describe("Socket Mode's own connection", () => {
+  it("asks SLACK_API_URL for its WebSocket URL, with the app token (GovSlack, local fakes)", async () => {
+    nock.disableNetConnect();
+    const open = nock("http://slack.test", { reqheaders: { authorization: "Bearer xapp-1-test" } })
+      .post("/api/apps.connections.open")
+      .reply(200, { ok: false, error: "invalid_auth" });
+    try {
+      const slack = createSlackApp(
+        {
+          service: world.service,
+          clock: world.clock,
+          settings: { ...base, appToken: "xapp-1-test" },
+          digest: digestSettingsFrom({}),
+          log: quiet,
+        },
+        { clientOptions: { retryConfig: { retries: 0 } } },
+      );
+      await expect(slack.socket?.start()).rejects.toThrow(/invalid_auth/);
+      expect(open.isDone()).toBe(true);
+    } finally {
+      nock.cleanAll();
+      nock.enableNetConnect();
+    }
   });
 });

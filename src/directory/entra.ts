@@ -14,6 +14,7 @@
  * - entra/identity-platform/v2-oauth2-client-creds-grant-flow (the token request).
  */
 import { z } from "zod";
+import { baseUrl, dateOrNull, requiredVar } from "./env.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -63,27 +64,6 @@ export interface EntraSettings {
   /** Without a trailing slash: https://login.microsoftonline.com, or a national cloud's. */
   loginUrl: string;
 }
-
-const blankIsUnset = (value: unknown) =>
-  typeof value === "string" && value.trim() === "" ? undefined : value;
-
-const requiredVar = (what: string) =>
-  z.preprocess(
-    blankIsUnset,
-    z
-      .string({ error: `is required: ${what}` })
-      .trim()
-      .min(1, `is required: ${what}`),
-  );
-
-const baseUrl = (fallback: string) =>
-  z.preprocess(
-    blankIsUnset,
-    z
-      .url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${fallback}` })
-      .default(fallback)
-      .transform((url) => url.replace(/\/+$/, "")),
-  );
 
 /** Parses the environment; each issue's path names its variable (the registry prefixes it). */
 export const entraSettings: z.ZodType<EntraSettings> = z
@@ -329,11 +309,10 @@ function toProviderUser(user: GraphUser): ProviderUser {
 }
 
 function toDeletedUser(user: GraphUser): DeletedProviderUser {
-  const deletedAt = user.deletedDateTime ? new Date(user.deletedDateTime) : null;
   return {
     ...toProviderUser(user),
     status: "deleted",
-    deletedAt: deletedAt && !Number.isNaN(deletedAt.getTime()) ? deletedAt : null,
+    deletedAt: dateOrNull(user.deletedDateTime),
     // Graph does not say who deleted a user (the audit log does).
     deletedBy: null,
   };

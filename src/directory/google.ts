@@ -15,6 +15,7 @@
  */
 import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
 import { z } from "zod";
+import { baseUrl, blankIsUnset, dateOrNull } from "./env.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -52,27 +53,14 @@ export interface GoogleSettings {
   tokenUrl: string;
 }
 
-/** An empty variable (`GOOGLE_CUSTOMER_ID=`) counts as unset. */
-const blankAsUnset = (value: unknown) =>
-  typeof value === "string" && value.trim() === "" ? undefined : value;
-
 const required = (what: string) =>
   z.preprocess(
-    blankAsUnset,
+    blankIsUnset,
     z.string({ error: (issue) => (issue.input === undefined ? `is required: ${what}` : `must be text`) }),
   );
 
 const email = (what: string) =>
   required(what).pipe(z.email({ error: `must be an email address (${what})` }).transform((e) => e.trim()));
-
-const httpUrl = (fallback: string) =>
-  z.preprocess(
-    blankAsUnset,
-    z
-      .url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${fallback}` })
-      .default(fallback)
-      .transform((u) => u.replace(/\/+$/, "")),
-  );
 
 /** The PEM key, with `\n` escapes (one-line .env files) turned into newlines. Never echoed. */
 const privateKey = required("the service account's private key (private_key in its JSON key file)").transform(
@@ -102,14 +90,14 @@ const settings = z
     GOOGLE_PRIVATE_KEY: privateKey,
     GOOGLE_ADMIN_EMAIL: email("a super admin of the domain for the service account to act as"),
     GOOGLE_CUSTOMER_ID: z.preprocess(
-      blankAsUnset,
+      blankIsUnset,
       z
         .string()
         .regex(/^(my_customer|C[0-9a-z]+)$/i, "must be my_customer or the account's customer ID (C0…)")
         .default("my_customer"),
     ),
-    GOOGLE_API_URL: httpUrl("https://admin.googleapis.com"),
-    GOOGLE_TOKEN_URL: httpUrl("https://oauth2.googleapis.com/token"),
+    GOOGLE_API_URL: baseUrl("https://admin.googleapis.com"),
+    GOOGLE_TOKEN_URL: baseUrl("https://oauth2.googleapis.com/token"),
   })
   .transform(
     (env): GoogleSettings => ({
@@ -500,11 +488,10 @@ function toUser(user: GoogleUser): ProviderUser {
 }
 
 function toDeleted(user: GoogleUser): DeletedProviderUser {
-  const at = user.deletionTime ? new Date(user.deletionTime) : null;
   return {
     ...toUser(user),
     status: "deleted",
-    deletedAt: at && !Number.isNaN(at.getTime()) ? at : null,
+    deletedAt: dateOrNull(user.deletionTime),
     // Who deleted the user is in the Reports API's audit log, not in the Directory API.
     deletedBy: null,
   };

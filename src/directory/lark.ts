@@ -13,6 +13,7 @@
  */
 import { createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { blankIsUnset, optionalVar } from "./env.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -31,8 +32,6 @@ import { CachedToken, type HttpAnswer, ProviderHttp, type RetryPolicy } from "./
 const PROVIDER = "Lark";
 export const LARK_DEFAULT_API_URL = "https://open.larksuite.com";
 
-const blankIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
-
 export const larkSettingsSchema = z.object({
   LARK_APP_ID: z.string({ error: "is required" }).trim().min(1, "is required"),
   LARK_APP_SECRET: z.string({ error: "is required" }).min(1, "is required"),
@@ -45,9 +44,9 @@ export const larkSettingsSchema = z.object({
       .transform((u) => u.replace(/\/+$/, "")),
   ),
   /** The event subscription's Verification Token (checks that events come from Lark). */
-  LARK_VERIFICATION_TOKEN: z.preprocess(blankIsUnset, z.string().optional()),
+  LARK_VERIFICATION_TOKEN: optionalVar(),
   /** The event subscription's Encrypt Key (decrypts events, checks X-Lark-Signature). */
-  LARK_ENCRYPT_KEY: z.preprocess(blankIsUnset, z.string().optional()),
+  LARK_ENCRYPT_KEY: optionalVar(),
 });
 
 export type LarkSettings = z.infer<typeof larkSettingsSchema>;

@@ -13,6 +13,7 @@
  * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/
  */
 import { z } from "zod";
+import { dateOrNull } from "./env.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -368,11 +369,10 @@ function providerUserOf(user: OktaUser): ProviderUser {
 }
 
 function deletedUserOf(user: OktaUser): DeletedProviderUser {
-  const changed = user.statusChanged ? new Date(user.statusChanged) : null;
   return {
     ...providerUserOf(user),
     status: "deleted",
-    deletedAt: changed && !Number.isNaN(changed.getTime()) ? changed : null,
+    deletedAt: dateOrNull(user.statusChanged),
     // Who deactivated is in the System Log, not on the user.
     deletedBy: null,
   };

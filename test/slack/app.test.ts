@@ -250,6 +250,24 @@ describe("restoring from the modal", () => {
   });
 });
 
+describe("a conflict that appears between the plan and the submit", () => {
+  it("shows the plan again with the conflict's controls, not a dead end", async () => {
+    const gail = await world.deleted({ userName: "gail@example.com", displayName: "Gail Old" });
+    const { viewId, view } = await openPlanFor(ADMIN, gail.id);
+    // Someone takes the user name while the plan is open (in a provider's console, say).
+    await world.active({ userName: "gail@example.com", displayName: "Gail <!here> New" });
+    const answer = JSON.parse((await slack.interact(submission(ADMIN, viewId, view))).text);
+    expect(answer.response_action).toBe("update");
+    expect(answer.view.callback_id).toBe(CALLBACK.plan);
+    expect(json(answer.view)).toContain("Checked again as you submitted");
+    expect(json(answer.view)).toContain("Gail &lt;!here&gt; New");
+    expect(answer.view.blocks.some((b: { block_id?: string }) => b.block_id === BLOCK.resolution)).toBe(true);
+    expect(blockKitProblems(answer.view, "modal")).toEqual([]);
+    const [row] = await world.database.db.select().from(accounts).where(eq(accounts.id, gail.id));
+    expect(row?.status).toBe("deleted");
+  });
+});
+
 describe("replace and approval", () => {
   async function requestReplace(requester = ADMIN) {
     const deleted = await world.deleted({ userName: "frank@example.com", displayName: "Frank Old" });

@@ -251,7 +251,7 @@ function accountBlocks(plan: RestorePlan, directoryName: string): KnownBlock[] {
 
 export function planView(
   plan: RestorePlan,
-  meta: { accountId: string; query: string; directoryName: string },
+  meta: { accountId: string; query: string; directoryName: string; notice?: string },
   _errors?: never,
 ): ModalView {
   const recreate = plan.action === "recreate";
@@ -259,6 +259,8 @@ export function planView(
   const interactive = blockers.length === 0;
   const blocks: KnownBlock[] = [];
 
+  // Why the plan is shown again: a check at submit time found something it did not show before.
+  if (meta.notice) blocks.push(section(`⚠️ ${esc(meta.notice, 2900)}`));
   if (recreate) blocks.push(section(`ℹ️ ${RECREATE_NOTE}`));
   // The provider's own caveat (Okta: a deleted user is gone; Lark: departures by event only).
   if (plan.directory.note)

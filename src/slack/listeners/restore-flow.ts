@@ -204,8 +204,18 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
       const done = await service.restore(user, meta.accountId, choices, {
         idempotencyKey: `slack:${view.id}`,
       });
-      if (isRefusal(done)) return done;
       const directories = await service.directoryNames();
+      if (isRefusal(done)) {
+        // The provider's active users (checked at submit) hold something the mirror did not know:
+        // the plan again, with the controls to resolve it, rather than a dead end.
+        const plan = done.code === "blocked" ? done.plan : undefined;
+        if (plan?.restorability.state !== "deleted") return done;
+        return planView(plan, {
+          ...meta,
+          directoryName: directories[plan.directory.id] ?? plan.directory.id,
+          notice: `Checked again as you submitted (with ${plan.directory.name}): ${done.message}`,
+        });
+      }
       return restoreResultView(done, directories[done.account.directoryId] ?? done.account.directoryId);
     })();
     await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "plan submit" }, (refusal) => {

@@ -17,7 +17,14 @@ import { type AuditInput, auditView, recordAudit } from "./audit.ts";
 import { searchTextOf } from "./names.ts";
 import { Refused } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
-import { type AccountSummary, buildPlan, type RestoreChoices, type RestorePlan, summarize } from "./plan.ts";
+import {
+  type AccountSummary,
+  buildPlan,
+  type RestoreChoices,
+  type RestorePlan,
+  summarize,
+  withProviderConflict,
+} from "./plan.ts";
 import { DAY_MS } from "./window.ts";
 
 /** What a restore did, without secrets: also what a repeated request gets back. */
@@ -151,7 +158,7 @@ export async function executeRestore(
         `${target.displayName}'s account changed since the request was made: nothing was done.`,
       );
     }
-    if (connector) await callProvider(plan, () => connector.removeActive(target.externalId));
+    if (connector) await callProvider(plan, directory, () => connector.removeActive(target.externalId));
     const purgeAfter =
       directory.retentionDays === null
         ? null
@@ -184,7 +191,9 @@ export async function executeRestore(
 
   const o = plan.outcome;
   // A provider restores (or re-creates) first; the mirror then takes what the provider reports.
-  const remote = connector ? await restoreInProvider(connector, account, plan, password, removed) : null;
+  const remote = connector
+    ? await restoreInProvider(connector, { account, directory }, plan, password, removed)
+    : null;
   const fromProvider = remote ? mirrorFields(remote) : null;
   const restoredFields = {
     userName: fromProvider?.userName ?? o.userName,
@@ -324,24 +333,29 @@ interface Removed {
 
 /**
  * Calls the provider; a ProviderError becomes a refusal that names the provider and its code, so
- * the transaction rolls back and the admin reads why. A conflict the provider found (a race with
- * someone in its console) says to look at the plan again.
+ * the transaction rolls back and the admin reads why. A conflict the provider found that our
+ * check could not see (a group holding the address, a race with its console) comes back as the
+ * same conflict in the plan, with the choices the directory has.
  */
-async function callProvider<T>(plan: RestorePlan, call: () => Promise<T>): Promise<T> {
+async function callProvider<T>(plan: RestorePlan, directory: Directory, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
-    const message = error.conflict
-      ? `${error.message}. Nothing was restored: look at the plan again.`
-      : `${error.message}. Nothing was restored${error.transient ? "; try again in a few minutes" : ""}.`;
+    if (error.conflict) {
+      const message = `${error.message}. Nothing was restored.`;
+      throw new Refused("blocked", message, {
+        plan: withProviderConflict(plan, error.conflict, message, directory.capabilities),
+      });
+    }
+    const message = `${error.message}. Nothing was restored${error.transient ? "; try again in a few minutes" : ""}.`;
     throw new Refused("provider", message, { plan });
   }
 }
 
 async function restoreInProvider(
   connector: DirectoryConnector,
-  account: Account,
+  { account, directory }: { account: Account; directory: Directory },
   plan: RestorePlan,
   password: string | null,
   removed: Removed | null,
@@ -361,7 +375,7 @@ async function restoreInProvider(
     temporaryPassword: password,
   };
   try {
-    return await callProvider(plan, () =>
+    return await callProvider(plan, directory, () =>
       plan.action === "restore" ? connector.restore(input) : connector.recreate(input),
     );
   } catch (error) {

@@ -244,7 +244,6 @@ export async function buildPlan(
         resolutions: can("dropEmail") ? ["dropEmail", "cancel"] : ["cancel"],
         resolvedBy: choices.dropEmail && can("dropEmail") ? "dropEmail" : null,
       });
-      if (choices.dropEmail && can("dropEmail")) email = null;
     }
     const dropped = aliases.flatMap((address) => {
       const holder = unique("alias") ? holders.get(address) : undefined;
@@ -270,10 +269,13 @@ export async function buildPlan(
           resolutions: can("dropPhone") ? ["dropPhone", "cancel"] : ["cancel"],
           resolvedBy: choices.dropPhone && can("dropPhone") ? "dropPhone" : null,
         });
-        if (choices.dropPhone && can("dropPhone")) phone = null;
       }
     }
   }
+  // Also without a holder the mirror knows of: the provider may have reported one it could not
+  // show (a group holding the address), and the admin chose to go on without it.
+  if (checkable && choices.dropEmail && can("dropEmail")) email = null;
+  if (checkable && choices.dropPhone && can("dropPhone")) phone = null;
 
   let seatInfo: RestorePlan["seats"] = null;
   if (checkable && account.license && context?.seatsTotal != null) {
@@ -361,10 +363,14 @@ export async function buildPlan(
 
 function blockerOf(c: Conflict): string {
   switch (c.kind) {
-    case "userName":
-      return c.resolutions.includes("rename")
-        ? `${c.holder.displayName} (active) has the user name ${c.userName}: rename the restored account, replace the active one (needs approval), or cancel and rename the active account first.`
-        : `${c.holder.displayName} (active) has the user name ${c.userName}: replace the active one (needs approval), or cancel and rename the active account first.`;
+    case "userName": {
+      const ways = [
+        ...(c.resolutions.includes("rename") ? ["rename the restored account"] : []),
+        ...(c.resolutions.includes("replace") ? ["replace the active one (needs approval)"] : []),
+      ];
+      const last = "cancel and rename the active account first.";
+      return `${c.holder.displayName} (active) has the user name ${c.userName}: ${ways.length > 0 ? `${ways.join(", ")}, or ${last}` : last}`;
+    }
     case "email":
       return c.resolutions.includes("dropEmail")
         ? `${c.holder.displayName} (active) has the email ${c.email}: restore without the email, or change ${c.holder.userName}'s email first.`
@@ -509,4 +515,57 @@ async function directoryContext(
     seatsUsed = used?.n ?? 0;
   }
   return { departments: row?.departments ?? [], seatsTotal, seatsUsed };
+}
+
+/**
+ * The plan after the provider refused the restore with a conflict of its own: a holder our check
+ * could not see (a group or contact holding an address, a user created a moment ago). It is shown
+ * as the same conflict, with the resolutions the directory has, so the admin chooses as for any
+ * other; replace is not offered, as there is no known account to replace.
+ */
+export function withProviderConflict(
+  plan: RestorePlan,
+  kind: ConflictKind | "deleting" | "expired",
+  message: string,
+  capabilities: Directory["capabilities"],
+): RestorePlan {
+  const can = (r: ConflictResolution) => capabilities.resolves?.includes(r) ?? true;
+  const someone: AccountSummary = {
+    id: "",
+    directoryId: plan.directory.id,
+    userName: "?",
+    displayName: `Another object in ${plan.directory.name}`,
+    email: null,
+    department: null,
+    license: null,
+    status: "active",
+  };
+  const conflicts = [...plan.conflicts];
+  const o = plan.outcome;
+  if (kind === "userName") {
+    conflicts.push({
+      kind,
+      userName: o.userName,
+      holder: someone,
+      resolutions: can("rename") ? ["rename", "cancel"] : ["cancel"],
+      resolvedBy: null,
+    });
+  } else if (kind === "email" && o.email) {
+    conflicts.push({
+      kind,
+      email: o.email,
+      holder: someone,
+      resolutions: can("dropEmail") ? ["dropEmail", "cancel"] : ["cancel"],
+      resolvedBy: null,
+    });
+  } else if (kind === "phone" && o.phone) {
+    conflicts.push({
+      kind,
+      phone: o.phone,
+      holder: someone,
+      resolutions: can("dropPhone") ? ["dropPhone", "cancel"] : ["cancel"],
+      resolvedBy: null,
+    });
+  }
+  return { ...plan, conflicts, blockers: [...plan.blockers, message], ready: false };
 }

@@ -176,6 +176,37 @@ describe("Microsoft Entra ID, end to end", () => {
     expect(await mirrored(HOLDER_ID)).toMatchObject({ status: "active", displayName: "Alice Moreau" });
   });
 
+  it("a conflict only Entra could see comes back as the same choice: rename, not a dead end", async () => {
+    const service = serviceWith(entra());
+    entraBin();
+    await service.sync(ADMIN, "entra");
+    const alice = (await mirrored(fx.ALICE_ID))?.id as string;
+    entraActive([]); // the user list shows no holder (a user created a moment ago, say)
+    nock(GRAPH).post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`).reply(400, fx.upnConflict);
+    const refused = await service.restore(ADMIN, alice);
+    expect(refused).toMatchObject({ type: "refused", code: "blocked" });
+    const conflict = isRefusal(refused) ? refused.plan?.conflicts[0] : undefined;
+    expect(conflict).toMatchObject({
+      kind: "userName",
+      userName: "alice@contoso.com",
+      holder: { displayName: "Another object in Microsoft Entra ID" },
+      resolutions: ["rename", "cancel"],
+    });
+    expect(isRefusal(refused) && refused.message).toMatch(
+      /^Microsoft Entra ID: .*Request_BadRequest.*Nothing was restored/,
+    );
+
+    entraActive([]);
+    nock(GRAPH)
+      .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`, {
+        newUserPrincipalName: "alice.martin@contoso.com",
+        autoReconcileProxyConflict: true,
+      })
+      .reply(200, { ...fx.restoredAliceRenamed, mail: "alice.martin@contoso.com" });
+    const done = await service.restore(ADMIN, alice, { renameTo: "alice.martin@contoso.com" });
+    expect(done).toMatchObject({ type: "restored", account: { userName: "alice.martin@contoso.com" } });
+  });
+
   it("Entra down: nothing is restored and the admin reads which provider failed", async () => {
     const service = serviceWith(entra());
     entraBin();

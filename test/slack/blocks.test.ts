@@ -560,6 +560,35 @@ describe("plan modal", () => {
     expect(blockKitProblems(v, "modal")).toEqual([]);
   });
 
+  it("offers rename but not replace for a holder only the provider saw", () => {
+    const a = account();
+    const plan = aPlan(a, {
+      ready: false,
+      conflicts: [
+        {
+          kind: "userName",
+          userName: a.userName,
+          holder: {
+            ...summary(a),
+            id: "",
+            userName: "?",
+            displayName: "Another object in Microsoft Entra ID",
+          },
+          resolutions: ["rename", "cancel"],
+          resolvedBy: null,
+        },
+      ],
+    });
+    const v = planView(plan, { accountId: a.id, query: "", directoryName: "Microsoft Entra ID" });
+    const text = json(v);
+    expect(text).toContain("Another object in Microsoft Entra ID (active) has the user name");
+    expect(text).toContain("Restore under a new user name");
+    expect(text).not.toContain("Replace the active account");
+    expect(v.blocks.some((b) => b.block_id === BLOCK.renameTo)).toBe(true);
+    expect(v.blocks.some((b) => b.block_id === BLOCK.reason)).toBe(false);
+    expect(blockKitProblems(v, "modal")).toEqual([]);
+  });
+
   it("reads the admin's choices from a realistic view state", () => {
     const values = {
       [BLOCK.resolution]: {

@@ -109,10 +109,17 @@ function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): K
     case "userName": {
       // Some directories cannot rename at restore time (Google): then replace is the only way on.
       const canRename = c.resolutions.includes("rename");
-      const text = canRename
-        ? `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the user name *${esc(c.userName, 250)}*. Restore under a new user name, or replace the active account (a second admin must approve). Or cancel, rename the active account first, and try again.`
-        : `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the user name *${esc(c.userName, 250)}*. ${esc(plan.directory.name, 100)} cannot restore under a new user name: replace the active account (a second admin must approve), or cancel, rename the active account first, and try again.`;
-      if (!interactive) return [section(text)];
+      // Replace needs a known account to delete: a holder only the provider saw has none.
+      const canReplace = c.resolutions.includes("replace");
+      const holder = c.holder.id
+        ? who(c.holder.displayName, c.holder.userName)
+        : esc(c.holder.displayName, 200);
+      const text = !canReplace
+        ? `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. ${canRename ? "Restore under a new user name, or cancel" : "Cancel"}, rename the active account first, and try again.`
+        : canRename
+          ? `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. Restore under a new user name, or replace the active account (a second admin must approve). Or cancel, rename the active account first, and try again.`
+          : `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. ${esc(plan.directory.name, 100)} cannot restore under a new user name: replace the active account (a second admin must approve), or cancel, rename the active account first, and try again.`;
+      if (!interactive || (!canRename && !canReplace)) return [section(text)];
       const rename: PlainTextOption = { text: plain("Restore under a new user name", 75), value: "rename" };
       const replace: PlainTextOption = {
         text: plain("Replace the active account — a second admin must approve", 75),
@@ -129,19 +136,28 @@ function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): K
           element: {
             type: "radio_buttons",
             action_id: ACTION.resolution,
-            options: canRename ? [rename, replace] : [replace],
+            options: [...(canRename ? [rename] : []), ...(canReplace ? [replace] : [])],
             ...(initial ? { initial_option: initial } : {}),
           },
         },
         ...renameInput(canRename, renamed),
-        {
-          type: "input",
-          block_id: BLOCK.reason,
-          optional: true,
-          label: plain("Reason for replacing (required for replace)"),
-          hint: plain("The approver reads it."),
-          element: { type: "plain_text_input", action_id: ACTION.value, multiline: true, max_length: 500 },
-        },
+        ...(canReplace
+          ? [
+              {
+                type: "input" as const,
+                block_id: BLOCK.reason,
+                optional: true,
+                label: plain("Reason for replacing (required for replace)"),
+                hint: plain("The approver reads it."),
+                element: {
+                  type: "plain_text_input" as const,
+                  action_id: ACTION.value,
+                  multiline: true,
+                  max_length: 500,
+                },
+              },
+            ]
+          : []),
       ];
     }
     case "alias": {

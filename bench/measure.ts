@@ -49,6 +49,13 @@ export function percentile(samples: readonly number[], q: number): number {
   return sorted[rank - 1] as number;
 }
 
+/** The largest sample; a loop, as spreading 100,000+ samples into Math.max overflows the stack. */
+export function maxOf(samples: readonly number[]): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const x of samples) if (x > max) max = x;
+  return max;
+}
+
 export const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : "-");
 
 /** Left-aligned first column, right-aligned others, columns as wide as their widest cell. */

@@ -31,7 +31,7 @@ import { searchDeleted } from "../src/restore/search.ts";
 import { RestoreService } from "../src/restore/service.ts";
 import { DIGEST_FLAGS, digestOptionsFrom, runDigestBench } from "./digest.ts";
 import { explainWork } from "./explain.ts";
-import { measure, ms, percentile, type Samples, table } from "./measure.ts";
+import { maxOf, measure, ms, percentile, type Samples, table } from "./measure.ts";
 import {
   DOMAINS,
   ensureDatabase,
@@ -432,7 +432,7 @@ function printResults(results: CaseResult[]): void {
       ms(p50),
       ms(p95),
       ms(percentile(t, 0.99)),
-      ms(Math.max(...t)),
+      ms(maxOf(t)),
       target,
       verdict,
       found,

@@ -36,7 +36,7 @@ import { policyFrom } from "../src/restore/access.ts";
 import { RestoreService } from "../src/restore/service.ts";
 import { createSlackApp } from "../src/slack/app.ts";
 import { ACTION } from "../src/slack/blocks/ids.ts";
-import { ms, percentile, table } from "./measure.ts";
+import { maxOf, ms, percentile, table } from "./measure.ts";
 import {
   DOMAINS,
   ensureDatabase,
@@ -577,7 +577,7 @@ function report(
         (r.times.length / seconds(run)).toFixed(0),
         ms(percentile(r.times, 0.5)),
         ms(p99),
-        ms(Math.max(...r.times)),
+        ms(maxOf(r.times)),
         `${r.errors}`,
         name === "ours" ? (p99 <= P99_TARGET_MS && r.errors === 0 ? "PASS" : "MISS") : "",
       ]);
@@ -634,7 +634,7 @@ function report(
   if (s.length > 0) {
     log(
       `  ours, service.search while measuring (type-ahead and the commands' follow-up, pool of 10): ` +
-        `n ${s.length}, p50 ${ms(percentile(s, 0.5))} ms, p99 ${ms(percentile(s, 0.99))} ms, max ${ms(Math.max(...s))} ms`,
+        `n ${s.length}, p50 ${ms(percentile(s, 0.5))} ms, p99 ${ms(percentile(s, 0.99))} ms, max ${ms(maxOf(s))} ms`,
     );
   }
   if (ours.drain) {

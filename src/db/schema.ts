@@ -45,6 +45,11 @@ export interface DirectoryCapabilities {
    * Absent: all of them (the built-in directory). Okta: none; Entra and Google: not phones.
    */
   unique?: UniqueKey[];
+  /**
+   * false: removing the active holder does not free its user name (Okta keeps a deactivated
+   * user's login), so replace is not offered. Absent: it does.
+   */
+  replaceFreesUserName?: boolean;
   /** The listing is the provider's whole bin (Entra, Google, Okta), not a feed of events (Lark, JumpCloud). */
   listsWholeBin?: boolean;
   /** Said wherever the directory is named, e.g. that Okta's deactivated users have no countdown. */

@@ -97,6 +97,8 @@ export const OKTA_PROFILE: DirectoryProfile = {
     resolves: [],
     // Only the login must be unique in Okta.
     unique: [],
+    // A deactivated user keeps its login: deactivating the holder would not free it.
+    replaceFreesUserName: false,
     listsWholeBin: true,
     note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
   },

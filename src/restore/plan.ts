@@ -161,6 +161,13 @@ export async function buildPlan(
   if (choices.dropEmail && !can("dropEmail")) {
     choiceErrors.push({ field: "dropEmail", message: cannot("leave out the email address") });
   }
+  const canReplace = directory.capabilities.replaceFreesUserName !== false;
+  if (choices.replace && !canReplace) {
+    choiceErrors.push({
+      field: "replace",
+      message: `${directory.name} keeps the user name of a user it deactivates, so replacing cannot free it: rename the active user in ${directory.name} first.`,
+    });
+  }
   if (choices.dropPhone && !can("dropPhone")) {
     choiceErrors.push({ field: "dropPhone", message: cannot("leave out the phone number") });
   }
@@ -202,7 +209,11 @@ export async function buildPlan(
       kind: "userName",
       userName: account.userName,
       holder: summarize(originalHolder),
-      resolutions: can("rename") ? ["rename", "replace", "cancel"] : ["replace", "cancel"],
+      resolutions: [
+        ...(can("rename") ? ["rename" as const] : []),
+        ...(canReplace ? ["replace" as const] : []),
+        "cancel",
+      ],
       resolvedBy: renameTo && can("rename") ? "rename" : choices.replace ? "replace" : null,
     });
   }

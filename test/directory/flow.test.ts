@@ -464,6 +464,37 @@ describe("Okta, end to end", () => {
   });
 });
 
+describe("Okta's logins", () => {
+  it("are kept by deactivated users, so a taken login offers no replace, only renaming the holder in Okta", async () => {
+    const connector = oktaModule.create(
+      oktaModule.settings.parse({ OKTA_ORG_URL: okta.ORG, OKTA_API_TOKEN: okta.API_TOKEN }),
+      quietDeps(() => world.clock.now()).deps,
+    );
+    const service = serviceWith(connector);
+    nock(okta.ORG)
+      .get("/api/v1/users")
+      .query({ search: 'status eq "DEPROVISIONED"', limit: "200" })
+      .reply(200, [okta.ada]);
+    await service.sync(ADMIN, "okta");
+    const ada = (await mirrored(okta.ada.id))?.id as string;
+    const holder = {
+      ...okta.activeAda,
+      profile: { ...okta.activeAda.profile, login: okta.ada.profile.login },
+    };
+    nock(okta.ORG).get("/api/v1/users").query(true).reply(200, [holder]);
+    const blocked = await service.restore(ADMIN, ada);
+    expect(isRefusal(blocked) && blocked.plan?.conflicts[0]).toMatchObject({
+      kind: "userName",
+      resolutions: ["cancel"],
+    });
+    const replace = await service.requestReplace(ADMIN, ada, "Ada is back");
+    expect(replace).toMatchObject({
+      type: "refused",
+      message: expect.stringMatching(/Okta keeps the user name of a user it deactivates/),
+    });
+  });
+});
+
 describe("configuration", () => {
   it("a provider is on when one of its variables is set, and every missing one is named", () => {
     const deps = { clock: world.clock, log: quietDeps().deps.log };

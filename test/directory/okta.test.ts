@@ -128,6 +128,7 @@ describe("Okta profile", () => {
       setsPassword: false,
       resolves: [],
       unique: [],
+      replaceFreesUserName: false,
       listsWholeBin: true,
       note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
     });

@@ -6,9 +6,11 @@
  */
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { type AccountSnapshot, accounts, directories } from "../db/schema.ts";
+import { accounts, directories } from "../db/schema.ts";
 import { recordAudit } from "../restore/audit.ts";
+import { snapshotOf } from "../restore/execute.ts";
 import { searchTextOf } from "../restore/names.ts";
+import { tombstone } from "../restore/purge.ts";
 import { applyRetention } from "./builtin.ts";
 import type { DeletedProviderUser, DirectoryConnector, ProviderUser } from "./port.ts";
 
@@ -47,20 +49,6 @@ export async function ensureProviderDirectory(db: Db, connector: DirectoryConnec
     await tx.update(directories).set(values).where(eq(directories.id, connector.kind));
     if (existing.retentionDays !== profile.retentionDays) await applyRetention(tx, connector.kind);
   });
-}
-
-export function snapshotOfUser(u: ProviderUser): AccountSnapshot {
-  return {
-    userName: u.userName,
-    email: u.email,
-    aliases: u.aliases,
-    phone: u.phone,
-    displayName: u.displayName,
-    givenName: u.givenName,
-    familyName: u.familyName,
-    department: u.department,
-    license: u.license,
-  };
 }
 
 /** The mirror's fields of a provider's user, as stored (addresses lower-cased, no duplicates). */
@@ -118,7 +106,7 @@ export async function upsertDeleted(
       deleted_at: u.deletedAt?.toISOString() ?? null,
       deleted_by: u.deletedBy,
       deletion_completes_at: u.status === "deleting" ? (u.deletionCompletesAt?.toISOString() ?? null) : null,
-      snapshot: snapshotOfUser(u),
+      snapshot: snapshotOf(u),
       search_text: f.searchText,
     };
   });
@@ -218,11 +206,12 @@ export async function syncDirectory(
 
 /** Deleted accounts the whole-bin listing did not show: tombstones, like a purge, a page at a time. */
 async function markGone(db: Db, connector: DirectoryConnector, startedAt: Date, actor: string) {
+  const reason = `no longer in ${connector.name}'s deleted users (restored there, or purged)`;
   let gone = 0;
   for (;;) {
-    const ids = await db.transaction(async (tx) => {
+    const count = await db.transaction(async (tx) => {
       const due = await tx
-        .select({ id: accounts.id, userName: accounts.userName, status: accounts.status })
+        .select()
         .from(accounts)
         .where(
           and(
@@ -233,35 +222,10 @@ async function markGone(db: Db, connector: DirectoryConnector, startedAt: Date, 
         )
         .limit(500)
         .for("update", { skipLocked: true });
-      if (due.length === 0) return [];
-      const ids = due.map((a) => a.id);
-      await tx
-        .update(accounts)
-        .set({
-          status: "purged",
-          purgedAt: startedAt,
-          snapshot: null,
-          passwordHash: null,
-          version: sql`${accounts.version} + 1`,
-          updatedAt: startedAt,
-        })
-        .where(inArray(accounts.id, ids));
-      await recordAudit(
-        tx,
-        ...due.map((a) => ({
-          at: startedAt,
-          actor,
-          action: "purge" as const,
-          directoryId: connector.kind,
-          accountIds: [a.id],
-          before: { id: a.id, userName: a.userName, status: a.status },
-          after: { id: a.id, userName: a.userName, status: "purged" },
-          details: { reason: `no longer in ${connector.name}'s deleted users (restored there, or purged)` },
-        })),
-      );
-      return ids;
+      if (due.length > 0) await tombstone(tx, due, actor, startedAt, { reason });
+      return due.length;
     });
-    gone += ids.length;
-    if (ids.length < 500) return gone;
+    gone += count;
+    if (count < 500) return gone;
   }
 }

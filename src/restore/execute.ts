@@ -311,7 +311,8 @@ export async function insertAddresses(tx: Db, account: Account): Promise<void> {
     .onConflictDoNothing({ target: [accountAddresses.accountId, accountAddresses.address] });
 }
 
-export function snapshotOf(a: Account): AccountSnapshot {
+/** The fields a re-creation needs, of a mirrored account or of a provider's user alike. */
+export function snapshotOf(a: AccountSnapshot): AccountSnapshot {
   return {
     userName: a.userName,
     email: a.email,

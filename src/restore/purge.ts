@@ -25,28 +25,7 @@ export async function purgeExpired(
         .limit(PAGE)
         .for("update", { skipLocked: true });
       if (due.length === 0) return [];
-      const ids = due.map((a) => a.id);
-      await tx.delete(accountAddresses).where(inArray(accountAddresses.accountId, ids));
-      await tx
-        .update(accounts)
-        .set({
-          status: "purged",
-          purgedAt: now,
-          aliases: [],
-          phone: null,
-          displayName: sql`${accounts.userName}`,
-          givenName: null,
-          familyName: null,
-          department: null,
-          license: null,
-          snapshot: null,
-          passwordHash: null,
-          searchText: sql`lower(${accounts.userName} || ' ' || coalesce(${accounts.email}, ''))`,
-          version: sql`${accounts.version} + 1`,
-          updatedAt: now,
-        })
-        .where(inArray(accounts.id, ids));
-      await recordAudit(tx, ...due.map((a) => purgeEvent(a, actor, now)));
+      await tombstone(tx, due, actor, now);
       return due.map((a) => ({ id: a.id, userName: a.userName }));
     });
     purged.push(...page);
@@ -54,7 +33,42 @@ export async function purgeExpired(
   }
 }
 
-function purgeEvent(a: Account, actor: string, now: Date): AuditInput {
+/**
+ * Accounts (locked by the caller) become tombstones: the identifiers stay for the audit trail, the
+ * personal data goes. Also for a provider's account that left its bin (`details` says why).
+ */
+export async function tombstone(
+  tx: Db,
+  due: Account[],
+  actor: string,
+  now: Date,
+  details?: Record<string, unknown>,
+): Promise<void> {
+  const ids = due.map((a) => a.id);
+  await tx.delete(accountAddresses).where(inArray(accountAddresses.accountId, ids));
+  await tx
+    .update(accounts)
+    .set({
+      status: "purged",
+      purgedAt: now,
+      aliases: [],
+      phone: null,
+      displayName: sql`${accounts.userName}`,
+      givenName: null,
+      familyName: null,
+      department: null,
+      license: null,
+      snapshot: null,
+      passwordHash: null,
+      searchText: sql`lower(${accounts.userName} || ' ' || coalesce(${accounts.email}, ''))`,
+      version: sql`${accounts.version} + 1`,
+      updatedAt: now,
+    })
+    .where(inArray(accounts.id, ids));
+  await recordAudit(tx, ...due.map((a) => purgeEvent(a, actor, now, details)));
+}
+
+function purgeEvent(a: Account, actor: string, now: Date, details?: Record<string, unknown>): AuditInput {
   return {
     at: now,
     actor,
@@ -63,5 +77,6 @@ function purgeEvent(a: Account, actor: string, now: Date): AuditInput {
     accountIds: [a.id],
     before: { id: a.id, userName: a.userName, status: a.status, purgeAfter: a.purgeAfter?.toISOString() },
     after: { id: a.id, userName: a.userName, status: "purged" },
+    ...(details ? { details } : {}),
   };
 }

@@ -130,7 +130,7 @@ export class RestoreService {
 
   /** Before an approval that may run a replace: the provider's holders, unless the click is refused anyway. */
   private async checkProviderFor(actor: string, requestId: string): Promise<DirectoryConnector | null> {
-    if (!UUID.test(requestId)) return null;
+    if (this.connectors.size === 0 || !UUID.test(requestId)) return null;
     const [request] = await this.db.select().from(restoreRequests).where(eq(restoreRequests.id, requestId));
     if (request?.status !== "pending" || request.requestedBy === actor) return null;
     if (!this.connectorOf(request.directoryId)) return null;
@@ -145,6 +145,8 @@ export class RestoreService {
     accountId: string,
     renameTo?: string | null,
   ): Promise<DirectoryConnector | null> {
+    // The built-in directory is its own truth: nothing to ask, and no extra query on its restores.
+    if (this.connectors.size === 0) return null;
     const [account] = await this.db.select().from(accounts).where(eq(accounts.id, accountId));
     const connector = account ? this.connectorOf(account.directoryId) : null;
     if (!account || !connector) return null;

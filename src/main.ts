@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./
 import { digestSettingsFrom } from "./digest/settings.ts";
 import { loadDemoIfEmpty } from "./directory/demo.ts";
 import { providersFrom } from "./directory/providers.ts";
+import { describeProblems } from "./directory/registry.ts";
 import { startServer } from "./http.ts";
 import { errorFields, log } from "./log.ts";
 import { startScheduler } from "./schedule/scheduler.ts";
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   const digest = attempt(() => digestSettingsFrom(process.env));
   const slack = config ? attempt(() => slackSettings(config)) : null;
   const providers = providersFrom(process.env, systemClock, log);
-  problems.push(...providers.problems);
+  if (providers.problems.length > 0) problems.push(describeProblems(providers.problems));
   if (!config || !digest || problems.length > 0) {
     process.stderr.write(`${problems.join("\n")}\n`);
     process.exit(2);

@@ -9,6 +9,7 @@ import { DEMO_FILES } from "../directory/demo.ts";
 import { ImportRejected, type ImportSummary, importAccounts } from "../directory/import.ts";
 import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
 import { providersFrom } from "../directory/providers.ts";
+import { describeProblems } from "../directory/registry.ts";
 import { log } from "../log.ts";
 import { isRefusal, type Refusal } from "../restore/outcome.ts";
 import type { RestoreChoices } from "../restore/plan.ts";
@@ -114,7 +115,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
 
   const providers = providersFrom(env, systemClock, log);
   if (providers.problems.length > 0) {
-    io.err(providers.problems.join("\n"));
+    io.err(describeProblems(providers.problems));
     return 2;
   }
   const json = Boolean(values.json);

@@ -13,6 +13,11 @@ export interface ConnectorsFromEnv {
 // biome-ignore lint/suspicious/noExplicitAny: each module has settings of its own type
 export type AnyConnectorModule = ConnectorModule<any>;
 
+/** The problems as one message, laid out like the other configuration errors. */
+export function describeProblems(problems: readonly string[]): string {
+  return `Identity provider settings are not valid:\n${problems.map((p) => `  ${p}`).join("\n")}`;
+}
+
 export function connectorsFromEnv(
   modules: readonly AnyConnectorModule[],
   env: Record<string, string | undefined>,

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { preparedFor } from "../db/prepared.ts";
 import { type Account, accounts } from "../db/schema.ts";
 import { typoScore } from "./rank.ts";
 import { DAY_MS, describeRestorability, type Restorability, restorability } from "./window.ts";
@@ -218,22 +219,29 @@ async function searchByPrefix(db: Db, query: string, limit: number, now: Date): 
 
 /** Up to limit + 1 accounts in index order, from the first `reads` words with the prefix. */
 function prefixRows(db: Db, query: string, limit: number, reads: number) {
+  return prefixQuery(db).execute({ from: query, to: query + TOP, reads, page: limit + 1 });
+}
+
+/** Type-ahead runs this on every keystroke: built and planned once (see preparedFor). */
+const prefixQuery = preparedFor((db) => {
+  const reads = sql.placeholder("reads");
   const range = (gone: SQL) =>
     sql`(select w.account_id from account_words w
-      where ${gone} and w.word >= ${query} and w.word < ${query + TOP}
+      where ${gone} and w.word >= ${sql.placeholder("from")} and w.word < ${sql.placeholder("to")}
       order by w.word, w.purge_after, w.account_id limit ${reads})`;
   // The second branch (tombstones) only runs when the first does not fill the page.
   const hits = sql`select account_id, min(n) as n, max(reads) as reads from (
       select account_id, row_number() over () as n, count(*) over () as reads
       from (${range(sql`not w.gone`)} union all ${range(sql`w.gone`)} limit ${reads}) ordered
-    ) numbered group by account_id order by n limit ${limit + 1}`;
+    ) numbered group by account_id order by n limit ${sql.placeholder("page")}`;
   return db
     .select({ ...viewColumns, reads: sql<number>`h.reads`.mapWith(Number) })
     .from(accounts)
     .innerJoin(sql`(${hits}) h`, sql`h.account_id = ${accounts.id}`)
     .where(and(ne(accounts.status, "active"), isNull(accounts.recreatedAs)))
-    .orderBy(sql`h.n`);
-}
+    .orderBy(sql`h.n`)
+    .prepare("type_ahead");
+});
 
 function goneRank(account: ViewRow, now: Date): number {
   return account.status === "purged" ? 2 : account.purgeAfter && account.purgeAfter <= now ? 1 : 0;

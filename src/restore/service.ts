@@ -2,6 +2,7 @@ import { and, desc, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
+import { preparedFor } from "../db/prepared.ts";
 import {
   type Account,
   type AuditEvent,
@@ -726,7 +727,7 @@ export class RestoreService {
 
   /** Directory ids and their names, for screens that say where an account lives. */
   async directoryNames(): Promise<Record<string, string>> {
-    const rows = await this.db.select({ id: directories.id, name: directories.name }).from(directories);
+    const rows = await directoryNamesQuery(this.db).execute();
     return Object.fromEntries(rows.map((r) => [r.id, r.name]));
   }
 
@@ -838,3 +839,8 @@ function repeatOf(request: RestoreRequest): RestoreDone {
 function toJson(record: RestoreRecord): Record<string, unknown> {
   return JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
 }
+
+/** Every search and plan screen names directories: built and planned once (see preparedFor). */
+const directoryNamesQuery = preparedFor((db) =>
+  db.select({ id: directories.id, name: directories.name }).from(directories).prepare("directory_names"),
+);

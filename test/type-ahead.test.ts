@@ -102,3 +102,48 @@ describe("type-ahead by word prefix", () => {
     expect((await search("yq")).items).toEqual([]);
   });
 });
+
+describe("misspelt names", () => {
+  it("corrects each word against the names of listed accounts, however they came to be listed", async () => {
+    const imported = await world.deleted({
+      userName: "x.quintanilla@example.com",
+      displayName: "Xiomara Quintanilla",
+      givenName: "Xiomara",
+      familyName: "Quintanilla",
+    });
+    for (const typed of ["Xiomraa Quintanlila", "quintanlila", "xiomraa.quintanilla", "quintanlila xi"]) {
+      expect((await search(typed)).items[0]?.id, typed).toBe(imported.id);
+    }
+
+    // Deleted after it was created: its names join the vocabulary then.
+    const later = await world.active({ userName: "ob@example.com", displayName: "Oluwaseun Bankole" });
+    expect((await search("Oluwasuen Bankloe")).items).toEqual([]);
+    await world.database.db
+      .update(accounts)
+      .set({ status: "deleted", deletedAt: NOW, purgeAfter: new Date(NOW.getTime() + 30 * DAY_MS) })
+      .where(eq(accounts.id, later.id));
+    expect(ids((await search("Oluwasuen Bankloe")).items)).toEqual([later.id]);
+  });
+
+  it("needs every word close to a name, and takes a short word as the start of one", async () => {
+    const alan = await world.deleted({ displayName: "Alan Smith", givenName: "Alan", familyName: "Smith" });
+    const albert = await world.deleted({
+      displayName: "Albert Smith",
+      givenName: "Albert",
+      familyName: "Smith",
+    });
+    await world.deleted({ displayName: "Alice Jones", givenName: "Alice", familyName: "Jones" });
+    await world.deleted({ displayName: "Bob Smith", givenName: "Bob", familyName: "Smith" });
+    expect(ids((await search("al smiht")).items).sort()).toEqual([alan.id, albert.id].sort());
+    expect(ids((await search("Alna Smiht")).items)[0]).toBe(alan.id);
+    expect((await search("Alna Kowalczyk")).items).toEqual([]);
+  });
+
+  it("still allows a typo within one directory", async () => {
+    const m = await maria();
+    const found = ok(
+      await world.service.search(ADMIN, { query: "Mria Lopze", directoryId: m.directoryId, limit: 20 }),
+    );
+    expect(found.items[0]?.id).toBe(m.id);
+  });
+});

@@ -30,6 +30,14 @@ export function editDistance(a: string, b: string, max = 3): number {
 
 const WORD_SPLIT = /[\s@._+-]+/;
 
+/**
+ * How well one query word matches one word: 1 exact or prefix, 0.75 or 0.5 with one or two edits
+ * (two from seven letters on), 0 otherwise. Search corrects a misspelt word by this rule too.
+ */
+export function termScore(queryWord: string, word: string): number {
+  return wordScore(queryWord, [word]);
+}
+
 /** How well one query word matches the best word of the text: 1 exact or prefix, less per edit. */
 function wordScore(queryWord: string, words: string[]): number {
   let best = 0;

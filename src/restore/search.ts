@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "dr
 import type { Db } from "../db/client.ts";
 import { preparedFor } from "../db/prepared.ts";
 import { type Account, accounts } from "../db/schema.ts";
-import { typoScore } from "./rank.ts";
+import { termScore, typoScore } from "./rank.ts";
 import { DAY_MS, describeRestorability, type Restorability, restorability } from "./window.ts";
 
 export interface SearchFilters {
@@ -162,11 +162,26 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
   }
 
   // Too few: allow a typo in each word of the name ("Jonh Smiht"); an address counts by its
-  // local part. Each word must match (the trigram indexes intersect), which keeps the set small.
+  // local part.
   const nameWords = nameTermOf(query).split(" ").filter(Boolean);
   if (!nameWords.some((w) => w.length >= FUZZY_MIN_LENGTH))
     return page(rerank(precise, query, now), limit, now);
-  const typos = await db
+  const typoWords = nameTermOf(query).split(TERM_SPLIT).filter(Boolean);
+  const typos =
+    onlyQuery && typoWords.length <= 2
+      ? await typosByTerms(db, typoWords, pool)
+      : await typosByTrigrams(db, where, nameWords, pool);
+  const seen = new Set(precise.map((a) => a.id));
+  return page(rerank([...precise, ...typos.filter((a) => !seen.has(a.id))], query, now), limit, now);
+}
+
+/**
+ * Each word must match (the trigram indexes intersect), which keeps the set small; but a common
+ * start ("mar") still matches thousands, each rechecked. For filtered searches and names of three
+ * words or more, which typosByTerms does not answer.
+ */
+function typosByTrigrams(db: Db, where: (SQL | undefined)[], nameWords: string[], pool: number) {
+  return db
     .select(viewColumns)
     .from(accounts)
     .where(
@@ -181,9 +196,92 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
     )
     .orderBy(sql`word_similarity(${nameWords.join(" ")}, ${accounts.nameText}) desc`)
     .limit(pool);
-  const seen = new Set(precise.map((a) => a.id));
-  return page(rerank([...precise, ...typos.filter((a) => !seen.has(a.id))], query, now), limit, now);
 }
+
+/** What splits a name typed as a user name ("jonh.smith") into its words, for typo correction. */
+const TERM_SPLIT = /[\s._+-]+/;
+/** Corrections kept per word, and the most word pairs looked up: the likeliest first. */
+const CORRECTIONS_PER_WORD = 6;
+const MAX_LEADS = 36;
+/** account_words rows read per correction: a common name's first ones are enough to rank. */
+const READS_PER_LEAD = 40;
+
+/**
+ * A typo in each of one or two words, the way a spelling corrector works: each word of four
+ * letters or more is corrected against the vocabulary of name words (name_terms: each distinct
+ * name once, far fewer rows than accounts), keeping words within the edits rank.ts allows; a shorter word is
+ * taken as typed, as the start of a word. The corrected words, or pairs of them ("john smith",
+ * which account_words holds for every pair of name words), are then read like type-ahead
+ * prefixes. Bounded whatever the name: at most MAX_LEADS index ranges of READS_PER_LEAD rows.
+ */
+async function typosByTerms(db: Db, words: string[], pool: number): Promise<ViewRow[]> {
+  const long = words.filter((w) => w.length >= FUZZY_MIN_LENGTH);
+  const similar = await termsQuery(db).execute({ words: long.join(" ") });
+  const corrections = words.map((word) => {
+    if (word.length < FUZZY_MIN_LENGTH) return [{ term: word, score: 1 }];
+    const position = long.indexOf(word) + 1;
+    return similar
+      .filter((row) => row.n === position)
+      .map((row) => ({ term: row.term, score: termScore(word, row.term) }))
+      .filter((c) => c.score > 0)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, CORRECTIONS_PER_WORD);
+  });
+  // A short word can only end a pair: "smith al" is the start of "smith alice", "al smith" of nothing.
+  const [first = [], second] =
+    words.length === 2 && (words[0] as string).length < FUZZY_MIN_LENGTH
+      ? [corrections[1], corrections[0]]
+      : corrections;
+  const leads = second
+    ? first.flatMap((a) => second.map((b) => ({ term: `${a.term} ${b.term}`, score: a.score + b.score })))
+    : first;
+  if (leads.length === 0) return [];
+  leads.sort((a, b) => b.score - a.score);
+  return leadsQuery(db).execute({
+    leads: leads
+      .slice(0, MAX_LEADS)
+      .map((l) => l.term)
+      .join("\n"),
+    top: TOP,
+    reads: READS_PER_LEAD,
+    pool,
+  });
+}
+
+/** Name words like each given word (by the connection's word_similarity threshold), best first. */
+const termsQuery = preparedFor((db) =>
+  db
+    .select({ n: sql<number>`q.n`.mapWith(Number), term: sql<string>`t.term` })
+    .from(sql`unnest(string_to_array(${sql.placeholder("words")}, ' ')) with ordinality q(w, n)`)
+    .innerJoinLateral(
+      sql`(select term from name_terms where q.w <% term
+        order by word_similarity(q.w, term) desc, term limit 50) t`,
+      sql`true`,
+    )
+    .prepare("typo_terms"),
+);
+
+/** Accounts with a word that starts with one of the leads (newline-separated), in the leads' order. */
+const leadsQuery = preparedFor((db) => {
+  const top = sql.placeholder("top");
+  const reads = sql.placeholder("reads");
+  const range = (gone: SQL) =>
+    sql`(select w.account_id from account_words w
+      where ${gone} and w.word >= l.lead and w.word < l.lead || ${top}
+      order by w.word, w.purge_after, w.account_id limit ${reads})`;
+  const hits = sql`select account_id, min(n) as n from (
+      select l.n, h.account_id
+      from unnest(string_to_array(${sql.placeholder("leads")}, chr(10))) with ordinality l(lead, n)
+      cross join lateral (${range(sql`not w.gone`)} union all ${range(sql`w.gone`)}) h
+    ) found group by account_id order by n limit ${sql.placeholder("pool")}`;
+  return db
+    .select(viewColumns)
+    .from(accounts)
+    .innerJoin(sql`(${hits}) h`, sql`h.account_id = ${accounts.id}`)
+    .where(and(ne(accounts.status, "active"), isNull(accounts.recreatedAs)))
+    .orderBy(sql`h.n`)
+    .prepare("typo_leads");
+});
 
 /** account_words holds words up to this length (drizzle/0003_type_ahead.sql). */
 const WORD_MAX = 200;

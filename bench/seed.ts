@@ -215,7 +215,7 @@ export async function undoRestores(sql: Sql): Promise<number> {
     order by ordinal_position`;
   const list = columns.map((c) => `"${c.name}"`).join(", ");
   const from = columns.map((c) => `u."${c.name}"`).join(", ");
-  return sql.begin(async (tx) => {
+  const putBack = await sql.begin(async (tx) => {
     await tx.unsafe(`delete from restore_requests where account_id in (select id from ${UNDO_TABLE})`);
     const updated = await tx.unsafe(
       `update accounts a set (${list}) = (${from}) from ${UNDO_TABLE} u where a.id = u.id`,
@@ -230,4 +230,9 @@ export async function undoRestores(sql: Sql): Promise<number> {
     await tx.unsafe(`drop table ${UNDO_TABLE}`);
     return updated.count;
   });
+  // Each account restored and put back leaves dead rows in these tables and their indexes, and
+  // autovacuum waits for a fifth of a table: five runs later, plan + restore measured 17-19 ms
+  // at p50 instead of 11.5. Every run starts from a vacuumed seed.
+  await sql`vacuum (analyze) accounts, account_addresses, account_words, restore_requests, audit_events`;
+  return putBack;
 }

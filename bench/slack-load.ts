@@ -107,7 +107,15 @@ async function run(job: LoadJob, report: (message: LoadMessage) => void): Promis
     cpuAtStart = process.cpuUsage();
     report({ type: "measuring" });
   }, job.warmupMs);
-  const measured = setTimeout(() => report({ type: "measured" }), job.warmupMs + job.measureMs);
+  // The window closes on its timer or, should the load end first (an open loop's last answer can
+  // come in before the timer fires), when it ends: the report never comes without it.
+  let closed = false;
+  const closeWindow = () => {
+    if (closed) return;
+    closed = true;
+    report({ type: "measured" });
+  };
+  const measured = setTimeout(closeWindow, job.warmupMs + job.measureMs);
 
   const sign = (body: string) => {
     const timestamp = String(Math.floor(Date.now() / 1000));
@@ -223,7 +231,6 @@ async function run(job: LoadJob, report: (message: LoadMessage) => void): Promis
       ).finally(() => inFlight.delete(sent));
       inFlight.add(sent);
     }
-    // The measured window ends on its own timer, which the finally below would cancel.
     await new Promise((r) => setTimeout(r, Math.max(0, measureUntil - performance.now()) + 1));
     await Promise.all(inFlight);
   };
@@ -234,6 +241,7 @@ async function run(job: LoadJob, report: (message: LoadMessage) => void): Promis
   } finally {
     clearTimeout(warmup);
     clearTimeout(measured);
+    closeWindow();
     agent.destroy();
   }
   const cpu = process.cpuUsage(cpuAtStart);

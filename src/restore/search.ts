@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lt, ne, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { preparedFor } from "../db/prepared.ts";
 import { type Account, accounts } from "../db/schema.ts";
@@ -163,10 +163,11 @@ export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): 
 
   // Too few: allow a typo in each word of the name ("Jonh Smiht"); an address counts by its
   // local part.
-  const nameWords = nameTermOf(query).split(" ").filter(Boolean);
+  const nameTerm = nameTermOf(query);
+  const nameWords = nameTerm.split(" ").filter(Boolean);
   if (!nameWords.some((w) => w.length >= FUZZY_MIN_LENGTH))
     return page(rerank(precise, query, now), limit, now);
-  const typoWords = nameTermOf(query).split(TERM_SPLIT).filter(Boolean);
+  const typoWords = nameTerm.split(TERM_SPLIT).filter(Boolean);
   const typos =
     onlyQuery && typoWords.length <= 2
       ? await typosByTerms(db, typoWords, pool)
@@ -209,8 +210,8 @@ const READS_PER_LEAD = 40;
 /**
  * A typo in each of one or two words, the way a spelling corrector works: each word of four
  * letters or more is corrected against the vocabulary of name words (name_terms: each distinct
- * name once, far fewer rows than accounts), keeping words within the edits rank.ts allows; a shorter word is
- * taken as typed, as the start of a word. The corrected words, or pairs of them ("john smith",
+ * name once, far fewer rows than accounts), keeping words within the edits rank.ts allows; a
+ * shorter word is taken as typed, as the start of a word. The corrected words, or pairs of them ("john smith",
  * which account_words holds for every pair of name words), are then read like type-ahead
  * prefixes. Bounded whatever the name: at most MAX_LEADS index ranges of READS_PER_LEAD rows.
  */
@@ -263,12 +264,8 @@ const termsQuery = preparedFor((db) =>
 
 /** Accounts with a word that starts with one of the leads (newline-separated), in the leads' order. */
 const leadsQuery = preparedFor((db) => {
-  const top = sql.placeholder("top");
-  const reads = sql.placeholder("reads");
-  const range = (gone: SQL) =>
-    sql`(select w.account_id from account_words w
-      where ${gone} and w.word >= l.lead and w.word < l.lead || ${top}
-      order by w.word, w.purge_after, w.account_id limit ${reads})`;
+  const upTo = sql`l.lead || ${sql.placeholder("top")}`;
+  const range = (gone: SQL) => wordRange(gone, sql`l.lead`, upTo, sql.placeholder("reads"));
   const hits = sql`select account_id, min(n) as n from (
       select l.n, h.account_id
       from unnest(string_to_array(${sql.placeholder("leads")}, chr(10))) with ordinality l(lead, n)
@@ -323,10 +320,7 @@ function prefixRows(db: Db, query: string, limit: number, reads: number) {
 /** Type-ahead runs this on every keystroke: built and planned once (see preparedFor). */
 const prefixQuery = preparedFor((db) => {
   const reads = sql.placeholder("reads");
-  const range = (gone: SQL) =>
-    sql`(select w.account_id from account_words w
-      where ${gone} and w.word >= ${sql.placeholder("from")} and w.word < ${sql.placeholder("to")}
-      order by w.word, w.purge_after, w.account_id limit ${reads})`;
+  const range = (gone: SQL) => wordRange(gone, sql.placeholder("from"), sql.placeholder("to"), reads);
   // The second branch (tombstones) only runs when the first does not fill the page.
   const hits = sql`select account_id, min(n) as n, max(reads) as reads from (
       select account_id, row_number() over () as n, count(*) over () as reads
@@ -340,6 +334,13 @@ const prefixQuery = preparedFor((db) => {
     .orderBy(sql`h.n`)
     .prepare("type_ahead");
 });
+
+/** The first `reads` accounts of account_words from `from` up to `to`, in the type-ahead's order. */
+function wordRange(gone: SQL, from: SQLWrapper, to: SQLWrapper, reads: SQLWrapper): SQL {
+  return sql`(select w.account_id from account_words w
+    where ${gone} and w.word >= ${from} and w.word < ${to}
+    order by w.word, w.purge_after, w.account_id limit ${reads})`;
+}
 
 function goneRank(account: ViewRow, now: Date): number {
   return account.status === "purged" ? 2 : account.purgeAfter && account.purgeAfter <= now ? 1 : 0;

@@ -251,6 +251,12 @@ export const restoreRequests = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     /** What happened, without secrets: the outcome a repeated request gets back. */
     result: jsonb("result").$type<Record<string, unknown>>(),
+    /**
+     * When the temporary password of this restore reached its requester: at once for a restore
+     * done in the requester's own click, on the requester's button after an approved replace.
+     * Set once; a second pick-up is refused.
+     */
+    passwordIssuedAt: at("password_issued_at"),
     /** When the approvers were reminded of it (once). */
     remindedAt: at("reminded_at"),
     /** Where the approval message was posted, so a decision or expiry can update it in place. */

@@ -1,5 +1,8 @@
 import type { Account } from "../db/schema.ts";
 
+/** The longest search query: longer text is cut to this many characters (the search field's limit too). */
+export const QUERY_MAX = 200;
+
 /** Addresses compare case-insensitively everywhere: stored and looked up lower-cased. */
 export function normalizeAddress(address: string): string {
   return address.trim().toLowerCase();

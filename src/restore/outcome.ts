@@ -13,6 +13,7 @@ export type RefusalCode =
   | "expired"
   | "own_request" // a requester may never approve their own request
   | "already_approved" // this approver already approved; waiting for others
+  | "already_issued" // a temporary password is given out once
   | "changed" // the world changed since the request: nothing was done
   | "race" // another change took the same name or address a moment ago
   | "batch_not_supported"

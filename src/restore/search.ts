@@ -2,6 +2,7 @@ import { and, asc, eq, gt, inArray, isNull, lt, ne, or, type SQL, type SQLWrappe
 import type { Db } from "../db/client.ts";
 import { preparedFor } from "../db/prepared.ts";
 import { type Account, accounts } from "../db/schema.ts";
+import { QUERY_MAX } from "./names.ts";
 import { termScore, typoScore } from "./rank.ts";
 import { DAY_MS, describeRestorability, type Restorability, restorability } from "./window.ts";
 
@@ -99,7 +100,9 @@ export function toView(a: Omit<ViewRow, "searchText">, now: Date): DeletedAccoun
  */
 export async function searchDeleted(db: Db, filters: SearchFilters, now: Date): Promise<SearchResult> {
   const limit = Math.min(Math.max(filters.limit ?? 25, 1), MAX_SEARCH_LIMIT);
-  const query = filters.query?.trim().toLowerCase().replace(/\s+/g, " ") ?? "";
+  // Cut before any work: a name or an address is never longer, and a 40 KB query would cost
+  // seconds of scoring for nothing (the search field's own limit is the same).
+  const query = filters.query?.slice(0, QUERY_MAX).trim().toLowerCase().replace(/\s+/g, " ") ?? "";
   const where: (SQL | undefined)[] = [ne(accounts.status, "active"), isNull(accounts.recreatedAs)];
   if (filters.directoryId) where.push(eq(accounts.directoryId, filters.directoryId));
   if (filters.department)

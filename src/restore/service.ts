@@ -29,6 +29,7 @@ import {
   type RestoreDone,
   type RestoreRecord,
 } from "./execute.ts";
+import { isUuid } from "./ids.ts";
 import { type Refusal, Refused, refusalsAsValues } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
 import { type AccountSummary, buildPlan, type RestoreChoices, type RestorePlan, summarize } from "./plan.ts";
@@ -70,7 +71,8 @@ export type ApproveOutcome =
 
 export type BatchItem = { accountId: string; outcome: RestoreDone | Refusal };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A temporary password waits this long for its requester after an approved replace. */
+export const PASSWORD_PICKUP_HOURS = 24;
 
 /**
  * The restore domain behind every interface: who may do what, plans, restores, approvals,
@@ -131,7 +133,7 @@ export class RestoreService {
 
   /** Before an approval that may run a replace: the provider's holders, unless the click is refused anyway. */
   private async checkProviderFor(actor: string, requestId: string): Promise<DirectoryConnector | null> {
-    if (this.connectors.size === 0 || !UUID.test(requestId)) return null;
+    if (this.connectors.size === 0 || !isUuid(requestId)) return null;
     const [request] = await this.db.select().from(restoreRequests).where(eq(restoreRequests.id, requestId));
     if (request?.status !== "pending" || request.requestedBy === actor) return null;
     if (!this.connectorOf(request.directoryId)) return null;
@@ -196,18 +198,18 @@ export class RestoreService {
   /** An id is used as it is (the restore's lock finds it or says there is none); names are looked up. */
   private async idOf(ref: string): Promise<string> {
     const key = ref.trim();
-    return UUID.test(key) ? key : (await this.resolve(key)).id;
+    return isUuid(key) ? key : (await this.resolve(key)).id;
   }
 
   private async resolve(ref: string): Promise<Account> {
     const key = ref.trim();
-    const isUuid = UUID.test(key);
+    const byId = isUuid(key);
     const lower = key.toLowerCase();
     const matches = await this.db
       .select()
       .from(accounts)
       .where(
-        isUuid
+        byId
           ? eq(accounts.id, key)
           : or(
               sql`lower(${accounts.userName}) = ${lower}`,
@@ -286,7 +288,13 @@ export class RestoreService {
         );
         await tx
           .update(restoreRequests)
-          .set({ result: toJson(record), decidedAt: now, decidedBy: actor })
+          .set({
+            result: toJson(record),
+            decidedAt: now,
+            decidedBy: actor,
+            // Shown in this very answer: nobody collects it again later.
+            passwordIssuedAt: temporaryPassword ? now : null,
+          })
           .where(eq(restoreRequests.id, claimed.request.id));
         return { type: "restored", ...record, temporaryPassword, repeated: false };
       }),
@@ -425,9 +433,7 @@ export class RestoreService {
       const now = this.clock.now();
       const result = await this.db.transaction(async (tx) => {
         const request = await lockPendingRequest(tx, requestId);
-        if (request.requestedBy === actor) {
-          throw new Refused("own_request", "You asked for this restore: another approver must approve it.");
-        }
+        refuseOwnRequest(request, actor);
         if (isPastExpiry(request, now)) return { expired: await expireRequest(tx, request, now) };
         const inserted = await tx
           .insert(approvals)
@@ -542,6 +548,7 @@ export class RestoreService {
       const now = this.clock.now();
       const result = await this.db.transaction(async (tx) => {
         const request = await lockPendingRequest(tx, requestId);
+        refuseOwnRequest(request, actor);
         // Past its expiry a request is expired, whatever the decision: the expiry is kept.
         if (isPastExpiry(request, now)) return { expired: await expireRequest(tx, request, now) };
         const [updated] = await tx
@@ -562,6 +569,19 @@ export class RestoreService {
       });
       if ("expired" in result) throw expiredRefusal();
       return result;
+    });
+  }
+
+  /**
+   * Whether `actor` may decide the request now (before a form asks them for a reason): the same
+   * checks approve and reject make again, under a lock, when they act.
+   */
+  checkDecision(actor: string, requestId: string): Promise<RestoreRequest | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "decide");
+      const request = await lockPendingRequest(this.db, requestId, { lock: false });
+      refuseOwnRequest(request, actor);
+      return request;
     });
   }
 
@@ -586,6 +606,7 @@ export class RestoreService {
   getRequest(actor: string, requestId: string): Promise<RestoreRequest | Refusal> {
     return refusalsAsValues(async () => {
       this.allow(actor, "read");
+      if (!isUuid(requestId)) throw new Refused("not_found", "No such request.");
       const [request] = await this.db.select().from(restoreRequests).where(eq(restoreRequests.id, requestId));
       if (!request) throw new Refused("not_found", `No request ${requestId}.`);
       return request;
@@ -677,21 +698,59 @@ export class RestoreService {
   }
 
   /**
-   * A new temporary password for an account that is active again, for the admin who asks, once.
-   * An approved replace runs in the approver's click, so the requester collects the password here
-   * rather than finding it in a message.
+   * A new temporary password for the account a request restored, for its requester, once. An
+   * approved replace runs in the approver's click, so the requester collects the password here
+   * rather than finding it in a message. Everything is checked against the stored request, never
+   * against what the button said: whose request, done, not collected yet, recent, and the account
+   * still as that request left it.
    */
   issueTemporaryPassword(
     actor: string,
-    accountId: string,
+    requestId: string,
   ): Promise<{ account: AccountSummary; temporaryPassword: string } | Refusal> {
     return refusalsAsValues(async () => {
       this.allow(actor, "restore");
+      if (!isUuid(requestId)) throw new Refused("not_found", "No such restore.");
       const now = this.clock.now();
       return this.db.transaction(async (tx) => {
-        const account = await lockAccount(tx, accountId);
+        // Locked: two clicks at once queue here, and the second finds the password collected.
+        const [request] = await tx
+          .select()
+          .from(restoreRequests)
+          .where(eq(restoreRequests.id, requestId))
+          .for("update");
+        if (!request) throw new Refused("not_found", "No such restore.");
+        checkPasswordPickup(request, actor, now);
+        const account = await lockAccount(tx, restoredAccountOf(request));
         if (account.status !== "active") {
-          throw new Refused("blocked", `${account.displayName} is not active: restore the account first.`);
+          throw new Refused(
+            "blocked",
+            `${account.displayName} is not active any more, so there is no password to set. Restore the account again first.`,
+          );
+        }
+        const connector = this.connectorOf(account.directoryId);
+        if (connector) {
+          throw new Refused(
+            "blocked",
+            `${connector.name} keeps its own passwords: set a temporary one for ${account.userName} in ${connector.name}'s admin console.`,
+          );
+        }
+        const [later] = await tx
+          .select({ id: restoreRequests.id })
+          .from(restoreRequests)
+          .where(
+            and(
+              eq(restoreRequests.accountId, request.accountId),
+              eq(restoreRequests.status, "completed"),
+              gt(restoreRequests.decidedAt, request.decidedAt as Date),
+            ),
+          )
+          .limit(1);
+        if (later) {
+          throw new Refused(
+            "changed",
+            `${account.displayName} was restored again since this request: its password belongs to that later restore.`,
+          );
         }
         const temporaryPassword = generateTemporaryPassword();
         const [updated] = await tx
@@ -704,12 +763,17 @@ export class RestoreService {
           })
           .where(eq(accounts.id, account.id))
           .returning();
+        await tx
+          .update(restoreRequests)
+          .set({ passwordIssuedAt: now })
+          .where(eq(restoreRequests.id, request.id));
         await recordAudit(tx, {
           at: now,
           actor,
           action: "password_reset",
           directoryId: account.directoryId,
           accountIds: [account.id],
+          requestId: request.id,
           details: { mustChangePassword: true },
         });
         return { account: summarize(updated as Account), temporaryPassword };
@@ -752,13 +816,64 @@ export class RestoreService {
   }
 }
 
-async function lockPendingRequest(tx: Db, requestId: string): Promise<RestoreRequest> {
-  if (!/^[0-9a-f-]{36}$/i.test(requestId)) throw new Refused("not_found", `No request ${requestId}.`);
-  const [request] = await tx
+/** Who may collect a request's temporary password, and when: refused with the reason otherwise. */
+function checkPasswordPickup(request: RestoreRequest, actor: string, now: Date): void {
+  if (request.requestedBy !== actor) {
+    throw new Refused(
+      "not_allowed",
+      "Only the admin who asked for this restore can get its temporary password.",
+    );
+  }
+  if (request.status !== "completed" || !request.decidedAt) {
+    throw new Refused(
+      "blocked",
+      `This request is ${request.status}: nothing was restored, so there is no password.`,
+    );
+  }
+  if (request.passwordIssuedAt) {
+    throw new Refused(
+      "already_issued",
+      "The temporary password of this restore was already given out, and a password is shown only once: nobody else can collect it later.",
+    );
+  }
+  if (now.getTime() - request.decidedAt.getTime() > PASSWORD_PICKUP_HOURS * HOUR_MS) {
+    throw new Refused(
+      "expired",
+      `A temporary password is collected within ${PASSWORD_PICKUP_HOURS} hours of the restore, and that time has passed.`,
+    );
+  }
+}
+
+/** The account a request brought back: a re-creation made a new one (its id is in the result). */
+function restoredAccountOf(request: RestoreRequest): string {
+  const account = (request.result as { account?: { id?: unknown } } | null)?.account;
+  return typeof account?.id === "string" && isUuid(account.id) ? account.id : request.accountId;
+}
+
+/**
+ * Deciding is for the others, both ways: a requester can neither approve nor reject (withdraw)
+ * their own request; it waits for another approver or expires by itself.
+ */
+function refuseOwnRequest(request: RestoreRequest, actor: string): void {
+  if (request.requestedBy === actor) {
+    throw new Refused(
+      "own_request",
+      "You asked for this restore: another approver must decide it. If nobody does, it expires by itself.",
+    );
+  }
+}
+
+async function lockPendingRequest(
+  tx: Db,
+  requestId: string,
+  { lock } = { lock: true },
+): Promise<RestoreRequest> {
+  if (!isUuid(requestId)) throw new Refused("not_found", "No such request.");
+  const query = tx
     .select()
     .from(restoreRequests)
-    .where(and(eq(restoreRequests.id, requestId), eq(restoreRequests.kind, "replace")))
-    .for("update");
+    .where(and(eq(restoreRequests.id, requestId), eq(restoreRequests.kind, "replace")));
+  const [request] = lock ? await query.for("update") : await query;
   if (!request) throw new Refused("not_found", `No request ${requestId}.`);
   if (request.status !== "pending") {
     const by = request.decidedBy ? ` by ${request.decidedBy}` : "";
@@ -821,6 +936,18 @@ async function claimRequest(
     .from(restoreRequests)
     .where(eq(restoreRequests.idempotencyKey, values.idempotencyKey as string));
   if (!existing) throw new Error("idempotency key conflict without a row");
+  // A key answers again only the request it was made for: the same kind, account and person.
+  // Anything else is a forged or confused key, and "already done" would hide that nothing was.
+  if (
+    existing.kind !== values.kind ||
+    existing.accountId !== values.accountId ||
+    existing.requestedBy !== values.requestedBy
+  ) {
+    throw new Refused(
+      "invalid_input",
+      "This form was already used for another request, so nothing was done. Start again from /restore-user.",
+    );
+  }
   return { fresh: false, request: existing };
 }
 

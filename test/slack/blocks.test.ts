@@ -6,16 +6,12 @@ import type { Refusal } from "../../src/restore/outcome.ts";
 import type { AccountSummary, Conflict, RestorePlan } from "../../src/restore/plan.ts";
 import { type DeletedAccountView, type SearchResult, toView } from "../../src/restore/search.ts";
 import { DAY_MS, HOUR_MS } from "../../src/restore/window.ts";
-import {
-  approvalMessage,
-  ephemeralRefusal,
-  rejectReasonView,
-  requesterNotice,
-} from "../../src/slack/blocks/approval.ts";
+import { approvalMessage, rejectReasonView, requesterNotice } from "../../src/slack/blocks/approval.ts";
 import { helpText } from "../../src/slack/blocks/help.ts";
 import { homeView } from "../../src/slack/blocks/home.ts";
 import { ACTION, BLOCK, blockForField, CALLBACK } from "../../src/slack/blocks/ids.ts";
 import { escapeMrkdwn, md, mention, plain, truncate } from "../../src/slack/blocks/mrkdwn.ts";
+import { approvalFailedNotice, refusalNotice } from "../../src/slack/blocks/notice.ts";
 import { batchConfirmView, planView, readPlanChoices } from "../../src/slack/blocks/plan.ts";
 import {
   batchResultView,
@@ -789,7 +785,10 @@ describe("approval message", () => {
     expect(v.submit?.text).toBe("Reject");
     expect(json(v.blocks)).toContain(BLOCK.rejectReason);
     expect(blockKitProblems(v, "modal")).toEqual([]);
-    expect(ephemeralRefusal("<!here> no").text).toBe("&lt;!here&gt; no");
+    expect(refusalNotice({ message: "<!here> no" }).text).toBe("&lt;!here&gt; no");
+    expect(approvalFailedNotice("held by <@U123> <https://evil.example|x>").text).toBe(
+      "⚠️ held by &lt;@U123&gt; &lt;https://evil.example|x&gt;",
+    );
   });
 });
 

@@ -285,12 +285,6 @@ export function rejectReasonView(requestId: string, meta: { channel: string; ts:
   };
 }
 
-/** The restored account's id: from the result (a re-creation has a new id), else the request's account. */
-function restoredAccountId(request: RestoreRequest): string {
-  const account = obj(obj(request.result).account);
-  return str(account.id) ?? request.accountId;
-}
-
 export function requesterNotice(request: RestoreRequest): { text: string; blocks: KnownBlock[] } {
   const d = parseDetails(request);
   const what = `restore *${esc(d.restore.displayName, 200)}* (${esc(d.restore.userName, 250)}) in place of *${esc(d.replace.displayName, 200)}* (${esc(d.replace.userName, 250)})`;
@@ -311,7 +305,6 @@ export function requesterNotice(request: RestoreRequest): { text: string; blocks
         : [];
       if (followUp.length > 0) blocks.push(section(`*After the restore*\n${bulletList(followUp, 20, 300)}`));
       if (result.mustChangePassword !== false) {
-        const id = restoredAccountId(request);
         blocks.push(
           context(
             "The temporary password is never sent in a message: get it here, privately. The user must change it at next sign-in.",
@@ -324,7 +317,8 @@ export function requesterNotice(request: RestoreRequest): { text: string; blocks
                 action_id: ACTION.getPassword,
                 text: plain("Get a temporary password", 75),
                 style: "primary",
-                value: truncate(id, 2000),
+                // The request, not the account: who may collect is decided by what it stores.
+                value: request.id,
               },
             ],
           },
@@ -356,10 +350,6 @@ export function requesterNotice(request: RestoreRequest): { text: string; blocks
       break;
   }
   return { text: truncate(text, 1000), blocks: fitBlocks(blocks, MESSAGE_MAX_BLOCKS) };
-}
-
-export function ephemeralRefusal(message: string): { text: string } {
-  return { text: esc(message, 3000) };
 }
 
 /** The one reminder, in the approval message's thread, for a request that has waited long. */

@@ -156,6 +156,14 @@ export function refusalView(refusal: Refusal, title = "Cannot restore"): ModalVi
   return modal(title, [section(`🚫 ${esc(refusal.message, 2900)}`)]);
 }
 
+/** A button or form whose value could not have come from one of our views. */
+export const STALE_BUTTON_MESSAGE =
+  "That button is not valid (or no longer is). Open it again from /restore-user.";
+
+export function staleButtonView(): ModalView {
+  return modal("Cannot restore", [section(`🚫 ${STALE_BUTTON_MESSAGE}`)]);
+}
+
 export function errorText(referenceId: string): string {
   return `Something went wrong on our side. Reference: \`${esc(referenceId, 200)}\` — the details are in the app's log.`;
 }

@@ -6,6 +6,7 @@ import type {
   PlainTextOption,
   SectionBlock,
 } from "@slack/types";
+import { QUERY_MAX } from "../../restore/names.ts";
 import type { DeletedAccountView, SearchResult } from "../../restore/search.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, MODAL_MAX_BLOCKS, moreLine, section } from "./layout.ts";
@@ -19,7 +20,6 @@ export const MAX_OPTIONS = 100;
 export const BATCH_MAX = 50;
 const OPTION_TEXT_MAX = 75;
 const OPTION_VALUE_MAX = 150;
-const QUERY_MAX = 200;
 
 export function loadingView(title: string, text: string): ModalView {
   return {

@@ -2,16 +2,29 @@ import type { App, BlockAction, ButtonAction, ViewSubmitAction } from "@slack/bo
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import type { RestoreRequest } from "../../db/schema.ts";
-import { NOT_ALLOWED_MESSAGE } from "../../restore/access.ts";
+import { SYSTEM_ACTOR } from "../../restore/access.ts";
 import { isRefusal } from "../../restore/outcome.ts";
 import type { SlackDeps } from "../app.ts";
 import { approvalMessage, rejectReasonView } from "../blocks/approval.ts";
 import { ACTION, BLOCK, CALLBACK } from "../blocks/ids.ts";
-import { errorText, errorView, refusalView, temporaryPasswordView } from "../blocks/result.ts";
+import {
+  approvalCountedNotice,
+  approvalFailedNotice,
+  failureNotice,
+  type Notice,
+  refusalNotice,
+  staleButtonNotice,
+} from "../blocks/notice.ts";
+import { errorView, refusalView, temporaryPasswordView } from "../blocks/result.ts";
 import { loadingView } from "../blocks/search.ts";
+import { channelId, messageTs, recordId, recordIdOf } from "./edge.ts";
 import { notifyRequester, readMetadata, refreshApprovalMessage, reportFailure } from "./support.ts";
 
-const rejectMeta = z.object({ requestId: z.string().uuid(), channel: z.string(), ts: z.string() });
+const rejectMeta = z.object({
+  requestId: recordId,
+  channel: z.union([channelId, z.literal("")]),
+  ts: z.union([messageTs, z.literal("")]),
+});
 
 /** Posts a replace request to the admin channel and remembers the message, to update it later. */
 export async function postApprovalRequest(
@@ -36,16 +49,17 @@ export async function postApprovalRequest(
 export function registerApprovals(app: App, deps: SlackDeps): void {
   const { service } = deps;
 
-  /** A private answer to the person who clicked, where they clicked. */
-  const tellPrivately = async (client: WebClient, body: BlockAction, text: string) => {
-    const channel = body.channel?.id;
-    if (channel) await client.chat.postEphemeral({ channel, user: body.user.id, text });
-    else await client.chat.postMessage({ channel: body.user.id, text });
+  /** A private answer to the person who clicked, where they clicked (a Notice: escaped when built). */
+  const tellPrivately = async (client: WebClient, body: BlockAction, notice: Notice) => {
+    const channel = channelId.safeParse(body.channel?.id);
+    if (channel.success) {
+      await client.chat.postEphemeral({ channel: channel.data, user: body.user.id, text: notice.text });
+    } else await client.chat.postMessage({ channel: body.user.id, text: notice.text });
   };
 
   /** After a decision, or a click on a request already decided: the message shows where it stands. */
   const settle = async (client: WebClient, requestId: string, notify: boolean) => {
-    const request = await service.getRequest("system", requestId);
+    const request = await service.getRequest(SYSTEM_ACTOR, requestId);
     if (isRefusal(request)) return;
     await refreshApprovalMessage(client, deps, request);
     if (notify) await notifyRequester(client, request);
@@ -53,49 +67,52 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, client }) => {
     await ack();
-    const requestId = action.value ?? "";
+    const requestId = recordIdOf(action.value);
+    if (!requestId) {
+      await tellPrivately(client, body, staleButtonNotice());
+      return;
+    }
     try {
       const outcome = await service.approve(body.user.id, requestId);
       if (isRefusal(outcome)) {
-        await tellPrivately(client, body, outcome.message);
+        await tellPrivately(client, body, refusalNotice(outcome));
         // Expired or decided meanwhile: make sure nobody else sees live buttons.
         if (outcome.code === "expired" || outcome.code === "not_pending")
           await settle(client, requestId, outcome.code === "expired");
         return;
       }
       if (outcome.type === "approval_recorded") {
-        await tellPrivately(
-          client,
-          body,
-          `Your approval is counted: ${outcome.approvals} of ${outcome.needed}.`,
-        );
+        await tellPrivately(client, body, approvalCountedNotice(outcome.approvals, outcome.needed));
         await refreshApprovalMessage(client, deps, outcome.request);
         return;
       }
       await refreshApprovalMessage(client, deps, outcome.request);
       await notifyRequester(client, outcome.request);
-      if (outcome.type === "failed") await tellPrivately(client, body, outcome.reason);
+      if (outcome.type === "failed") await tellPrivately(client, body, approvalFailedNotice(outcome.reason));
     } catch (error) {
-      await tellPrivately(client, body, errorText(reportFailure(deps, error, "approve"))).catch(() => {});
+      await tellPrivately(client, body, failureNotice(reportFailure(deps, error, "approve"))).catch(() => {});
     }
   });
 
   // Reject asks for a reason first, in a modal; who may decide is checked before it opens.
   app.action<BlockAction<ButtonAction>>(ACTION.reject, async ({ ack, body, action, client }) => {
     await ack();
-    if (!service.rolesOf(body.user.id).approver) {
-      await tellPrivately(client, body, NOT_ALLOWED_MESSAGE);
+    const requestId = recordIdOf(action.value);
+    if (!requestId) {
+      await tellPrivately(client, body, staleButtonNotice());
       return;
     }
-    const requestId = action.value ?? "";
-    const request = await service.getRequest(body.user.id, requestId);
-    const at = !isRefusal(request) ? request.approvalMessage : null;
+    // Refused here already (not allowed, no such request, decided, one's own), before a form asks
+    // for a reason that would only be refused on submit.
+    const request = await service.checkDecision(body.user.id, requestId);
+    if (isRefusal(request)) {
+      await tellPrivately(client, body, refusalNotice(request));
+      return;
+    }
+    const at = request.approvalMessage;
     await client.views.open({
       trigger_id: body.trigger_id,
-      view: rejectReasonView(requestId, {
-        channel: at?.channel ?? body.channel?.id ?? "",
-        ts: at?.ts ?? body.message?.ts ?? "",
-      }),
+      view: rejectReasonView(request.id, { channel: at?.channel ?? "", ts: at?.ts ?? "" }),
     });
   });
 
@@ -132,7 +149,9 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
     const viewId = opened.view?.id;
     if (!viewId) return;
     try {
-      const issued = await service.issueTemporaryPassword(body.user.id, action.value ?? "");
+      // The service checks the stored request (whose, done, not yet collected); a malformed value
+      // is simply no request.
+      const issued = await service.issueTemporaryPassword(body.user.id, recordIdOf(action.value) ?? "");
       const view = isRefusal(issued)
         ? refusalView(issued, "No password")
         : temporaryPasswordView(issued.account, issued.temporaryPassword);

@@ -1,10 +1,12 @@
 import type { App } from "@slack/bolt";
 import { NOT_ALLOWED_MESSAGE } from "../../restore/access.ts";
+import { QUERY_MAX } from "../../restore/names.ts";
 import { isRefusal } from "../../restore/outcome.ts";
 import type { SlackDeps } from "../app.ts";
 import { digestMessages } from "../blocks/digest.ts";
 import { helpText } from "../blocks/help.ts";
 import { context } from "../blocks/layout.ts";
+import { refusalNotice } from "../blocks/notice.ts";
 import { loadingView } from "../blocks/search.ts";
 import { showFailure, showSearch } from "./support.ts";
 
@@ -14,7 +16,8 @@ import { showFailure, showSearch } from "./support.ts";
  */
 export function registerCommand(app: App, deps: SlackDeps): void {
   app.command("/restore-user", async ({ command, ack, client }) => {
-    const text = command.text.trim().replace(/\s+/g, " ");
+    // Cut first: nothing longer is a name, and the rest would only cost time.
+    const text = command.text.slice(0, QUERY_MAX).trim().replace(/\s+/g, " ");
     if (text.toLowerCase() === "help") {
       await ack({ response_type: "ephemeral", text: helpText() });
       return;
@@ -26,7 +29,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
         channel: deps.digest.channelId ?? deps.settings.adminChannelId,
       });
       if (isRefusal(digest)) {
-        await ack({ response_type: "ephemeral", text: digest.message });
+        await ack({ response_type: "ephemeral", ...refusalNotice(digest) });
         return;
       }
       const { summary, replies } = digestMessages(digest, { emptyDay: "line" });
@@ -43,7 +46,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       return;
     }
     if (!deps.service.rolesOf(command.user_id).admin) {
-      await ack({ response_type: "ephemeral", text: NOT_ALLOWED_MESSAGE });
+      await ack({ response_type: "ephemeral", ...refusalNotice({ message: NOT_ALLOWED_MESSAGE }) });
       return;
     }
     await ack();

@@ -2,11 +2,13 @@ import type { App } from "@slack/bolt";
 import type { SlackDeps } from "../app.ts";
 import { registerApprovals } from "./approvals.ts";
 import { registerCommand } from "./command.ts";
+import { refuseForgedUsers } from "./edge.ts";
 import { registerHome } from "./home.ts";
 import { registerRestoreFlow } from "./restore-flow.ts";
 
 /** Every listener, by the surface it serves. Each stays thin: parse, call the service, render. */
 export function registerListeners(app: App, deps: SlackDeps): void {
+  app.use(refuseForgedUsers(deps.log));
   registerCommand(app, deps);
   registerRestoreFlow(app, deps);
   registerApprovals(app, deps);

@@ -21,9 +21,11 @@ import {
   refusalView,
   replaceRequestedView,
   restoreResultView,
+  staleButtonView,
 } from "../blocks/result.ts";
 import { accountOptions, BATCH_MAX, loadingView } from "../blocks/search.ts";
 import { postApprovalRequest } from "./approvals.ts";
+import { recordId, recordIdOf } from "./edge.ts";
 import {
   LATE,
   readMetadata,
@@ -35,8 +37,8 @@ import {
   withinBudget,
 } from "./support.ts";
 
-const planMeta = z.object({ accountId: z.string().uuid(), query: z.string() });
-const batchMeta = z.object({ ids: z.array(z.string().uuid()).min(1).max(BATCH_MAX), query: z.string() });
+const planMeta = z.object({ accountId: recordId, query: z.string().max(3000) });
+const batchMeta = z.object({ ids: z.array(recordId).min(1).max(BATCH_MAX), query: z.string().max(3000) });
 
 /** Search, type-ahead, plan, confirm, result: the modal an admin restores from. */
 export function registerRestoreFlow(app: App, deps: SlackDeps): void {
@@ -62,8 +64,12 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
   // Picking an account in the type-ahead, or "Restore…" next to one: the plan for it.
   app.action<BlockAction<ExternalSelectAction>>(ACTION.lookup, async ({ ack, body, action, client }) => {
     await ack();
-    const accountId = action.selected_option?.value;
-    if (!accountId || !body.view) return;
+    if (!body.view) return;
+    const accountId = recordIdOf(action.selected_option?.value);
+    if (!accountId) {
+      await client.views.update({ view_id: body.view.id, view: staleButtonView() });
+      return;
+    }
     await inModal(client, deps, body.view.id, "lookup", () =>
       showPlan(
         client,
@@ -78,7 +84,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION.planAccount, async ({ ack, body, action, client }) => {
     await ack();
-    const accountId = action.value ?? "";
+    const accountId = recordIdOf(action.value);
     let viewId = body.view?.type === "modal" ? body.view.id : undefined;
     const query = body.view?.type === "modal" ? (body.view.private_metadata ?? "") : "";
     if (!viewId) {
@@ -91,6 +97,10 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     }
     if (!viewId) return;
     const id = viewId;
+    if (!accountId) {
+      await client.views.update({ view_id: id, view: staleButtonView() });
+      return;
+    }
     await inModal(client, deps, id, "plan", () => showPlan(client, deps, id, body.user.id, accountId, query));
   });
 

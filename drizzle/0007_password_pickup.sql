@@ -1,0 +1,1 @@
+ALTER TABLE "restore_requests" ADD COLUMN "password_issued_at" timestamp with time zone;

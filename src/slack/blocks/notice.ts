@@ -1,0 +1,39 @@
+import type { Refusal } from "../../restore/outcome.ts";
+import { esc } from "./mrkdwn.ts";
+import { errorText, STALE_BUTTON_MESSAGE } from "./result.ts";
+
+declare const built: unique symbol;
+
+/**
+ * A short private message (ephemeral, or a DM) whose text is mrkdwn. Only the builders below make
+ * one, and each escapes what came from people or directories, so a listener cannot send a raw
+ * domain string (a refusal naming an account called `<!channel>`) by mistake: it does not type-check.
+ */
+export type Notice = { readonly text: string; readonly [built]: true };
+
+function notice(text: string): Notice {
+  return { text } as Notice;
+}
+
+/** Why the service said no (its message is plain text, often with names in it). */
+export function refusalNotice(refusal: Pick<Refusal, "message">): Notice {
+  return notice(esc(refusal.message, 3000));
+}
+
+export function approvalCountedNotice(approvals: number, needed: number): Notice {
+  return notice(`Your approval is counted: ${approvals} of ${needed}.`);
+}
+
+/** An approval whose re-check failed: the reason names the accounts involved. */
+export function approvalFailedNotice(reason: string): Notice {
+  return notice(`⚠️ ${esc(reason, 2900)}`);
+}
+
+export function failureNotice(reference: string): Notice {
+  return notice(errorText(reference));
+}
+
+/** A button or form whose value could not have come from one of our messages. */
+export function staleButtonNotice(): Notice {
+  return notice(STALE_BUTTON_MESSAGE);
+}

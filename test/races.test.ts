@@ -296,3 +296,26 @@ describe("the last free seat", () => {
     expect(refusal?.message).toContain("No free pro seat (2 of 2 used)");
   });
 });
+
+describe("collecting a temporary password", () => {
+  it("ten clicks at once on the requester's button give out one password", async () => {
+    const service = serviceFor();
+    await world.active({ userName: "nia@example.com" });
+    const deleted = await world.deleted({ userName: "nia@example.com" });
+    const { request } = ok(await service.requestReplace(ADMIN, deleted.id, "Nia is back"));
+    ok(await service.approve(APPROVER, request.id));
+
+    const outcomes = await all(
+      Array.from({ length: 10 }, () => service.issueTemporaryPassword(ADMIN, request.id)),
+    );
+
+    expect(threw(outcomes), "no call may fail with an error instead of an answer").toEqual([]);
+    expect(outcomes.filter((o) => !isRefusal(o))).toHaveLength(1);
+    expect(codes(outcomes)).toEqual(Array(9).fill("already_issued"));
+    const resets = await world.database.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.action, "password_reset"));
+    expect(resets).toHaveLength(1);
+  });
+});

@@ -2,13 +2,13 @@ import { createHmac } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import nock from "nock";
-import { afterAll, afterEach, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeEach, expect } from "vitest";
 import type { SlackSettings } from "../../src/config.ts";
 import { digestSettingsFrom } from "../../src/digest/settings.ts";
 import { startServer } from "../../src/http.ts";
 import type { Logger } from "../../src/log.ts";
 import { createSlackApp } from "../../src/slack/app.ts";
-import type { World } from "./world.ts";
+import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, APPROVER_2, STRANGER, type World } from "./world.ts";
 
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 export const API = "http://slack.test";
@@ -23,6 +23,8 @@ export interface ApiCall {
 export interface SlackHarness {
   /** Web API calls so far, in order. */
   calls: ApiCall[];
+  /** What the app answered to each request (acks with a body: ephemeral replies, views, options). */
+  responses: unknown[];
   /** Log lines the app wrote (to check that secrets never reach them). */
   logs: string[];
   /** Waits until `n` calls of `method` were made (the listeners go on after the ack). */
@@ -46,13 +48,18 @@ const DECODE_JSON = new Set(["view", "blocks"]);
  * at API. Every call is recorded; views.open answers with a view id that later calls can use.
  */
 export function useSlack(world: World): SlackHarness {
-  const harness = { calls: [] as ApiCall[], logs: [] as string[] } as SlackHarness;
+  const harness = {
+    calls: [] as ApiCall[],
+    responses: [] as unknown[],
+    logs: [] as string[],
+  } as SlackHarness;
   let server: Server | undefined;
   let base = "";
   let views = 0;
 
   beforeEach(async () => {
     harness.calls.length = 0;
+    harness.responses.length = 0;
     harness.logs.length = 0;
     nock.disableNetConnect();
     nock.enableNetConnect("127.0.0.1");
@@ -92,6 +99,10 @@ export function useSlack(world: World): SlackHarness {
   });
 
   afterEach(async () => {
+    // Every test that drives the app is also an escaping test: nothing it made the app send to
+    // Slack may hold markup that came from data (see injectedMarkup).
+    const sent = [...harness.calls.map((c) => ({ method: c.method, ...c.args })), ...harness.responses];
+    expect(injectedMarkup(sent)).toEqual([]);
     nock.cleanAll();
     await new Promise((resolve) => server?.close(resolve));
   });
@@ -115,7 +126,9 @@ export function useSlack(world: World): SlackHarness {
       },
       body,
     });
-    return { status: response.status, text: await response.text() };
+    const text = await response.text();
+    if (text) harness.responses.push(parsedOrText(text));
+    return { status: response.status, text };
   };
   harness.command = (user, text) =>
     harness.post(
@@ -179,4 +192,55 @@ function decode(body: unknown): Record<string, unknown> {
     if (DECODE_JSON.has(key) && typeof value === "string") fields[key] = JSON.parse(value);
   }
   return fields;
+}
+
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { text };
+  }
+}
+
+/** The people of the test world: the only users the app itself mentions. */
+const KNOWN_USERS = new Set([ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, APPROVER_2, STRANGER]);
+
+/**
+ * Slack markup in what the app sent that the app did not put there: a `<…>` in mrkdwn (a message's
+ * `text`, a mrkdwn text object) other than a mention of a known user, a channel, or a date. A name
+ * like `<!channel>` or `<https://evil.example|Sign in>` from a directory must arrive escaped
+ * (`&lt;!channel&gt;`). plain_text is shown as typed, so it is not walked.
+ */
+export function injectedMarkup(sent: unknown[]): string[] {
+  const problems: string[] = [];
+  const check = (text: string, where: string) => {
+    for (const [tag] of text.matchAll(/<[^>]*>?/g)) {
+      const user = /^<@([A-Z0-9]+)>$/.exec(tag);
+      if (user && KNOWN_USERS.has(user[1] as string)) continue;
+      if (/^<#[CG][A-Z0-9]+>$/.test(tag) || /^<!date\^\d+\^[^|>]*\|[^<>]*>$/.test(tag)) continue;
+      problems.push(`${where}: ${tag}`);
+    }
+  };
+  const walk = (value: unknown, where: string, messageText: boolean): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item, where, false);
+      return;
+    }
+    if (typeof value !== "object" || value === null) return;
+    const o = value as Record<string, unknown>;
+    if (o.type === "mrkdwn" && typeof o.text === "string") check(o.text, where);
+    else if (messageText && typeof o.text === "string") check(o.text, where);
+    for (const [key, child] of Object.entries(o))
+      if (key !== "text" || typeof child !== "string") walk(child, where, false);
+  };
+  for (const body of sent) {
+    const method = (body as { method?: unknown }).method;
+    // A message's top-level text is mrkdwn; so is an ack's (an ephemeral reply to a command).
+    walk(
+      body,
+      typeof method === "string" ? method : "an ack",
+      method === undefined || String(method).startsWith("chat."),
+    );
+  }
+  return problems;
 }

@@ -18,7 +18,13 @@ import {
 import { errorView, refusalView, temporaryPasswordView } from "../blocks/result.ts";
 import { loadingView } from "../blocks/search.ts";
 import { channelId, messageTs, recordId, recordIdOf } from "./edge.ts";
-import { notifyRequester, readMetadata, refreshApprovalMessage, reportFailure } from "./support.ts";
+import {
+  forgedForm,
+  notifyRequester,
+  readMetadata,
+  refreshApprovalMessage,
+  reportFailure,
+} from "./support.ts";
 
 const rejectMeta = z.object({
   requestId: recordId,
@@ -119,10 +125,7 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
   app.view<ViewSubmitAction>(CALLBACK.rejectReason, async ({ ack, body, view, client }) => {
     const meta = readMetadata(rejectMeta, view.private_metadata);
     if (!meta) {
-      await ack({
-        response_action: "update",
-        view: errorView(reportFailure(deps, "bad reject metadata", "reject")),
-      });
+      await ack(forgedForm(deps, "reject"));
       return;
     }
     const reason = (view.state.values[BLOCK.rejectReason]?.[ACTION.value]?.value ?? "").trim();

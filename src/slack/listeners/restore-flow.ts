@@ -27,6 +27,7 @@ import { accountOptions, BATCH_MAX, loadingView } from "../blocks/search.ts";
 import { postApprovalRequest } from "./approvals.ts";
 import { recordId, recordIdOf } from "./edge.ts";
 import {
+  forgedForm,
   LATE,
   readMetadata,
   reportFailure,
@@ -180,10 +181,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     const user = body.user.id;
     const meta = readMetadata(planMeta, view.private_metadata);
     if (!meta) {
-      await ack({
-        response_action: "update",
-        view: errorView(reportFailure(deps, "bad plan metadata", "plan")),
-      });
+      await ack(forgedForm(deps, "plan"));
       return;
     }
     const { choices, resolution, reason } = readPlanChoices(view.state.values);
@@ -240,10 +238,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     const user = body.user.id;
     const meta = readMetadata(batchMeta, view.private_metadata);
     if (!meta) {
-      await ack({
-        response_action: "update",
-        view: errorView(reportFailure(deps, "bad batch metadata", "batch")),
-      });
+      await ack(forgedForm(deps, "batch"));
       return;
     }
     const work = (async () => {

@@ -7,7 +7,7 @@ import { isRefusal } from "../../restore/outcome.ts";
 import type { SlackDeps } from "../app.ts";
 import { approvalMessage, requesterNotice } from "../blocks/approval.ts";
 import { planView } from "../blocks/plan.ts";
-import { errorView, refusalView } from "../blocks/result.ts";
+import { errorView, refusalView, staleButtonView } from "../blocks/result.ts";
 import { searchView } from "../blocks/search.ts";
 
 /** The search modal lists this many (and offers them for a batch restore). */
@@ -23,6 +23,15 @@ export function reportFailure(deps: SlackDeps, error: unknown, where: string): s
   const reference = randomBytes(4).toString("hex");
   deps.log.error("slack request failed", { where, reference, ...errorFields(error) });
   return reference;
+}
+
+/**
+ * The answer to a form whose private_metadata no view of ours wrote (tampered, or from an older
+ * version): a plain refusal in the modal, and a warning without the metadata in the log.
+ */
+export function forgedForm(deps: SlackDeps, where: string) {
+  deps.log.warn("a form came back with metadata no view of ours wrote", { where });
+  return { response_action: "update" as const, view: staleButtonView() };
 }
 
 /** Slack's private_metadata, parsed as the view that wrote it left it; null when it was tampered with. */

@@ -9,7 +9,7 @@ import { accounts, auditEvents, restoreRequests } from "../../src/db/schema.ts";
 import { SYSTEM_ACTOR } from "../../src/restore/access.ts";
 import { ACTION, BLOCK, CALLBACK } from "../../src/slack/blocks/ids.ts";
 import { ADMIN_CHANNEL, useSlack } from "../support/slack.ts";
-import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, useWorld } from "../support/world.ts";
+import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, STRANGER, useWorld } from "../support/world.ts";
 
 const world = useWorld();
 const slack = useSlack(world);
@@ -241,5 +241,100 @@ describe("values that are not ids", () => {
     }
     const [row] = await world.database.db.select().from(accounts).where(eq(accounts.id, kim.id));
     expect(row?.status).toBe("deleted");
+  });
+});
+
+describe("every action and form, from someone who may not use it", () => {
+  it("is refused privately and changes nothing", async () => {
+    const kim = await world.deleted({ userName: "kim@example.com", displayName: "Kim Lost" });
+    await world.active({ userName: "lou@example.com" });
+    const lou = await world.deleted({ userName: "lou@example.com" });
+    const requested = await world.service.requestReplace(ADMIN, lou.id, "Lou is back");
+    if (requested.type !== "requested") throw new Error("not requested");
+    const requestId = requested.request.id;
+    const inModal = { id: "VMODAL", type: "modal", callback_id: CALLBACK.search, private_metadata: "kim" };
+    const action = (a: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      type: "block_actions",
+      user: { id: STRANGER },
+      trigger_id: `trigger.${Math.random()}`,
+      actions: [{ block_id: "b", ...a }],
+      ...extra,
+    });
+    const form = (callback: string, metadata: string, values: Record<string, unknown> = {}) => ({
+      type: "view_submission",
+      user: { id: STRANGER },
+      view: {
+        id: "VFORM",
+        type: "modal",
+        callback_id: callback,
+        private_metadata: metadata,
+        blocks: [],
+        state: { values },
+      },
+    });
+    const inChannel = { channel: { id: ADMIN_CHANNEL }, message: { ts: "1700000000.1" } };
+    const cases: [string, Record<string, unknown>][] = [
+      [
+        "type-ahead pick",
+        action(
+          { type: "external_select", action_id: ACTION.lookup, selected_option: { value: kim.id } },
+          { view: inModal },
+        ),
+      ],
+      [
+        "Restore…",
+        action({ type: "button", action_id: ACTION.planAccount, value: kim.id }, { view: inModal }),
+      ],
+      [
+        "search box",
+        action({ type: "plain_text_input", action_id: ACTION.searchQuery, value: "kim" }, { view: inModal }),
+      ],
+      ["Back to search", action({ type: "button", action_id: ACTION.back, value: "kim" }, { view: inModal })],
+      [
+        "Home: find an account",
+        action({ type: "button", action_id: ACTION.restoreFromHome, value: "search" }),
+      ],
+      ["Approve", action({ type: "button", action_id: ACTION.approve, value: requestId }, inChannel)],
+      ["Reject", action({ type: "button", action_id: ACTION.reject, value: requestId }, inChannel)],
+      [
+        "Get a temporary password",
+        action({ type: "button", action_id: ACTION.getPassword, value: requestId }),
+      ],
+      [
+        "search form",
+        form(CALLBACK.search, "kim", {
+          [BLOCK.selection]: {
+            [ACTION.selection]: { type: "multi_static_select", selected_options: [{ value: kim.id }] },
+          },
+        }),
+      ],
+      ["plan form", form(CALLBACK.plan, json({ accountId: kim.id, query: "" }))],
+      ["batch form", form(CALLBACK.batch, json({ ids: [kim.id], query: "" }))],
+      [
+        "reject reason form",
+        form(CALLBACK.rejectReason, json({ requestId, channel: "", ts: "" }), {
+          [BLOCK.rejectReason]: { [ACTION.value]: { type: "plain_text_input", value: "no" } },
+        }),
+      ],
+    ];
+    for (const [name, payload] of cases) {
+      slack.calls.length = 0;
+      slack.responses.length = 0;
+      const response = await slack.interact(payload);
+      expect(response.status, name).toBe(200);
+      // The refusal is in the ack, or follows it in a modal update or a private message.
+      const deadline = Date.now() + 5000;
+      const said = () => json([slack.responses, slack.calls.filter((c) => c.method !== "views.open")]);
+      while (!/not allowed/.test(said()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(said(), name).toMatch(/not allowed/);
+      expect(said(), name).not.toContain("Kim Lost");
+    }
+    const rows = await world.database.db.select().from(accounts);
+    expect(rows.find((r) => r.id === kim.id)?.status).toBe("deleted");
+    const [row] = await world.database.db.select().from(restoreRequests);
+    expect(row?.status).toBe("pending");
+    expect(await audit("password_reset")).toEqual([]);
+    expect(errorsLogged()).toEqual([]);
   });
 });

@@ -70,8 +70,11 @@ export async function showSearch(
   user: string,
   query: string,
 ): Promise<void> {
+  // Even the empty search form is for admins: it names the directories.
   const [result, directories] = await Promise.all([
-    query ? deps.service.search(user, { query, limit: SEARCH_LIMIT }) : Promise.resolve(null),
+    query || !deps.service.rolesOf(user).admin
+      ? deps.service.search(user, { query, limit: SEARCH_LIMIT })
+      : Promise.resolve(null),
     deps.service.directoryNames(),
   ]);
   const view = isRefusal(result)

@@ -241,11 +241,7 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
         throw new UsageError("reject needs --reason TEXT: the requester will read it.");
       const outcome = await service.reject(actorOf(values, ctx.env), args[0] as string, values.reason);
       if (isRefusal(outcome)) return refused(ctx, outcome);
-      return emit(
-        ctx,
-        outcome,
-        () => `Rejected request ${outcome.request.id}: ${outcome.request.decisionReason}`,
-      );
+      return emit(ctx, outcome, () => format.rejected(outcome));
     }
     case "purge": {
       const outcome = await service.purge(actorOf(values, ctx.env));

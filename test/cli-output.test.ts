@@ -1,12 +1,14 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type CliIo, runCli } from "../src/cli/run.ts";
+import { openDatabase } from "../src/db/client.ts";
 import { scratchDatabaseEnv } from "./support/database.ts";
 
-// What the CLI writes to an admin's terminal: no escape sequence from a directory.
-// In-process, against a database of its own.
+// What the CLI writes to an admin's terminal: no escape sequence from a directory, and no
+// database error that spills a query's values. In-process, against a database of its own.
 const ADMIN = "U0ADMIN1";
 const DAY = 86_400_000;
 /** Clears the screen, retitles the window, sets red through C1's CSI, and forges a line. */
@@ -92,6 +94,70 @@ describe("the CLI's terminal output", () => {
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/line \d+: email "\\x1b\]0;pwned\\x07not-an-email" is not a valid address/);
       expect(run.stderr).not.toMatch(CONTROL);
+    },
+    SLOW,
+  );
+});
+
+describe("an unexpected database error in the CLI", () => {
+  // A rule added in the database that the app does not know of: its error names the failing row.
+  beforeAll(async () => {
+    const database = await openDatabase(
+      env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: env.DATA_DIR as string },
+    );
+    try {
+      await database.db.execute(
+        sql`alter table accounts add constraint accounts_no_contractors check (user_name not like '%@contractor.example')`,
+      );
+    } finally {
+      await database.close();
+    }
+  });
+
+  const contractor = deleted("ann.secret@contractor.example", "Ann Secretname", { phone: "+15550123987" });
+  const secrets = [
+    "ann.secret",
+    "Secretname",
+    "5550123987",
+    "insert",
+    "Failed query",
+    "params",
+    "Failing row",
+  ];
+
+  it(
+    "prints one line with the cause and a reference, none of the row or the query, exit 2",
+    async () => {
+      const run = await cli(["import", await accountsFile("contractor.json", [contractor])]);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(
+        /^restore-user failed: new row for relation "accounts" violates check constraint "accounts_no_contractors" \(23514\) \(reference [0-9a-f]{8}\)$/,
+      );
+      for (const secret of secrets) expect(run.stderr).not.toContain(secret);
+    },
+    SLOW,
+  );
+
+  it(
+    "with DEBUG, logs the stack under the same reference, still without the row",
+    async () => {
+      const written: string[] = [];
+      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+        written.push(String(chunk));
+        return true;
+      });
+      let run: Awaited<ReturnType<typeof cli>>;
+      try {
+        run = await cli(["import", await accountsFile("contractor2.json", [contractor])], { DEBUG: "1" });
+      } finally {
+        spy.mockRestore();
+      }
+      const reference = run.stderr.match(/\(reference ([0-9a-f]{8})\)$/)?.[1];
+      const logLine = JSON.parse(written.find((w) => w.includes('"restore-user failed"')) ?? "{}");
+      expect(logLine).toMatchObject({ level: "error", reference, error: expect.stringContaining("(23514)") });
+      expect(logLine.stack).toMatch(/\n\s+at /);
+      for (const secret of secrets) expect(JSON.stringify(logLine)).not.toContain(secret);
     },
     SLOW,
   );

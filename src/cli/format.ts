@@ -9,6 +9,7 @@ import type { Conflict, RestorePlan } from "../restore/plan.ts";
 import type { SearchResult } from "../restore/search.ts";
 import type { ApproveOutcome, BatchItem, ReplaceRequested } from "../restore/service.ts";
 import { formatTime } from "../restore/window.ts";
+import { printableDeep, terminalJson } from "./printable.ts";
 
 export const USAGE = `restore-user: find deleted accounts and bring them back.
 
@@ -35,7 +36,7 @@ ACCOUNT is a user name, email or id. --as names you (or set RESTORE_AS); it is c
 RESTORE_ADMINS and RESTORE_APPROVERS. digest follows DIGEST_TIMEZONE (default UTC), DIGEST_TIME and
 DIGEST_WINDOW_DAYS (default 7). Exit codes: 0 done, 1 refused by a rule, 2 bad usage or input.`;
 
-export function sync(results: SyncResult[]): string {
+function syncText(results: SyncResult[]): string {
   return results
     .map(
       (r) =>
@@ -47,10 +48,10 @@ export function sync(results: SyncResult[]): string {
 
 /** Stable machine output: ISO times, two-space indent, one document per command. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+  return terminalJson(JSON.stringify(value, null, 2));
 }
 
-export function refusal(r: Refusal): string {
+function refusalText(r: Refusal): string {
   const lines = [`Refused (${r.code}): ${r.message}`];
   if (r.plan && r.plan.conflicts.length > 0) lines.push("", conflictsSection(r.plan));
   return lines.join("\n");
@@ -78,7 +79,7 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
-export function searchResult(result: SearchResult): string {
+function searchResultText(result: SearchResult): string {
   if (result.items.length === 0) return "No deleted accounts match.";
   const rows = [["NAME", "USER NAME", "DIRECTORY", "DELETED", "BY", "WINDOW", "ID"]];
   for (const a of result.items) {
@@ -133,7 +134,7 @@ function conflictsSection(plan: RestorePlan): string {
   return ["Conflicts:", ...plan.conflicts.map((c) => `  ${conflictLine(c)}`)].join("\n");
 }
 
-export function plan(p: RestorePlan): string {
+function planText(p: RestorePlan): string {
   const a = p.account;
   const o = p.outcome;
   const lines = [
@@ -180,7 +181,7 @@ function windowLine(p: RestorePlan): string {
   }
 }
 
-export function restored(d: RestoreDone): string {
+function restoredText(d: RestoreDone): string {
   const lines = [
     d.repeated
       ? `Already done earlier (request ${d.requestId}): nothing was done again.`
@@ -202,7 +203,7 @@ export function restored(d: RestoreDone): string {
   return lines.join("\n");
 }
 
-export function batch(items: BatchItem[]): string {
+function batchText(items: BatchItem[]): string {
   const done = items.filter((i) => i.outcome.type === "restored").length;
   const lines = items.map((i) =>
     i.outcome.type === "restored"
@@ -215,7 +216,7 @@ export function batch(items: BatchItem[]): string {
   return lines.join("\n");
 }
 
-export function replaceRequested(r: ReplaceRequested): string {
+function replaceRequestedText(r: ReplaceRequested): string {
   const details = r.request.details as { whatHappens?: string[] };
   return [
     `${r.repeated ? "Already requested" : "Requested"}: ${r.request.id}`,
@@ -225,18 +226,18 @@ export function replaceRequested(r: ReplaceRequested): string {
   ].join("\n");
 }
 
-export function approval(o: ApproveOutcome): string {
+function approvalText(o: ApproveOutcome): string {
   switch (o.type) {
     case "approval_recorded":
       return `Approval recorded (${o.approvals} of ${o.needed}); waiting for another approver.`;
     case "failed":
       return `Not done: ${o.reason}`;
     case "restored":
-      return `Approved request ${o.request.id}.\n${restored(o)}`;
+      return `Approved request ${o.request.id}.\n${restoredText(o)}`;
   }
 }
 
-export function requests(list: RestoreRequest[]): string {
+function requestsText(list: RestoreRequest[]): string {
   if (list.length === 0) return "No requests.";
   const rows = [["ID", "STATUS", "ACCOUNT", "REPLACES", "BY", "REASON", "EXPIRES"]];
   for (const r of list) {
@@ -254,7 +255,7 @@ export function requests(list: RestoreRequest[]): string {
   return table(rows);
 }
 
-export function purge(purged: { userName: string }[]): string {
+function purgeText(purged: { userName: string }[]): string {
   if (purged.length === 0) return "Nothing to purge: no account is past its window.";
   return [
     `Purged ${purged.length} account(s) past their window:`,
@@ -262,7 +263,7 @@ export function purge(purged: { userName: string }[]): string {
   ].join("\n");
 }
 
-export function audit(events: AuditEvent[]): string {
+function auditText(events: AuditEvent[]): string {
   if (events.length === 0) return "No audit events.";
   return events
     .map((e) => {
@@ -314,14 +315,18 @@ export function auditCsv(events: AuditEvent[]): string {
   return [CSV_COLUMNS.join(","), ...rows].join("\n");
 }
 
-export function importProblems(path: string, problems: ImportProblem[]): string {
+function rejectedText(outcome: { request: RestoreRequest }): string {
+  return `Rejected request ${outcome.request.id}: ${outcome.request.decisionReason}`;
+}
+
+function importProblemsText(path: string, problems: ImportProblem[]): string {
   return [
     `${path}: nothing imported; fix these ${problems.length} problem(s) and run again:`,
     ...problems.map((p) => `  line ${p.line}: ${p.reason}`),
   ].join("\n");
 }
 
-export function imported(summaries: ImportSummary[]): string {
+function importedText(summaries: ImportSummary[]): string {
   return summaries
     .map(
       (s) =>
@@ -330,7 +335,7 @@ export function imported(summaries: ImportSummary[]): string {
     .join("\n");
 }
 
-export function digest(d: Digest): string {
+function digestText(d: Digest): string {
   const days = `${d.windowDays} day${d.windowDays === 1 ? "" : "s"}`;
   const lines = [
     `Restore digest for ${d.title} (${d.timeZone}, as of ${d.generatedAt.slice(0, 16).replace("T", " ")} UTC)`,
@@ -377,3 +382,28 @@ export function digest(d: Digest): string {
   lines.push(`Purged${since}: ${d.purged.count}`);
   return lines.join("\n");
 }
+
+/**
+ * The human formatters, each given its data made printable first (see printable.ts): names,
+ * reasons and file contents reach the terminal as text, never as escape sequences. The
+ * formatters' own newlines are theirs; one inside a value is shown as `\x0a`.
+ */
+function printed<A extends unknown[]>(format: (...args: A) => string): (...args: A) => string {
+  return (...args) => format(...printableDeep(args));
+}
+
+export const sync = printed(syncText);
+export const refusal = printed(refusalText);
+export const searchResult = printed(searchResultText);
+export const plan = printed(planText);
+export const restored = printed(restoredText);
+export const batch = printed(batchText);
+export const replaceRequested = printed(replaceRequestedText);
+export const approval = printed(approvalText);
+export const rejected = printed(rejectedText);
+export const requests = printed(requestsText);
+export const purge = printed(purgeText);
+export const audit = printed(auditText);
+export const importProblems = printed(importProblemsText);
+export const imported = printed(importedText);
+export const digest = printed(digestText);

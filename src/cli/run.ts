@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
@@ -10,11 +11,12 @@ import { ImportRejected, type ImportSummary, importAccounts } from "../directory
 import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
 import { providersFrom } from "../directory/providers.ts";
 import { describeProblems } from "../directory/registry.ts";
-import { log } from "../log.ts";
+import { describeError, errorFields, log } from "../log.ts";
 import { isRefusal, type Refusal } from "../restore/outcome.ts";
 import type { RestoreChoices } from "../restore/plan.ts";
 import type { RestoreService } from "../restore/service.ts";
 import * as format from "./format.ts";
+import { printable } from "./printable.ts";
 
 /** 0 done, 1 refused by a rule, 2 bad usage or input. */
 export type ExitCode = 0 | 1 | 2;
@@ -70,6 +72,26 @@ class UsageError extends Error {}
 
 /** The whole CLI as a function of arguments and environment, so tests can run it in-process too. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<ExitCode> {
+  try {
+    return await runCommand(argv, env, io);
+  } catch (error) {
+    return failed(error, env, io);
+  }
+}
+
+/**
+ * An unexpected failure (the database down, a constraint nobody planned for): one line with its
+ * cause and a reference, never the query or the values it carried. With DEBUG set, the log line
+ * under the same reference adds the stack. Exit 2, as before.
+ */
+function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo): ExitCode {
+  const reference = randomBytes(4).toString("hex");
+  if (env.DEBUG) log.error("restore-user failed", { reference, ...errorFields(error) });
+  io.err(printable(`restore-user failed: ${describeError(error)} (reference ${reference})`));
+  return 2;
+}
+
+async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<ExitCode> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -241,11 +263,7 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
         throw new UsageError("reject needs --reason TEXT: the requester will read it.");
       const outcome = await service.reject(actorOf(values, ctx.env), args[0] as string, values.reason);
       if (isRefusal(outcome)) return refused(ctx, outcome);
-      return emit(
-        ctx,
-        outcome,
-        () => `Rejected request ${outcome.request.id}: ${outcome.request.decisionReason}`,
-      );
+      return emit(ctx, outcome, () => format.rejected(outcome));
     }
     case "purge": {
       const outcome = await service.purge(actorOf(values, ctx.env));

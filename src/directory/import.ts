@@ -181,7 +181,8 @@ function domainsOf(rows: ImportedAccount[]): string[] {
 }
 
 function clashReason(error: unknown, a: ImportedAccount): string {
-  const detail = `${constraintOf(error)} ${String(error)}`;
+  // The constraint only: drizzle's error message is the whole query, which names every column.
+  const detail = constraintOf(error);
   if (detail.includes("user_name")) return `an active account already has the user name ${a.userName}`;
   if (detail.includes("phone")) return `an active account already has the phone ${a.phone}`;
   if (detail.includes("addresses"))

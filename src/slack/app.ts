@@ -3,7 +3,7 @@ import { WebClient, type WebClientOptions } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { SlackSettings } from "../config.ts";
 import type { DigestSettings } from "../digest/settings.ts";
-import { errorFields, type Logger } from "../log.ts";
+import { describeError, errorFields, type Logger } from "../log.ts";
 import type { RestoreService } from "../restore/service.ts";
 import { registerListeners } from "./listeners/index.ts";
 
@@ -92,10 +92,14 @@ function useApiUrl(
   });
 }
 
-/** Bolt's logger interface over our JSON lines, at INFO: Bolt's debug output carries request bodies. */
+/**
+ * Bolt's logger interface over our JSON lines, at INFO: Bolt's debug output carries request bodies.
+ * An error Bolt logs (a listener that threw) is described by its cause, never its query.
+ */
 function boltLogger(log: Logger) {
   let level = LogLevel.INFO;
-  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
+  const text = (args: unknown[]) =>
+    args.map((a) => (a instanceof Error ? describeError(a) : String(a))).join(" ");
   return {
     debug: () => {},
     info: (...args: unknown[]) => log.info(`bolt: ${text(args)}`),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SLACK_USER_ID } from "./restore/access.ts";
 
 const slackUserIds = z
   .string()
@@ -9,11 +10,7 @@ const slackUserIds = z
       .map((id) => id.trim())
       .filter(Boolean),
   )
-  .pipe(
-    z.array(
-      z.string().regex(/^[UW][A-Z0-9]{2,}$/, "each id must look like a Slack user id, e.g. U012ABCDEF"),
-    ),
-  );
+  .pipe(z.array(z.string().regex(SLACK_USER_ID, "each id must look like a Slack user id, e.g. U012ABCDEF")));
 
 const positiveInt = (fallback: number) =>
   z.coerce

@@ -162,3 +162,19 @@ describe("an unexpected database error in the CLI", () => {
     SLOW,
   );
 });
+
+describe("who the CLI acts as", () => {
+  it(
+    "takes only a Slack user id: the app's own `system` and names are refused before anything runs",
+    async () => {
+      for (const as of ["system", "alice@example.com", "\u001b]0;x\u0007"]) {
+        const run = await cli(["audit", "--as", as]);
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(/--as takes your Slack user id/);
+        expect(run.stderr).not.toMatch(CONTROL);
+        expect(run.stdout).toBe("");
+      }
+    },
+    SLOW,
+  );
+});

@@ -12,6 +12,7 @@ import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
 import { providersFrom } from "../directory/providers.ts";
 import { describeProblems } from "../directory/registry.ts";
 import { describeError, errorFields, log } from "../log.ts";
+import { SLACK_USER_ID } from "../restore/access.ts";
 import { isRefusal, type Refusal } from "../restore/outcome.ts";
 import type { RestoreChoices } from "../restore/plan.ts";
 import type { RestoreService } from "../restore/service.ts";
@@ -168,6 +169,11 @@ interface Ctx {
 function actorOf(values: Values, env: NodeJS.ProcessEnv): string {
   const actor = values.as ?? env.RESTORE_AS;
   if (!actor) throw new UsageError("Say who you are: --as SLACK_USER_ID (or set RESTORE_AS).");
+  // Only people act from a terminal: `system` (the app's own actor) or a name would be refused
+  // later anyway, or worse, accepted for what the app may do by itself.
+  if (!SLACK_USER_ID.test(actor)) {
+    throw new UsageError(`--as takes your Slack user id, such as U012ABCDEF, not "${printable(actor)}".`);
+  }
   return actor;
 }
 

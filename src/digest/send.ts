@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { errorFields, type Logger } from "../log.ts";
+import { SYSTEM_ACTOR } from "../restore/access.ts";
 import { recordAudit } from "../restore/audit.ts";
 import { claimRun, digestJob, finishRun, lastFinished, recordProgress } from "../schedule/runs.ts";
 import type { DigestMessage } from "../slack/blocks/digest.ts";
@@ -101,7 +102,7 @@ export async function sendDigest(
   if (!(await finishRun(deps.db, claim, now))) return "lease lost";
   await recordAudit(deps.db, {
     at: now,
-    actor: "system",
+    actor: SYSTEM_ACTOR,
     action: "digest",
     details: {
       date,

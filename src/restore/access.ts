@@ -11,8 +11,11 @@ export type Action =
   | "read" // requests and the audit trail
   | "purge";
 
-/** The actor for work the app does by itself (purges, expiry). */
+/** The actor for work the app does by itself (purges, expiry): never a person, never typed in. */
 export const SYSTEM_ACTOR = "system";
+
+/** People act under their Slack user id (the CLI's --as too); the policy lists only such ids. */
+export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 export function policyFrom(admins: Iterable<string>, approvers: Iterable<string>): AccessPolicy {
   return { admins: new Set(admins), approvers: new Set(approvers) };

@@ -19,7 +19,7 @@ import { type DirectoryConnector, ProviderError } from "../directory/port.ts";
 import { type SyncResult, syncDirectory } from "../directory/sync.ts";
 import { type Logger, silentLog } from "../log.ts";
 import { digestJob, lastFinished } from "../schedule/runs.ts";
-import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE } from "./access.ts";
+import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE, SYSTEM_ACTOR } from "./access.ts";
 import { readAudit, recentRestores, recordAudit } from "./audit.ts";
 import {
   executeRestore,
@@ -906,7 +906,7 @@ async function expireRequest(tx: Db, request: RestoreRequest, now: Date): Promis
     .returning();
   await recordAudit(tx, {
     at: now,
-    actor: "system",
+    actor: SYSTEM_ACTOR,
     action: "expire",
     directoryId: request.directoryId,
     accountIds: [request.accountId],

@@ -1,4 +1,5 @@
 import type { MrkdwnElement, PlainTextElement } from "@slack/types";
+import { SLACK_USER_ID, SYSTEM_ACTOR } from "../../restore/access.ts";
 import { formatTime } from "../../restore/window.ts";
 
 /**
@@ -37,13 +38,11 @@ export function esc(text: string, max = 3000): string {
   return `${out}…`;
 }
 
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
-
 /** `<@U…>` for a real Slack user id; anything else (an email, "system", a forged `<!here>`) as escaped text. */
 export function mention(slackUserId: string | null | undefined): string {
   if (slackUserId === null || slackUserId === undefined || slackUserId.trim() === "") return "nobody";
   if (SLACK_USER_ID.test(slackUserId)) return `<@${slackUserId}>`;
-  if (slackUserId === "system") return "restore-user (automatically)";
+  if (slackUserId === SYSTEM_ACTOR) return "restore-user (automatically)";
   return esc(slackUserId, 200);
 }
 

@@ -1,7 +1,7 @@
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import { z } from "zod";
 import type { Logger } from "../../log.ts";
-import { NOT_ALLOWED_MESSAGE } from "../../restore/access.ts";
+import { NOT_ALLOWED_MESSAGE, SLACK_USER_ID } from "../../restore/access.ts";
 import { isUuid } from "../../restore/ids.ts";
 
 /**
@@ -9,7 +9,7 @@ import { isUuid } from "../../restore/ids.ts";
  * value, a form's private_metadata and even the user id are the sender's to forge, and a value
  * that is not an id must become a clean refusal, never a database error.
  */
-export const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);
+export const slackUserId = z.string().regex(SLACK_USER_ID);
 export const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/);
 export const messageTs = z.string().regex(/^\d{1,12}\.\d{1,12}$/);
 export const recordId = z.string().refine(isUuid);

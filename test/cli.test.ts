@@ -66,7 +66,8 @@ afterAll(async () => {
   await drop();
 });
 
-describe("restore-user CLI", () => {
+// Each test starts the real CLI several times (a few seconds each on a busy 2-core machine).
+describe("restore-user CLI", { timeout: 180_000 }, () => {
   it("refuses a file with bad rows, naming every bad row by line, and imports nothing", async () => {
     const path = await csvFile("bad.csv", [
       `ok@example.com,ok@example.com,Ok Person,Ok,Person,Sales,,,deleted,${ago(2)},U0ADMIN2,`,

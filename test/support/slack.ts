@@ -169,7 +169,8 @@ export function useSlack(world: World): SlackHarness {
     return { status: response.status, text: await response.text() };
   };
   harness.waitFor = async (method, n = 1) => {
-    const deadline = Date.now() + 5000;
+    // Generous: it returns as soon as the calls are there, and a loaded machine can be slow.
+    const deadline = Date.now() + 20_000;
     for (;;) {
       const found = harness.calls.filter((c) => c.method === method);
       if (found.length >= n) return found;

@@ -323,7 +323,7 @@ describe("every action and form, from someone who may not use it", () => {
       const response = await slack.interact(payload);
       expect(response.status, name).toBe(200);
       // The refusal is in the ack, or follows it in a modal update or a private message.
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 20_000;
       const said = () => json([slack.responses, slack.calls.filter((c) => c.method !== "views.open")]);
       while (!/not allowed/.test(said()) && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 10));

@@ -103,7 +103,7 @@ describe("Socket Mode end to end", () => {
     const slack = appWith({ appToken: "xapp-1-test" });
     try {
       await slack.socket?.start();
-      await vi.waitFor(() => expect(acks).toHaveLength(1), { timeout: 5000 });
+      await vi.waitFor(() => expect(acks).toHaveLength(1), { timeout: 20_000 });
       expect(acks[0]).toMatchObject({
         envelope_id: "env-1",
         payload: { response_type: "ephemeral", text: expect.stringContaining("/restore-user") },

@@ -377,7 +377,7 @@ async function underLoad(
   hooks: LoadHooks,
 ): Promise<RunResult> {
   if (!receiver) throw new Error("no HTTP receiver: the app needs a signing secret");
-  const server = await startServer({ db, slack: receiver, port: 0 });
+  const server = await startServer({ db, slack: { receiver, signingSecret: SIGNING_SECRET }, port: 0 });
   // The fake Web API counts for every app of the bench: this run's calls are those after this.
   const before = (await api.counts()).counts;
   try {

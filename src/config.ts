@@ -27,6 +27,19 @@ export const configSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * The address the HTTP server binds, e.g. 127.0.0.1 behind a proxy on the same machine. Unset:
+   * every interface, IPv6 and IPv4 (Node's default, as before the setting existed).
+   */
+  HOST: z
+    .union([z.ipv4(), z.ipv6(), z.hostname()], {
+      error: "must be an IP address or a host name, e.g. 127.0.0.1",
+    })
+    .optional(),
+  /** Idle keep-alive connections close after this; behind a load balancer, above its idle timeout. */
+  HTTP_KEEP_ALIVE_SECONDS: positiveInt(5),
+  /** Connections open at once; more are refused until some close. */
+  HTTP_MAX_CONNECTIONS: positiveInt(500),
   RESTORE_ADMINS: slackUserIds,
   RESTORE_APPROVERS: slackUserIds,
   RETENTION_DAYS: positiveInt(30),

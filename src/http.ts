@@ -1,104 +1,200 @@
-import { createServer, type Server } from "node:http";
-import type { HTTPReceiver } from "@slack/bolt";
+/**
+ * The one HTTP front door: /healthz (the process is up), /readyz (the database answers), Slack's
+ * POST /slack/events (HTTP mode) and providers' POST /directories/<kind>/events. Every request is
+ * answered (404 or 405 for anything else) and none can end the process: each is handled inside one
+ * try/catch, and malformed connections are answered by the clientError handler.
+ */
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
+import type { Duplex } from "node:stream";
 import { sql } from "drizzle-orm";
 import type { Db } from "./db/client.ts";
 import type { DirectoryConnector } from "./directory/port.ts";
-import { upsertDeleted } from "./directory/sync.ts";
-import { errorFields, log } from "./log.ts";
+import { type Exchange, failureFields, json, refuse } from "./http/exchange.ts";
+import { providerEvents } from "./http/provider-events.ts";
+import { type SlackEndpoint, slackEvents } from "./http/slack.ts";
+import { log as defaultLog, type Logger } from "./log.ts";
 
-/** Events are small; anything bigger is not one. */
-const MAX_EVENT_BYTES = 1024 * 1024;
+export type { SlackEndpoint } from "./http/slack.ts";
 
-function readBody(req: import("node:http").IncomingMessage): Promise<string | null> {
+/** Node's own protections against slow and piled-up connections. */
+export interface ServerLimits {
+  /** A request's headers must arrive within this (slowloris; also a connection that sends nothing). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  // Slack and load balancers send a request in milliseconds; these only bound the stuck and the hostile.
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 500,
+};
+
+/** Slack sends about 15 headers, a load balancer adds a few; Node's default allows 2000. */
+const MAX_HEADERS = 100;
+/** Node's default, stated: an 8 KB Slack header block fits twice. */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Unknown paths can be anything; their log line keeps this much. */
+const MAX_LOGGED_PATH = 200;
+
+export interface ServerOptions {
+  db: Db;
+  /** HTTP mode: Bolt's receiver behind POST /slack/events, and the secret that signs its requests. */
+  slack: SlackEndpoint | null;
+  port: number;
+  /** The bind address (HOST); unset, every interface (IPv6 and IPv4). */
+  host?: string;
+  /** Providers that push deletions (Lark) post them to /directories/<kind>/events. */
+  connectors?: readonly DirectoryConnector[];
+  /** The clock for Slack's timestamp window and the providers' deletion times. */
+  now?: () => Date;
+  log?: Logger;
+  limits?: Partial<ServerLimits>;
+}
+
+type Handler = (ex: Exchange) => Promise<void> | void;
+
+interface Route {
+  /** GET handlers answer HEAD too (Node leaves the body out). */
+  methods: Partial<Record<"GET" | "POST", Handler>>;
+  /** Successful answers are not logged (health checks). */
+  quiet?: boolean;
+}
+
+export function startServer(options: ServerOptions): Promise<Server> {
+  const log = options.log ?? defaultLog;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const routes = routesOf(options, log);
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node enforces both timeouts on this tick (30 s by default, which would triple a 10 s limit).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, limits.headersTimeoutMs / 2)),
+      maxHeaderSize: MAX_HEADER_BYTES,
+    },
+    (req, res) => {
+      handle(req, res, routes, log).catch(() => res.destroy());
+    },
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  server.maxHeadersCount = MAX_HEADERS;
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(error, socket, log),
+  );
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_EVENT_BYTES) {
-        resolve(null);
-        req.destroy();
-      } else chunks.push(chunk);
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve(server);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
   });
 }
 
+function routesOf(options: ServerOptions, log: Logger): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  const health: Route = { methods: { GET: (ex) => json(ex.res, 200, { ok: true }) }, quiet: true };
+  const ready: Route = { methods: { GET: (ex) => readiness(ex, options.db) }, quiet: true };
+  for (const path of ["/healthz", "/healthz/"]) routes.set(path, health);
+  for (const path of ["/readyz", "/readyz/"]) routes.set(path, ready);
+  const now = options.now ?? (() => new Date());
+  const slack = options.slack;
+  if (slack) routes.set("/slack/events", { methods: { POST: (ex) => slackEvents(ex, slack, now) } });
+  for (const connector of options.connectors ?? []) {
+    if (!connector.readEvent) continue;
+    const deps = { db: options.db, now, log };
+    routes.set(`/directories/${connector.kind}/events`, {
+      methods: { POST: (ex) => providerEvents(ex, connector, deps) },
+    });
+  }
+  return routes;
+}
+
+async function readiness(ex: Exchange, db: Db): Promise<void> {
+  try {
+    await db.execute(sql`select 1`);
+    json(ex.res, 200, { ok: true, database: "up" });
+  } catch (error) {
+    ex.reason = "the database did not answer";
+    ex.fields = failureFields(error);
+    json(ex.res, 503, { ok: false, database: "down" });
+  }
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<string, Route>, log: Logger) {
+  const started = performance.now();
+  const ex: Exchange = { req, res, path: (req.url ?? "/").split("?")[0] ?? "/" };
+  const route = routes.get(ex.path);
+  res.once("close", () => logRequest(ex, route, Math.round(performance.now() - started), log));
+  try {
+    if (!route) return refuse(ex, 404, "not found", "no such path");
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const handler = route.methods[method as keyof Route["methods"]];
+    if (handler) return await handler(ex);
+    const allow = Object.keys(route.methods).flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m]));
+    ex.reason = "method not allowed";
+    json(res, 405, { ok: false, error: "method not allowed" }, { allow: allow.join(", ") });
+  } catch (error) {
+    ex.reason ??= "the request failed";
+    ex.fields = failureFields(error);
+    if (res.headersSent) res.destroy();
+    else json(res, 500, { ok: false, error: "internal error" });
+  }
+}
+
 /**
- * The one HTTP server: /healthz (the process is up), /readyz (the database answers), and in
- * Slack's HTTP mode everything else goes to Bolt's receiver (POST /slack/events), which checks
- * the signature before it reads anything.
+ * One line per request: method, path without its query, status, duration, and why it was refused.
+ * Successful health checks are left out: a load balancer asks every few seconds, which would bury
+ * everything else; a failing one is logged like any failure.
  */
-export function startServer(options: {
-  db: Db;
-  slack: HTTPReceiver | null;
-  port: number;
-  /** Providers that push deletions (Lark) post them to /directories/<kind>/events. */
-  connectors?: readonly DirectoryConnector[];
-  now?: () => Date;
-}): Promise<Server> {
-  const json = (res: import("node:http").ServerResponse, status: number, body: unknown) =>
-    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-  const server = createServer(async (req, res) => {
-    if (req.method === "GET" && req.url === "/healthz") {
-      json(res, 200, { ok: true });
-      return;
-    }
-    if (req.method === "GET" && req.url === "/readyz") {
-      try {
-        await options.db.execute(sql`select 1`);
-        json(res, 200, { ok: true, database: "up" });
-      } catch (error) {
-        log.error("readiness check failed", errorFields(error));
-        json(res, 503, { ok: false, database: "down" });
-      }
-      return;
-    }
-    const event = req.method === "POST" && req.url?.match(/^\/directories\/([a-z]+)\/events$/);
-    const pushing = event ? options.connectors?.find((c) => c.kind === event[1] && c.readEvent) : undefined;
-    if (pushing?.readEvent) {
-      try {
-        const rawBody = await readBody(req);
-        if (rawBody === null) return json(res, 413, { ok: false, error: "too large" });
-        const headers = Object.fromEntries(
-          Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
-        );
-        const read = pushing.readEvent({ rawBody, headers });
-        if (read.kind === "challenge") return json(res, 200, { challenge: read.challenge });
-        if (read.kind === "rejected") {
-          log.warn("provider event rejected", { provider: pushing.name, reason: read.reason });
-          return json(res, 401, { ok: false });
-        }
-        if (read.kind === "deleted") {
-          const { retentionDays } = pushing.profile;
-          await upsertDeleted(
-            options.db,
-            pushing.kind,
-            retentionDays,
-            [read.user],
-            (options.now ?? (() => new Date()))(),
-          );
-          log.info("provider reported a deletion", {
-            provider: pushing.name,
-            externalId: read.user.externalId,
-          });
-        }
-        return json(res, 200, { ok: true });
-      } catch (error) {
-        // The provider retries an event that was not acknowledged.
-        log.error("provider event failed", { provider: pushing.name, ...errorFields(error) });
-        return json(res, 500, { ok: false });
-      }
-    }
-    if (options.slack) {
-      options.slack.requestListener(req, res);
-      return;
-    }
-    json(res, 404, { ok: false, error: "not found" });
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, () => resolve(server));
-  });
+function logRequest(ex: Exchange, route: Route | undefined, ms: number, log: Logger): void {
+  const status = ex.res.statusCode;
+  if (route?.quiet && status < 400) return;
+  const path = ex.path.length > MAX_LOGGED_PATH ? `${ex.path.slice(0, MAX_LOGGED_PATH)}…` : ex.path;
+  const fields = {
+    method: ex.req.method,
+    path,
+    status,
+    ms,
+    ...(ex.res.writableFinished ? {} : { aborted: true }),
+    ...(ex.reason ? { reason: ex.reason } : {}),
+    ...ex.fields,
+  };
+  if (status >= 500) log.error("request", fields);
+  else if (status >= 400) log.warn("request", fields);
+  else log.info("request", fields);
+}
+
+/**
+ * A connection Node could not read a request from (bad syntax, headers too large, too slow): it
+ * gets the status Node would send, then is closed. Without this handler Node would do the same
+ * silently; with it the refusal is logged, without the request's bytes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, log: Logger): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+  log.warn("request", { status, reason: error.code ?? "unreadable request" });
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!inFlight?.headersSent) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+    );
+  }
+  socket.destroy();
 }

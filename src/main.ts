@@ -48,13 +48,22 @@ async function main(): Promise<void> {
     : null;
   const server = await startServer({
     db: core.database.db,
-    slack: bolt?.http ?? null,
+    slack:
+      bolt?.http && slack?.signingSecret ? { receiver: bolt.http, signingSecret: slack.signingSecret } : null,
     port: config.PORT,
+    host: config.HOST,
     connectors: core.connectors,
     now: () => core.clock.now(),
+    limits: {
+      keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_SECONDS * 1000,
+      maxConnections: config.HTTP_MAX_CONNECTIONS,
+    },
   });
   const address = server.address();
-  log.info("listening", { port: typeof address === "object" && address ? address.port : config.PORT });
+  log.info("listening", {
+    port: typeof address === "object" && address ? address.port : config.PORT,
+    host: typeof address === "object" && address ? address.address : config.HOST,
+  });
   if (bolt?.socket) {
     await bolt.app.start();
     log.info("slack connected", { mode: "socket" });

@@ -16,6 +16,17 @@ describe("configuration", () => {
     });
   });
 
+  it("binds every interface unless HOST names one, and refuses an address that is not one", () => {
+    expect(loadConfig({}).HOST).toBeUndefined();
+    expect(loadConfig({})).toMatchObject({ HTTP_KEEP_ALIVE_SECONDS: 5, HTTP_MAX_CONNECTIONS: 500 });
+    expect(loadConfig({ HOST: "127.0.0.1" }).HOST).toBe("127.0.0.1");
+    expect(loadConfig({ HOST: "::1" }).HOST).toBe("::1");
+    expect(() => loadConfig({ HOST: "http://localhost" })).toThrow(
+      /HOST: must be an IP address or a host name/,
+    );
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: "0" })).toThrow(/HTTP_MAX_CONNECTIONS/);
+  });
+
   it("reads comma-separated Slack user ids", () => {
     const config = loadConfig({ RESTORE_ADMINS: "U0ADMIN1, U0ADMIN2,", RESTORE_APPROVERS: "W0APPROVER" });
     expect(config.RESTORE_ADMINS).toEqual(["U0ADMIN1", "U0ADMIN2"]);

@@ -448,28 +448,48 @@ function unique(values: string[]): string[] {
   return [...new Set(values.filter(Boolean))];
 }
 
-/** A contact v3 user (or a deleted event's object) in our terms; null without an open_id. */
+/**
+ * Lark's own limits (contact v3 user create): name and en_name at most 255 characters, user_id at
+ * most 64. Ids (open_id, department ids) are short generated strings, held to the same 64; an email
+ * to RFC 5321's 254; a mobile to 32 (E.164 is at most 16 with its "+"). Nothing Lark sends is
+ * longer, so a longer value is not Lark's: a name is cut to the limit, an id, address or number
+ * that long is dropped (cut, it would name someone else).
+ */
+export const LARK_LIMITS = { name: 255, id: 64, email: 254, mobile: 32 } as const;
+
+/** A contact v3 user (or a deleted event's object) in our terms; null without a usable open_id. */
 export function providerUserOf(u: LarkUser): ProviderUser | null {
-  const openId = nonEmpty(u.open_id);
+  const openId = upTo(nonEmpty(u.open_id), LARK_LIMITS.id);
   if (!openId) return null;
-  const email = nonEmpty(u.email)?.toLowerCase() ?? null;
-  const business = nonEmpty(u.enterprise_email)?.toLowerCase() ?? null;
+  const email = upTo(nonEmpty(u.email)?.toLowerCase() ?? null, LARK_LIMITS.email);
+  const business = upTo(nonEmpty(u.enterprise_email)?.toLowerCase() ?? null, LARK_LIMITS.email);
+  const name = nonEmpty(u.name) ?? nonEmpty(u.en_name);
   return {
     externalId: openId,
-    userName: nonEmpty(u.user_id) ?? openId,
+    userName: upTo(nonEmpty(u.user_id), LARK_LIMITS.id) ?? openId,
     email,
     aliases: business && business !== email ? [business] : [],
-    phone: nonEmpty(u.mobile),
-    displayName: nonEmpty(u.name) ?? nonEmpty(u.en_name) ?? email ?? openId,
+    phone: upTo(nonEmpty(u.mobile), LARK_LIMITS.mobile),
+    displayName: (name && cut(name, LARK_LIMITS.name)) ?? email ?? openId,
     givenName: null,
     familyName: null,
-    department: nonEmpty(u.department_ids?.[0]),
+    department: upTo(nonEmpty(Array.isArray(u.department_ids) ? u.department_ids[0] : null), LARK_LIMITS.id),
     license: null,
   };
 }
 
 function nonEmpty(value: unknown): string | null {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
+}
+
+/** The value when it fits, otherwise null. */
+function upTo(value: string | null, max: number): string | null {
+  return value !== null && value.length <= max ? value : null;
+}
+
+/** At most `max` UTF-16 units, without leaving half a surrogate pair at the end. */
+function cut(value: string, max: number): string {
+  return value.length <= max ? value : value.slice(0, max).replace(/[\uD800-\uDBFF]$/, "");
 }
 
 // ---- events (pure) ----------------------------------------------------------------------------
@@ -582,11 +602,16 @@ export function readLarkEvent(args: {
     return { kind: "rejected", reason: "event is encrypted: set LARK_ENCRYPT_KEY" };
   }
   const eventHeader = payload?.header as
-    | { token?: string; event_type?: string; event_id?: string }
+    | { token?: unknown; event_type?: string; event_id?: string }
     | undefined;
   const token = payload?.type === "url_verification" ? payload.token : eventHeader?.token;
-  if (args.verificationToken && !safeEqual(String(token ?? ""), args.verificationToken)) {
-    return { kind: "rejected", reason: "verification token does not match" };
+  if (args.verificationToken) {
+    if (token === undefined) return { kind: "rejected", reason: "verification token is missing" };
+    // Only a string: String(["<token>"]) would match too.
+    if (typeof token !== "string") return { kind: "rejected", reason: "verification token is not a string" };
+    if (!safeEqual(token, args.verificationToken)) {
+      return { kind: "rejected", reason: "verification token does not match" };
+    }
   }
   if (payload?.type === "url_verification") {
     return typeof payload.challenge === "string"

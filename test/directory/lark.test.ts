@@ -262,6 +262,41 @@ describe("Lark event endpoint helpers", () => {
     });
     expect(readLarkEvent({ rawBody: "not json", headers: {} }).kind).toBe("rejected");
   });
+
+  it("takes the verification token only as a string", () => {
+    const read = (token: unknown) =>
+      readLarkEvent({ rawBody: JSON.stringify(deletedEvent({ token })), headers: {}, verificationToken });
+    expect(read([verificationToken])).toEqual({
+      kind: "rejected",
+      reason: "verification token is not a string",
+    });
+    expect(read({ toString: verificationToken })).toMatchObject({ kind: "rejected" });
+    expect(read(null)).toMatchObject({ kind: "rejected" });
+    expect(read(undefined)).toEqual({ kind: "rejected", reason: "verification token is missing" });
+    const challenge = { ...urlVerification(), token: [verificationToken] };
+    expect(readLarkEvent({ rawBody: JSON.stringify(challenge), headers: {}, verificationToken }).kind).toBe(
+      "rejected",
+    );
+    expect(read(verificationToken).kind).toBe("deleted");
+  });
+});
+
+describe("Lark's field limits", () => {
+  it("cuts a name to Lark's 255 characters, and drops ids and addresses longer than Lark's", () => {
+    const user = deletedUserFromEvent(
+      deletedEvent({ object: { name: "名".repeat(300_000), email: `${"a".repeat(250)}@example.com` } }),
+    );
+    expect(user?.displayName).toBe("名".repeat(255));
+    expect(user?.email).toBeNull();
+    expect(user?.externalId).toBe(OPEN_ID);
+    const emoji = deletedUserFromEvent(deletedEvent({ object: { name: `${"x".repeat(254)}😀` } }));
+    expect(emoji?.displayName).toBe("x".repeat(254));
+    expect(deletedUserFromEvent(deletedEvent({ object: { open_id: `ou_${"f".repeat(100)}` } }))).toBeNull();
+    const longIds = deletedUserFromEvent(
+      deletedEvent({ object: { user_id: "u".repeat(65), mobile: "+1".repeat(20), department_ids: "od-x" } }),
+    );
+    expect(longIds).toMatchObject({ userName: OPEN_ID, phone: null, department: null });
+  });
 });
 
 describe("Lark restore", () => {

@@ -5,7 +5,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
 import type { SlackSettings } from "../../src/config.ts";
 import { digestSettingsFrom } from "../../src/digest/settings.ts";
-import { startServer } from "../../src/http.ts";
+import { type ServerOptions, startServer } from "../../src/http.ts";
 import type { Logger } from "../../src/log.ts";
 import { createSlackApp } from "../../src/slack/app.ts";
 import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, APPROVER_2, STRANGER, type World } from "./world.ts";
@@ -29,6 +29,8 @@ export interface SlackHarness {
   logs: string[];
   /** Waits until `n` calls of `method` were made (the listeners go on after the ack). */
   waitFor(method: string, n?: number): Promise<ApiCall[]>;
+  /** The server's base URL (http://127.0.0.1:PORT), for requests of other shapes. */
+  base(): string;
   /** A plain GET to the app's server (health checks). */
   get(path: string): Promise<Response>;
   /** A signed POST to /slack/events; `body` is form-encoded. */
@@ -46,8 +48,9 @@ const DECODE_JSON = new Set(["view", "blocks"]);
 /**
  * The real app behind the real HTTP receiver on a free port, with nock answering Slack's Web API
  * at API. Every call is recorded; views.open answers with a view id that later calls can use.
+ * `serverOptions` adds to the server's (providers' event endpoints, limits).
  */
-export function useSlack(world: World): SlackHarness {
+export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {}): SlackHarness {
   const harness = {
     calls: [] as ApiCall[],
     responses: [] as unknown[],
@@ -94,7 +97,14 @@ export function useSlack(world: World): SlackHarness {
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
     // A new app and server per test: its service sees this test's clock and data.
-    server = await startServer({ db: world.database.db, slack: slack.http, port: 0 });
+    server = await startServer({
+      db: world.database.db,
+      slack: slack.http && { receiver: slack.http, signingSecret: SIGNING_SECRET },
+      port: 0,
+      host: "127.0.0.1",
+      log,
+      ...serverOptions,
+    });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
@@ -111,6 +121,7 @@ export function useSlack(world: World): SlackHarness {
     nock.enableNetConnect();
   });
 
+  harness.base = () => base;
   harness.get = (path) => fetch(`${base}${path}`);
   harness.post = async (body, options = {}) => {
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);

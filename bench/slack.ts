@@ -31,7 +31,7 @@ import { type Db, openDatabase, redactUrl } from "../src/db/client.ts";
 import { digestSettingsFrom } from "../src/digest/settings.ts";
 import { ensureBuiltinDirectory } from "../src/directory/builtin.ts";
 import { startServer } from "../src/http.ts";
-import type { Logger } from "../src/log.ts";
+import type { Fields, Logger } from "../src/log.ts";
 import { policyFrom } from "../src/restore/access.ts";
 import { isRefusal } from "../src/restore/outcome.ts";
 import type { SearchResult } from "../src/restore/search.ts";
@@ -253,13 +253,22 @@ async function ensureSeed(db: Db, raw: postgres.Sql, options: SlackBenchOptions)
   return existing;
 }
 
-/** Bolt's logger interface, silent but for counting errors (the listeners report failures there). */
-function countingLogger(): Logger & { errors: number; first?: string } {
-  const logger: Logger & { errors: number; first?: string } = {
+/**
+ * The app's logger, minus the writing: each line is formatted as src/log.ts formats it (that work
+ * is the app's), then dropped, so the report stays readable. Errors are counted (the listeners
+ * report failures there).
+ */
+function countingLogger(): Logger & { errors: number; first?: string; bytes: number } {
+  const format = (level: string, message: string, fields?: Fields) => {
+    logger.bytes += JSON.stringify({ at: new Date().toISOString(), level, message, ...fields }).length;
+  };
+  const logger: Logger & { errors: number; first?: string; bytes: number } = {
     errors: 0,
-    info: () => {},
-    warn: () => {},
+    bytes: 0,
+    info: (message, fields) => format("info", message, fields),
+    warn: (message, fields) => format("warn", message, fields),
     error: (message, fields) => {
+      format("error", message, fields);
       logger.errors++;
       logger.first ??= `${message}${fields?.error ? `: ${String(fields.error)}` : ""}`;
     },
@@ -365,7 +374,7 @@ interface LoadHooks {
   onMeasured?: () => void;
   /** Wait for the commands' follow-up Web API calls to finish before closing. */
   drain: boolean;
-  logger: { errors: number; first?: string };
+  logger: Logger & { errors: number; first?: string };
 }
 
 /** Serves the receiver with startServer, runs the load generator against it, closes the server. */
@@ -377,7 +386,13 @@ async function underLoad(
   hooks: LoadHooks,
 ): Promise<RunResult> {
   if (!receiver) throw new Error("no HTTP receiver: the app needs a signing secret");
-  const server = await startServer({ db, slack: { receiver, signingSecret: SIGNING_SECRET }, port: 0 });
+  // The front door logs a line per request: formatted as the app's log does, then dropped here.
+  const server = await startServer({
+    db,
+    slack: { receiver, signingSecret: SIGNING_SECRET },
+    port: 0,
+    log: hooks.logger,
+  });
   // The fake Web API counts for every app of the bench: this run's calls are those after this.
   const before = (await api.counts()).counts;
   try {

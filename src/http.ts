@@ -15,10 +15,10 @@ import type { Duplex } from "node:stream";
 import { sql } from "drizzle-orm";
 import type { Db } from "./db/client.ts";
 import type { DirectoryConnector } from "./directory/port.ts";
-import { type Exchange, failureFields, json, refuse } from "./http/exchange.ts";
+import { type Exchange, json, refuse } from "./http/exchange.ts";
 import { providerEvents } from "./http/provider-events.ts";
 import { type SlackEndpoint, slackEvents } from "./http/slack.ts";
-import { log as defaultLog, type Logger } from "./log.ts";
+import { log as defaultLog, errorFields, type Logger } from "./log.ts";
 
 export type { SlackEndpoint } from "./http/slack.ts";
 
@@ -128,7 +128,7 @@ async function readiness(ex: Exchange, db: Db): Promise<void> {
     json(ex.res, 200, { ok: true, database: "up" });
   } catch (error) {
     ex.reason = "the database did not answer";
-    ex.fields = failureFields(error);
+    ex.fields = errorFields(error);
     json(ex.res, 503, { ok: false, database: "down" });
   }
 }
@@ -148,7 +148,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<str
     json(res, 405, { ok: false, error: "method not allowed" }, { allow: allow.join(", ") });
   } catch (error) {
     ex.reason ??= "the request failed";
-    ex.fields = failureFields(error);
+    ex.fields = errorFields(error);
     if (res.headersSent) res.destroy();
     else json(res, 500, { ok: false, error: "internal error" });
   }

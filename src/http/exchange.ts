@@ -35,28 +35,3 @@ export function refuse(ex: Exchange, status: number, error: string, reason: stri
   ex.reason = reason;
   json(ex.res, status, { ok: false, error });
 }
-
-/**
- * What failed, for the log: the error's class, its code (a SQLSTATE from the database) and, for
- * errors that are not the database's, its message and stack. A database error's message may carry
- * the SQL and its parameters, which hold personal data, so it is left out.
- */
-export function failureFields(error: unknown): Fields {
-  if (!(error instanceof Error)) return { error: typeof error };
-  const code = codeOf(error);
-  if (isDatabaseError(error)) return { error: "database error", ...(code ? { code } : {}) };
-  return { error: `${error.name}: ${error.message}`, ...(code ? { code } : {}), stack: error.stack };
-}
-
-function codeOf(error: unknown): string | undefined {
-  for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
-}
-
-function isDatabaseError(error: Error): boolean {
-  const code = codeOf(error);
-  return /^[0-9A-Z]{5}$/.test(code ?? "") || error.message.startsWith("Failed query");
-}

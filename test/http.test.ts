@@ -97,7 +97,12 @@ interface Row {
   answer?: string;
 }
 
-const command = new URLSearchParams({ command: "/restore-user", text: "help", user_id: ADMIN }).toString();
+const command = new URLSearchParams({
+  command: "/restore-user",
+  text: "help",
+  user_id: ADMIN,
+  trigger_id: "t.1",
+}).toString();
 const larkEvent = (over: Parameters<typeof lark.deletedEvent>[0] = {}) =>
   JSON.stringify(lark.deletedEvent({ createTime: String(Date.now() - 60 * 60 * 1000), ...over }));
 const twoMegabytes = Buffer.alloc(2 * 1024 * 1024, "a");
@@ -316,6 +321,88 @@ const rows: Row[] = [
     answer: '{"challenge":"c-123"}',
   },
 ];
+
+/** Signed, well-formed objects with Slack's types but not Slack's shapes: Bolt must not trip on them. */
+const payload = (value: unknown) => `payload=${encodeURIComponent(JSON.stringify(value))}`;
+const oddShapes: { name: string; body: string; type: string; status?: number }[] = [
+  {
+    name: "an event callback without an event",
+    body: JSON.stringify({ type: "event_callback" }),
+    type: "application/json",
+  },
+  {
+    name: "an event that is null",
+    body: JSON.stringify({ type: "event_callback", event: null, team_id: "T1" }),
+    type: "application/json",
+  },
+  {
+    name: "an event with no user",
+    body: JSON.stringify({ type: "event_callback", event: { type: "app_home_opened", tab: "home" } }),
+    type: "application/json",
+    status: 200,
+  },
+  { name: "an empty object", body: "{}", type: "application/json" },
+  { name: "block actions with no user", body: payload({ type: "block_actions" }), type: FORM },
+  {
+    name: "block actions with null actions",
+    body: payload({ type: "block_actions", user: { id: ADMIN }, actions: null }),
+    type: FORM,
+  },
+  {
+    name: "an action with no value",
+    body: payload({
+      type: "block_actions",
+      user: { id: ADMIN },
+      actions: [{ action_id: "approve_request" }],
+    }),
+    type: FORM,
+    status: 200,
+  },
+  {
+    name: "a submission with a null view",
+    body: payload({ type: "view_submission", user: { id: ADMIN }, view: null }),
+    type: FORM,
+  },
+  {
+    name: "a submission with no state",
+    body: payload({
+      type: "view_submission",
+      user: { id: ADMIN },
+      view: { callback_id: "restore_plan", id: "V1" },
+    }),
+    type: FORM,
+  },
+  {
+    name: "a suggestion with no value",
+    body: payload({ type: "block_suggestion", user: { id: ADMIN }, action_id: "account_lookup" }),
+    type: FORM,
+  },
+  { name: "an unknown type", body: payload({ type: "shortcut", user: { id: ADMIN } }), type: FORM },
+  {
+    name: "a command with no user",
+    body: new URLSearchParams({ command: "/restore-user", text: "help" }).toString(),
+    type: FORM,
+  },
+  {
+    name: "a command with no text",
+    body: new URLSearchParams({ command: "/restore-user", user_id: ADMIN }).toString(),
+    type: FORM,
+  },
+  {
+    name: "another command",
+    body: new URLSearchParams({ command: "/other", text: "x", user_id: ADMIN }).toString(),
+    type: FORM,
+  },
+];
+
+describe("signed bodies of odd shapes", () => {
+  it.each(oddShapes)("$name: answered, and the app goes on", async ({ body, type, status = 400 }) => {
+    const answer = await send(slack.base(), "POST", "/slack/events", { headers: signed(body, type), body });
+    expect(answer.status).toBe(status);
+    if (status === 400) expect(answer.body).toMatch(/bad request/);
+    expect((await send(slack.base(), "GET", "/healthz")).status).toBe(200);
+  });
+});
 
 describe("the front door answers every request and survives it", () => {
   it.each(rows)("$name → $status", async (row) => {

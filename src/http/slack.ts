@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { HTTPReceiver } from "@slack/bolt";
+import { z } from "zod";
 import { readBody, tooLarge, utf8 } from "./body.ts";
 import { type Exchange, refuse } from "./exchange.ts";
 
@@ -62,19 +63,64 @@ export function signatureProblem(
 }
 
 /**
+ * The least of each body that Bolt and the listeners rely on, as Slack always sends it. Fields
+ * beyond these pass through; values are still the sender's, and are checked where they are used.
+ */
+const user = z.object({ id: z.string() });
+const COMMAND = z.object({
+  command: z.string(),
+  user_id: z.string(),
+  text: z.string(),
+  trigger_id: z.string(),
+});
+const INTERACTION = z.discriminatedUnion("type", [
+  z.looseObject({
+    type: z.literal("block_actions"),
+    user,
+    actions: z.array(z.looseObject({ action_id: z.string() })),
+  }),
+  z.looseObject({
+    type: z.literal("view_submission"),
+    user,
+    view: z.looseObject({
+      id: z.string(),
+      state: z.looseObject({ values: z.record(z.string(), z.unknown()) }),
+    }),
+  }),
+  z.looseObject({ type: z.literal("view_closed"), user, view: z.looseObject({ id: z.string() }) }),
+  z.looseObject({ type: z.literal("block_suggestion"), user, action_id: z.string(), value: z.string() }),
+]);
+const EVENT = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("event_callback"), event: z.looseObject({ type: z.string() }) }),
+  z.looseObject({ type: z.literal("url_verification"), challenge: z.string() }),
+  z.looseObject({ type: z.literal("app_rate_limited") }),
+]);
+
+/**
  * Why a signed body is not one Bolt can take, or null. Slack posts forms (commands, and
  * interactivity and options as a JSON `payload`) and JSON objects (events); anything else, such
- * as `payload=null`, would reach Bolt as a body it cannot read.
+ * as `payload=null` or an event without its event, would reach Bolt as a body it cannot read.
  */
 export function shapeProblem(type: string, text: string): string | null {
   if (type === FORM) {
     const form = new URLSearchParams(text);
     const payloads = form.getAll("payload");
     if (payloads.length > 1) return "form has more than one payload";
-    if (payloads.length === 0) return form.has("command") ? null : "form has neither a command nor a payload";
-    return isObject(parsed(payloads[0] as string)) ? null : "payload is not a JSON object";
+    if (payloads.length === 0) {
+      if (!form.has("command")) return "form has neither a command nor a payload";
+      return COMMAND.safeParse(Object.fromEntries(form)).success
+        ? null
+        : "command is not shaped as Slack sends one";
+    }
+    const payload = parsed(payloads[0] as string);
+    if (!isObject(payload)) return "payload is not a JSON object";
+    return INTERACTION.safeParse(payload).success ? null : "payload is not shaped as Slack sends one";
   }
-  if (type === JSON_TYPE) return isObject(parsed(text)) ? null : "JSON body is not an object";
+  if (type === JSON_TYPE) {
+    const body = parsed(text);
+    if (!isObject(body)) return "JSON body is not an object";
+    return EVENT.safeParse(body).success ? null : "event is not shaped as Slack sends one";
+  }
   return type ? "content type is not form or JSON" : "content type is missing";
 }
 

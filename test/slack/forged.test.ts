@@ -144,6 +144,7 @@ describe("forged users", () => {
       expect(digest.status).toBe(200);
       expect(JSON.parse(digest.text).text).toMatch(/not allowed/);
       await click(user, ACTION.approve, requested.request.id);
+      await slack.event({ type: "app_home_opened", tab: "home", ...(user ? { user } : {}) });
     }
     const [row] = await world.database.db.select().from(restoreRequests);
     expect(row?.status).toBe("pending");

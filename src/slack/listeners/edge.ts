@@ -23,8 +23,11 @@ export function recordIdOf(value: unknown): string | null {
 /** Whoever a request says is acting: commands carry `user_id`, interactions `user.id`, events `event.user`. */
 function actingUser(body: Record<string, unknown>): { user: unknown; required: boolean } {
   if (typeof body.command === "string") return { user: body.user_id, required: true };
-  const event = body.event as { user?: unknown } | undefined;
-  if (body.type === "event_callback") return { user: event?.user, required: false };
+  const event = body.event as { type?: unknown; user?: unknown } | undefined;
+  // Events about a person carry them; the Home tab is always someone's.
+  if (body.type === "event_callback") {
+    return { user: event?.user, required: event?.user !== undefined || event?.type === "app_home_opened" };
+  }
   const user = body.user as { id?: unknown } | undefined;
   return { user: user?.id, required: true };
 }

@@ -133,12 +133,13 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  // The last guard: a promise some library let go of must not end a server that faces the
-  // internet (Node's default for an unhandled rejection is to exit). It is logged, as its cause.
-  process.on("unhandledRejection", (error) =>
-    log.error("a promise failed with nobody waiting for it", errorFields(error)),
-  );
 }
+
+// The last guard: a promise some library let go of must not end a server that faces the
+// internet (Node's default for an unhandled rejection is to exit). It is logged, as its cause.
+process.on("unhandledRejection", (error) => {
+  log.error("a promise failed with nobody waiting for it", errorFields(error));
+});
 
 main().catch((error: unknown) => {
   log.error("restore-user could not start", errorFields(error));

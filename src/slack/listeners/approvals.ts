@@ -3,7 +3,7 @@ import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import type { RestoreRequest } from "../../db/schema.ts";
 import { SYSTEM_ACTOR } from "../../restore/access.ts";
-import { isRefusal } from "../../restore/outcome.ts";
+import { isRefusal, type Refusal } from "../../restore/outcome.ts";
 import type { SlackDeps } from "../app.ts";
 import { approvalMessage, rejectReasonView } from "../blocks/approval.ts";
 import { ACTION, BLOCK, CALLBACK } from "../blocks/ids.ts";
@@ -71,6 +71,14 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
     if (notify) await notifyRequester(client, request);
   };
 
+  /** A click the service refused: said privately; a request decided or expired meanwhile loses its buttons. */
+  const refusedClick = async (client: WebClient, body: BlockAction, requestId: string, refusal: Refusal) => {
+    await tellPrivately(client, body, refusalNotice(refusal));
+    if (refusal.code === "expired" || refusal.code === "not_pending") {
+      await settle(client, requestId, refusal.code === "expired");
+    }
+  };
+
   app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, client }) => {
     await ack();
     const requestId = recordIdOf(action.value);
@@ -81,10 +89,7 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
     try {
       const outcome = await service.approve(body.user.id, requestId);
       if (isRefusal(outcome)) {
-        await tellPrivately(client, body, refusalNotice(outcome));
-        // Expired or decided meanwhile: make sure nobody else sees live buttons.
-        if (outcome.code === "expired" || outcome.code === "not_pending")
-          await settle(client, requestId, outcome.code === "expired");
+        await refusedClick(client, body, requestId, outcome);
         return;
       }
       if (outcome.type === "approval_recorded") {
@@ -108,18 +113,22 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
       await tellPrivately(client, body, staleButtonNotice());
       return;
     }
-    // Refused here already (not allowed, no such request, decided, one's own), before a form asks
-    // for a reason that would only be refused on submit.
-    const request = await service.checkDecision(body.user.id, requestId);
-    if (isRefusal(request)) {
-      await tellPrivately(client, body, refusalNotice(request));
-      return;
+    try {
+      // Refused here already (not allowed, no such request, decided, one's own), before a form
+      // asks for a reason that would only be refused on submit.
+      const request = await service.checkDecision(body.user.id, requestId);
+      if (isRefusal(request)) {
+        await refusedClick(client, body, requestId, request);
+        return;
+      }
+      const at = request.approvalMessage;
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: rejectReasonView(request.id, { channel: at?.channel ?? "", ts: at?.ts ?? "" }),
+      });
+    } catch (error) {
+      await tellPrivately(client, body, failureNotice(reportFailure(deps, error, "reject"))).catch(() => {});
     }
-    const at = request.approvalMessage;
-    await client.views.open({
-      trigger_id: body.trigger_id,
-      view: rejectReasonView(request.id, { channel: at?.channel ?? "", ts: at?.ts ?? "" }),
-    });
   });
 
   app.view<ViewSubmitAction>(CALLBACK.rejectReason, async ({ ack, body, view, client }) => {

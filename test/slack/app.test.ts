@@ -9,7 +9,15 @@ import { accounts, restoreRequests } from "../../src/db/schema.ts";
 import { ACTION, BLOCK, CALLBACK } from "../../src/slack/blocks/ids.ts";
 import { blockKitProblems, mrkdwnTexts } from "../support/block-kit-limits.ts";
 import { ADMIN_CHANNEL, type ApiCall, useSlack } from "../support/slack.ts";
-import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, STRANGER, useWorld } from "../support/world.ts";
+import {
+  ADMIN,
+  ADMIN_2,
+  ADMIN_APPROVER,
+  APPROVER,
+  APPROVER_2,
+  STRANGER,
+  useWorld,
+} from "../support/world.ts";
 
 const world = useWorld();
 const slack = useSlack(world);
@@ -492,6 +500,24 @@ describe("edges people run into", () => {
     const rows = await world.database.db.select().from(accounts);
     expect(rows.find((r) => r.id === active.id)?.status).toBe("active");
     expect(rows.find((r) => r.id === deleted.id)?.status).toBe("deleted");
+  });
+
+  it("Reject on a request approved meanwhile says so and takes the buttons away", async () => {
+    const deleted = await world.deleted({ userName: "sol@example.com" });
+    await world.active({ userName: "sol@example.com" });
+    const requested = await world.service.requestReplace(ADMIN, deleted.id, "Sol is back");
+    if (requested.type !== "requested") throw new Error("not requested");
+    await world.service.recordApprovalMessage(requested.request.id, {
+      channel: ADMIN_CHANNEL,
+      ts: "1700000000.7",
+    });
+    await world.service.approve(APPROVER, requested.request.id);
+    await click(APPROVER_2, ACTION.reject, requested.request.id, "1700000000.7");
+    const [ephemeral] = await slack.waitFor("chat.postEphemeral");
+    expect(String(ephemeral?.args.text)).toMatch(/no longer pending/);
+    const [update] = await slack.waitFor("chat.update");
+    expect(json(update?.args.blocks)).not.toContain(ACTION.reject);
+    expect(slack.calls.filter((c) => c.method === "views.open")).toEqual([]);
   });
 
   it("a click on an expired request says so and takes the buttons away", async () => {

@@ -106,7 +106,10 @@ export function startServer(options: ServerOptions): Promise<Server> {
 function routesOf(options: ServerOptions, log: Logger): Map<string, Route> {
   const routes = new Map<string, Route>();
   const health: Route = { methods: { GET: (ex) => json(ex.res, 200, { ok: true }) }, quiet: true };
-  const ready: Route = { methods: { GET: (ex) => readiness(ex, options.db) }, quiet: true };
+  const ready: Route = {
+    methods: { GET: (ex) => readiness(ex, options.db, READINESS_TIMEOUT_MS) },
+    quiet: true,
+  };
   for (const path of ["/healthz", "/healthz/"]) routes.set(path, health);
   for (const path of ["/readyz", "/readyz/"]) routes.set(path, ready);
   const now = options.now ?? (() => new Date());
@@ -122,14 +125,28 @@ function routesOf(options: ServerOptions, log: Logger): Map<string, Route> {
   return routes;
 }
 
-async function readiness(ex: Exchange, db: Db): Promise<void> {
+/** A readiness probe answers within this, whatever the database does. */
+export const READINESS_TIMEOUT_MS = 2_000;
+
+async function readiness(ex: Exchange, db: Db, timeoutMs: number): Promise<void> {
+  const check = db.execute(sql`select 1`).then(() => "up" as const);
+  // Abandoned after the timeout: its late failure must not surface as an unhandled rejection.
+  check.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(resolve, timeoutMs, "timeout");
+  });
   try {
-    await db.execute(sql`select 1`);
-    json(ex.res, 200, { ok: true, database: "up" });
+    const state = await Promise.race([check, late]);
+    if (state === "up") return json(ex.res, 200, { ok: true, database: "up" });
+    ex.reason = `the database did not answer within ${timeoutMs / 1000} s`;
+    json(ex.res, 503, { ok: false, database: "timeout" });
   } catch (error) {
     ex.reason = "the database did not answer";
     ex.fields = errorFields(error);
     json(ex.res, 503, { ok: false, database: "down" });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

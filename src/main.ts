@@ -4,6 +4,7 @@ import { WebClient } from "@slack/web-api";
 import { openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
 import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./config.ts";
+import { DatabaseUnavailable } from "./db/unavailable.ts";
 import { digestSettingsFrom } from "./digest/settings.ts";
 import { loadDemoIfEmpty } from "./directory/demo.ts";
 import { providersFrom } from "./directory/providers.ts";
@@ -142,6 +143,11 @@ process.on("unhandledRejection", (error) => {
 });
 
 main().catch((error: unknown) => {
+  // A database that is not there: one line saying which and why.
+  if (error instanceof DatabaseUnavailable) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
   log.error("restore-user could not start", errorFields(error));
   process.exit(1);
 });

@@ -5,6 +5,8 @@ import { parseArgs } from "node:util";
 import { openCore } from "../app.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
+import { redactUrl } from "../db/client.ts";
+import { DatabaseUnavailable, unreachable } from "../db/unavailable.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import { DEMO_FILES } from "../directory/demo.ts";
 import { ImportRejected, type ImportSummary, importAccounts } from "../directory/import.ts";
@@ -81,11 +83,20 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
 }
 
 /**
- * An unexpected failure (the database down, a constraint nobody planned for): one line with its
+ * An unexpected failure (a constraint nobody planned for): one line with its
  * cause and a reference, never the query or the values it carried. With DEBUG set, the log line
  * under the same reference adds the stack. Exit 2, as before.
  */
 function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo): ExitCode {
+  // The database is not there: where and why, exit 2.
+  const unavailable =
+    error instanceof DatabaseUnavailable
+      ? error
+      : unreachable(error, env.DATABASE_URL ? redactUrl(env.DATABASE_URL) : (env.DATA_DIR ?? "./data"));
+  if (unavailable) {
+    io.err(printable(unavailable.message));
+    return 2;
+  }
   const reference = randomBytes(4).toString("hex");
   if (env.DEBUG) log.error("restore-user failed", { reference, ...errorFields(error) });
   io.err(printable(`restore-user failed: ${describeError(error)} (reference ${reference})`));
@@ -150,7 +161,7 @@ async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Pr
       io.err(`${error.message}\n\n${format.USAGE}`);
       return 2;
     }
-    throw error;
+    throw unreachable(error, core.database.location) ?? error;
   } finally {
     await core.database.close();
   }

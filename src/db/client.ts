@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "./schema.ts";
+import { CONNECT_TIMEOUT_S, unreachable } from "./unavailable.ts";
 
 /** One type for both drivers; a transaction is one too, so functions take either. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -44,20 +45,7 @@ export interface OpenOptions {
 
 /** Opens the database and applies pending migrations before anything else touches it. */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
-  if (options.url) {
-    await migrateServer(options.url);
-    const client = postgres(options.url, {
-      max: options.maxConnections ?? 10,
-      onnotice: () => {},
-      connection: SEARCH_SETTINGS,
-    });
-    return {
-      db: drizzlePostgres(client, { schema }) as unknown as Db,
-      kind: "postgres",
-      location: redactUrl(options.url),
-      close: () => client.end({ timeout: 5 }),
-    };
-  }
+  if (options.url) return openServer(options.url, options.maxConnections ?? 10);
   const dataDir = options.dataDir ?? "./data";
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
@@ -72,9 +60,34 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   };
 }
 
+async function openServer(url: string, maxConnections: number): Promise<Database> {
+  const location = redactUrl(url);
+  try {
+    await migrateServer(url);
+  } catch (error) {
+    throw unreachable(error, location) ?? error;
+  }
+  return { ...connectServer(url, maxConnections), kind: "postgres", location };
+}
+
+/** The app's pool on a Postgres server, without migrating (openDatabase migrates first). */
+export function connectServer(url: string, maxConnections = 10): Pick<Database, "db" | "close"> {
+  const client = postgres(url, {
+    max: maxConnections,
+    onnotice: () => {},
+    connection: SEARCH_SETTINGS,
+    // A server that accepts and never answers fails the connection, not the caller's patience.
+    connect_timeout: CONNECT_TIMEOUT_S,
+  });
+  return {
+    db: drizzlePostgres(client, { schema }) as unknown as Db,
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
 /** Several copies of the app may start at once: an advisory lock lets one migrate at a time. */
 async function migrateServer(url: string): Promise<void> {
-  const client = postgres(url, { max: 1, onnotice: () => {} });
+  const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: CONNECT_TIMEOUT_S });
   try {
     const db = drizzlePostgres(client, { schema });
     await db.execute(sql`select pg_advisory_lock(hashtext('restore-user:migrate'))`);

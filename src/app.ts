@@ -1,6 +1,7 @@
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
+import type { Role } from "./db/owner.ts";
 import { ensureBuiltinDirectory } from "./directory/builtin.ts";
 import type { DirectoryConnector } from "./directory/port.ts";
 import { ensureProviderDirectory } from "./directory/sync.ts";
@@ -17,15 +18,19 @@ export interface Core {
   connectors: DirectoryConnector[];
 }
 
-/** Opens the database, applies migrations, makes sure the built-in directory matches the config. */
+/**
+ * Opens the database, applies migrations, makes sure the built-in directory matches the config.
+ * `role`: the app holds an embedded folder and serves it to commands; a command works through it.
+ */
 export async function openCore(
   config: Config,
   clock: Clock,
   connectors: DirectoryConnector[] = [],
   log: Logger = silentLog,
+  role: Role = "cli",
 ): Promise<Core> {
   const database = await openDatabase(
-    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR },
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR, role },
   );
   try {
     await ensureBuiltinDirectory(database.db, {

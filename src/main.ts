@@ -4,6 +4,7 @@ import { WebClient } from "@slack/web-api";
 import { openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
 import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./config.ts";
+import { FolderInUse } from "./db/owner.ts";
 import { DatabaseUnavailable } from "./db/unavailable.ts";
 import { digestSettingsFrom } from "./digest/settings.ts";
 import { loadDemoIfEmpty } from "./directory/demo.ts";
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${problems.join("\n")}\n`);
     process.exit(2);
   }
-  const core = await openCore(config, systemClock, providers.connectors, log);
+  const core = await openCore(config, systemClock, providers.connectors, log, "app");
   log.info("database ready", { kind: core.database.kind, location: core.database.location });
   for (const c of core.connectors) log.info("directory connected", { directory: c.kind, provider: c.name });
   if (config.DEMO_DATA) {
@@ -129,7 +130,13 @@ async function main(): Promise<void> {
     server.close();
     await scheduler.stop();
     if (bolt?.socket) await bolt.app.stop().catch(() => {});
-    await core.database.close();
+    // Commands served on the socket are ended, the embedded database closed, its folder let go.
+    try {
+      await core.database.close();
+    } catch (error) {
+      log.error("the database did not close cleanly", errorFields(error));
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
@@ -143,8 +150,8 @@ process.on("unhandledRejection", (error) => {
 });
 
 main().catch((error: unknown) => {
-  // A database that is not there: one line saying which and why.
-  if (error instanceof DatabaseUnavailable) {
+  // A database that is not there, or a folder another process holds: one line saying what to do.
+  if (error instanceof DatabaseUnavailable || error instanceof FolderInUse) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

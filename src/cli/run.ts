@@ -6,6 +6,7 @@ import { openCore } from "../app.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { redactUrl } from "../db/client.ts";
+import { FolderInUse } from "../db/owner.ts";
 import { DatabaseUnavailable, unreachable } from "../db/unavailable.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import { DEMO_FILES } from "../directory/demo.ts";
@@ -88,9 +89,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
  * under the same reference adds the stack. Exit 2, as before.
  */
 function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo): ExitCode {
-  // The database is not there: where and why, exit 2.
+  // The database is not there, or its folder is another's: where, why and what next, exit 2.
   const unavailable =
-    error instanceof DatabaseUnavailable
+    error instanceof DatabaseUnavailable || error instanceof FolderInUse
       ? error
       : unreachable(error, env.DATABASE_URL ? redactUrl(env.DATABASE_URL) : (env.DATA_DIR ?? "./data"));
   if (unavailable) {

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
@@ -9,8 +8,10 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { claimFolder, type FolderLock, type Role, socketPathFor } from "./owner.ts";
 import * as schema from "./schema.ts";
-import { CONNECT_TIMEOUT_S, unreachable } from "./unavailable.ts";
+import { type SocketServer, serveOverSocket, TURN_WAIT_MS } from "./socket-server.ts";
+import { CONNECT_TIMEOUT_S, unopenable, unreachable } from "./unavailable.ts";
 
 /** One type for both drivers; a transaction is one too, so functions take either. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -41,23 +42,26 @@ export interface OpenOptions {
   dataDir?: string;
   /** postgres-js pool size. */
   maxConnections?: number;
+  /**
+   * Who opens a PGlite folder. The app holds it and serves it to commands on a Unix socket; a
+   * command ("cli", the default) works through a running app, or holds the folder itself.
+   */
+  role?: Role;
 }
 
 /** Opens the database and applies pending migrations before anything else touches it. */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.url) return openServer(options.url, options.maxConnections ?? 10);
   const dataDir = options.dataDir ?? "./data";
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
-  const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder });
-  await client.exec(`set pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY_THRESHOLD}`);
-  return {
-    db: db as unknown as Db,
-    kind: "pglite",
-    location: dataDir,
-    close: () => client.close(),
-  };
+  if (dataDir.startsWith("memory://")) return openEmbedded(dataDir, null);
+  const claim = await claimFolder(dataDir, options.role ?? "cli");
+  if (claim.kind === "served") return openThroughApp(dataDir, claim.socket, claim.holder.pid);
+  try {
+    return await openEmbedded(dataDir, claim.lock, options.role === "app");
+  } catch (error) {
+    await claim.lock.release();
+    throw error;
+  }
 }
 
 async function openServer(url: string, maxConnections: number): Promise<Database> {
@@ -81,6 +85,72 @@ export function connectServer(url: string, maxConnections = 10): Pick<Database, 
   });
   return {
     db: drizzlePostgres(client, { schema }) as unknown as Db,
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+/** This process holds the folder: PGlite in-process, and for the app, served to commands. */
+async function openEmbedded(dataDir: string, lock: FolderLock | null, serve = false): Promise<Database> {
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
+  } catch (error) {
+    throw unopenable(dataDir, error);
+  }
+  let server: SocketServer | null = null;
+  try {
+    const db = drizzlePglite(client, { schema });
+    await migratePglite(db, { migrationsFolder });
+    await client.exec(`set pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY_THRESHOLD}`);
+    if (serve && lock) {
+      server = await serveOverSocket(client, socketPathFor(dataDir));
+      await lock.announce(server.path);
+    }
+    return {
+      db: db as unknown as Db,
+      kind: "pglite",
+      location: dataDir,
+      // Commands first (an open transaction of theirs is rolled back), then PGlite, then the lock.
+      close: async () => {
+        await server?.close();
+        await client.close();
+        await lock?.release();
+      },
+    };
+  } catch (error) {
+    await server?.close();
+    await client.close().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * The app holds the folder: this command works through the app's socket, on one connection
+ * (the app serves one command at a time). The app has applied the migrations; running them
+ * again finds nothing to do, unless this command is newer than the app.
+ */
+async function openThroughApp(dataDir: string, socket: string, pid: number): Promise<Database> {
+  const location = `${dataDir} (through restore-user's app, pid ${pid})`;
+  const client = postgres({
+    path: socket,
+    max: 1,
+    // Named statements would outlive this command in the app's one session.
+    prepare: false,
+    onnotice: () => {},
+    // Longer than the app lets a command wait for the one before it, which then says it is busy.
+    connect_timeout: TURN_WAIT_MS / 1000 + CONNECT_TIMEOUT_S,
+  });
+  const db = drizzlePostgres(client, { schema });
+  try {
+    await migratePostgres(db, { migrationsFolder });
+  } catch (error) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw unreachable(error, location, TURN_WAIT_MS / 1000 + CONNECT_TIMEOUT_S) ?? error;
+  }
+  return {
+    db: db as unknown as Db,
+    kind: "pglite",
+    location,
     close: () => client.end({ timeout: 5 }),
   };
 }

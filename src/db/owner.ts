@@ -101,22 +101,20 @@ interface Seen {
   holder: Holder | null;
   /** A lock is there and its holder runs (or, on another host, keeps it fresh). */
   alive: boolean;
-  /** The lock is there but nothing keeps it: it will expire, or is about to be taken. */
-  locked: boolean;
 }
 
 async function inspect(dir: string): Promise<Seen> {
   const lockStat = await stat(join(dir, LOCK_NAME)).catch(() => null);
-  if (!lockStat) return { holder: null, alive: false, locked: false };
+  if (!lockStat) return { holder: null, alive: false };
   const holder = await readHolder(dir);
   const fresh = lockStat.mtimeMs > Date.now() - STALE_MS;
   // The owner file is written just after the lock is taken: a fresh lock without it is being taken.
-  if (!holder) return { holder, alive: fresh, locked: true };
+  if (!holder) return { holder, alive: fresh };
   const alive =
     holder.host === hostname()
       ? isRunning(holder.pid) && lockStat.mtimeMs > Date.now() - ABANDONED_MS
       : fresh;
-  return { holder, alive, locked: true };
+  return { holder, alive };
 }
 
 async function tryLock(dir: string, role: Role): Promise<FolderLock | null> {

@@ -68,7 +68,7 @@ export interface SenderDeps {
   permanentAttempts?: number;
   /** A notice not delivered within this long is given up (default 24 h): late news is noise. */
   maxAgeMs?: number;
-  /** Called at each step; a throw there is a crash (tests). */
+  /** Called at each step; a throw there is a crash: this worker stops dead (tests). */
   step?: (step: SenderStep, row: { id: number; kind: string }) => void | Promise<void>;
 }
 
@@ -162,7 +162,14 @@ type Options = typeof DEFAULTS & SenderDeps;
 async function sendOne(o: Options, claim: OutboxClaim): Promise<void> {
   const { row } = claim;
   const at = { outbox: row.id, kind: row.kind, attempt: row.attempts };
-  await o.step?.("claimed", row);
+  const step = async (name: SenderStep) => {
+    try {
+      await o.step?.(name, row);
+    } catch (error) {
+      throw new Crashed("the sender stopped dead", { cause: error });
+    }
+  };
+  await step("claimed");
   const notice = noticeOf(row.notice);
   const now = o.clock.now();
   if (!notice || now.getTime() - row.createdAt.getTime() > o.maxAgeMs) {
@@ -172,7 +179,7 @@ async function sendOne(o: Options, claim: OutboxClaim): Promise<void> {
   }
   const context: DeliveryContext = {
     beforeCall: async () => {
-      await o.step?.("calling", row);
+      await step("calling");
       // The lease must outlive the call: a call still running when it lapses could be repeated
       // by the copy that takes the row over.
       const left = claim.until.getTime() - o.clock.now().getTime();
@@ -188,6 +195,7 @@ async function sendOne(o: Options, claim: OutboxClaim): Promise<void> {
   try {
     delivery = await withDeadline(o.transport.deliver(notice, context), o.callTimeoutMs + 5_000);
   } catch (error) {
+    if (error instanceof Crashed) throw error;
     if (error instanceof Abandoned) {
       // Its call may still be running: the row is left to its lease, which outlives any call.
       o.log.error("outbox notice abandoned: no answer in time", at);
@@ -196,13 +204,13 @@ async function sendOne(o: Options, claim: OutboxClaim): Promise<void> {
     await failed(o, claim, notice, error, at);
     return;
   }
-  await o.step?.("answered", row);
+  await step("answered");
   const recorded = await markDelivered(o.db, claim, delivery.result, o.clock.now(), (tx) =>
     recordDelivery(tx, notice, delivery.result),
   );
   if (!recorded) o.log.warn("outbox row delivered after its lease was lost", at);
   else if (delivery.skipped) o.log.info("outbox notice: nothing to send", { ...at, why: delivery.skipped });
-  await o.step?.("recorded", row);
+  await step("recorded");
 }
 
 async function failed(
@@ -239,6 +247,9 @@ async function failed(
 }
 
 class Abandoned extends Error {}
+
+/** A step's hook threw: the sender stops as a process would that died there. */
+class Crashed extends Error {}
 
 /** A transport that hangs past its own timeout does not hold the worker (nor a stop) for ever. */
 async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {

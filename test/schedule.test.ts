@@ -14,7 +14,7 @@ import { isRefusal } from "../src/restore/outcome.ts";
 import { DAY_MS, HOUR_MS } from "../src/restore/window.ts";
 import { claimRun, digestJob, finishRun } from "../src/schedule/runs.ts";
 import { digestLook, housekeepingLook, type SchedulerDeps } from "../src/schedule/scheduler.ts";
-import { CHANNEL, deliverAll, fakeSlack, slackSender } from "./support/outbox.ts";
+import { CHANNEL, deliverAll, fakeSlack, fetchOf, slackSender } from "./support/outbox.ts";
 import { ADMIN, useWorld } from "./support/world.ts";
 
 const world = useWorld();
@@ -39,6 +39,7 @@ async function expiringSoon(n: number) {
 const today = () => world.clock.now().toISOString().slice(0, 10);
 const sender = () =>
   slackSender({ db: world.database.db, clock: world.clock, service: world.service }, "copy-1", {
+    fetch: fetchOf(slack),
     timeoutMs: 1000,
   });
 const rows = () => world.database.db.select().from(outbox).orderBy(outbox.id);

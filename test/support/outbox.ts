@@ -1,4 +1,4 @@
-import { WebClient } from "@slack/web-api";
+import { type FetchFunction, WebClient } from "@slack/web-api";
 import { sql } from "drizzle-orm";
 import nock from "nock";
 import type { Clock } from "../../src/clock.ts";
@@ -12,42 +12,38 @@ import { slackTransport } from "../../src/slack/sender.ts";
 export const SLACK = "http://slack.test";
 export const CHANNEL = "CADMINS01";
 
-/** How Slack fails a call: an error page, a rate limit, or no answer within the client's timeout. */
-export type Fault = "500" | "429" | "timeout";
+/**
+ * How Slack fails a call: an error page, a rate limit, no answer within the client's timeout, or
+ * a refusal of this very call (an error Slack names, such as a message that cannot be edited).
+ */
+export type Fault = "500" | "429" | "timeout" | "refused";
 
-/** One call Slack answered: what it was about, and whether the caller got the answer. */
+/** One call that reached Slack: what it was about, and whether its answer reached the caller. */
 export interface SlackCall {
   method: string;
   /** The message it posts or updates: a post's channel, thread and text; an update's ts. */
   message: string;
   at: number;
+  /** The caller got Slack's "ok" (set by `fetch`, the client's side: a call it gave up stays false). */
   answered: boolean;
+  /** The ts Slack gave a post. */
+  ts?: string;
 }
 
 /**
  * Slack's Web API at SLACK, in nock: `fail(…)` makes the next matching calls fail as told;
- * every other call succeeds (posts get a fresh ts). Only answered calls are deliveries.
+ * every other call succeeds (posts get a fresh ts). A delivery is a call whose "ok" reached the
+ * client, as the client's `fetch` (below) sees it: an answer held past the client's timeout is
+ * not one, however Slack ended it.
  */
 export function fakeSlack(options: { heldMs?: number; timeoutMs: number }) {
   const calls: SlackCall[] = [];
   let ts = 0;
   const faults: { match: (method: string, message: string) => boolean; fault: Fault; left: number }[] = [];
-  const record = (method: string, body: unknown, answered: boolean) => {
-    const args = Object.fromEntries(new URLSearchParams(String(body)));
-    const message =
-      method === "chat.update"
-        ? `update ${args.ts}`
-        : `post ${args.channel} ${args.thread_ts ?? "-"} ${args.text}`;
-    calls.push({ method, message, at: Date.now(), answered });
-    return args;
-  };
-  const faultFor = (method: string, body: unknown) => {
-    const args = Object.fromEntries(new URLSearchParams(String(body)));
-    const message = method === "chat.update" ? `update ${args.ts}` : `post ${args.channel} ${args.text}`;
-    const f = faults.find((x) => x.left > 0 && x.match(method, message));
-    if (f) f.left--;
-    return f?.fault ?? null;
-  };
+  const messageOf = (method: string, args: Record<string, string>) =>
+    method === "chat.update"
+      ? `update ${args.ts}`
+      : `post ${args.channel} ${args.thread_ts ?? "-"} ${args.text}`;
   nock.disableNetConnect();
   nock.enableNetConnect("127.0.0.1");
   const scope = nock(SLACK)
@@ -55,23 +51,25 @@ export function fakeSlack(options: { heldMs?: number; timeoutMs: number }) {
     .post(/\/api\/.*/)
     .reply(async (uri, body) => {
       const method = uri.replace("/api/", "");
-      const fault = faultFor(method, body);
-      if (fault === "500") {
-        record(method, body, false);
-        return [500, "Slack is having trouble"];
+      const args = Object.fromEntries(new URLSearchParams(String(body)));
+      const message = messageOf(method, args);
+      const f = faults.find((x) => x.left > 0 && x.match(method, message));
+      if (f) f.left--;
+      const call: SlackCall = { method, message, at: Date.now(), answered: false };
+      const headers = { "x-fake-call": String(calls.push(call) - 1) };
+      switch (f?.fault) {
+        case "500":
+          return [500, "Slack is having trouble", headers];
+        case "429":
+          return [429, { ok: false, error: "ratelimited" }, { ...headers, "Retry-After": "150" }];
+        case "refused":
+          return [200, { ok: false, error: "cant_update_message" }, headers];
+        case "timeout":
+          // Held past the client's timeout; Slack may well have done it, but nobody hears so.
+          await new Promise((resolve) => setTimeout(resolve, options.heldMs ?? options.timeoutMs * 10));
       }
-      if (fault === "429") {
-        record(method, body, false);
-        return [429, { ok: false, error: "ratelimited" }, { "Retry-After": "150" }];
-      }
-      if (fault === "timeout") {
-        // Held past the client's timeout: the caller never gets this answer.
-        record(method, body, false);
-        await new Promise((resolve) => setTimeout(resolve, options.heldMs ?? options.timeoutMs * 10));
-        return [200, { ok: true, channel: CHANNEL, ts: `1700000000.${++ts}` }];
-      }
-      const args = record(method, body, true);
-      return [200, { ok: true, channel: args.channel ?? CHANNEL, ts: `1700000000.${++ts}` }];
+      call.ts = `1700000000.${++ts}`;
+      return [200, { ok: true, channel: args.channel ?? CHANNEL, ts: call.ts }, headers];
     });
   return {
     calls,
@@ -79,6 +77,17 @@ export function fakeSlack(options: { heldMs?: number; timeoutMs: number }) {
     fail(fault: Fault, match: (method: string, message: string) => boolean = () => true, times = 1) {
       faults.push({ match, fault, left: times });
     },
+    /** The Web API client's fetch: marks a call answered when Slack's "ok" reached the client. */
+    fetch: (async (url: string | URL, init?: RequestInit) => {
+      const response = await fetch(url, init);
+      const body = (await response
+        .clone()
+        .json()
+        .catch(() => null)) as { ok?: boolean } | null;
+      const call = calls[Number(response.headers.get("x-fake-call"))];
+      if (call && response.status === 200 && body?.ok) call.answered = true;
+      return response;
+    }) as FetchFunction,
     /** Answered calls per message: each should be 1. */
     deliveries(): Record<string, number> {
       const counts: Record<string, number> = {};
@@ -94,11 +103,17 @@ export function fakeSlack(options: { heldMs?: number; timeoutMs: number }) {
   };
 }
 
+/** The fake's fetch, for a client that talks to it. */
+export function fetchOf(slack: { fetch: FetchFunction } | null): FetchFunction {
+  if (!slack) throw new Error("start the fake Slack first");
+  return slack.fetch;
+}
+
 /** The app's Slack sender over the fake, with tiny timeouts and backoff. */
 export function slackSender(
   deps: { db: Db; clock: Clock; service: RestoreService; log?: Logger },
   owner: string,
-  options: Partial<SenderDeps> & { timeoutMs: number },
+  options: Partial<SenderDeps> & { timeoutMs: number; fetch: FetchFunction },
 ): OutboxSender {
   const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
   return createOutboxSender({
@@ -114,6 +129,7 @@ export function slackSender(
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
         timeout: options.timeoutMs,
+        fetch: options.fetch,
       }),
       service: deps.service,
       clock: deps.clock,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { WebClient } from "@slack/web-api";
+import { LogLevel, WebClient } from "@slack/web-api";
 import { openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
 import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./config.ts";
@@ -127,6 +127,8 @@ async function main(): Promise<void> {
               rejectRateLimitedCalls: true,
               retryConfig: { retries: 0 },
               timeout: SLACK_CALL_TIMEOUT_MS,
+              // Its failures are logged by the outbox (as JSON, with what it will do next).
+              logLevel: LogLevel.ERROR,
             }),
             service: core.service,
             clock: core.clock,

@@ -109,34 +109,44 @@ export function fetchOf(slack: { fetch: FetchFunction } | null): FetchFunction {
   return slack.fetch;
 }
 
-/** The app's Slack sender over the fake, with tiny timeouts and backoff. */
-export function slackSender(
+/** What the app's Slack sender needs, over the fake, with tiny timeouts and backoff. */
+export function slackSenderDeps(
   deps: { db: Db; clock: Clock; service: RestoreService; log?: Logger },
   owner: string,
   options: Partial<SenderDeps> & { timeoutMs: number; fetch: FetchFunction },
-): OutboxSender {
+): SenderDeps {
   const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
-  return createOutboxSender({
+  const { fetch, timeoutMs, ...rest } = options;
+  return {
     db: deps.db,
     clock: deps.clock,
     log: deps.log ?? quiet,
     owner,
-    callTimeoutMs: options.timeoutMs,
+    callTimeoutMs: timeoutMs,
     backoffMs: 10,
     transport: slackTransport({
       client: new WebClient("xoxb-test", {
         slackApiUrl: `${SLACK}/api/`,
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
-        timeout: options.timeoutMs,
-        fetch: options.fetch,
+        timeout: timeoutMs,
+        fetch,
       }),
       service: deps.service,
       clock: deps.clock,
       adminChannelId: CHANNEL,
     }),
-    ...options,
-  });
+    ...rest,
+  };
+}
+
+/** The app's Slack sender over the fake. */
+export function slackSender(
+  deps: { db: Db; clock: Clock; service: RestoreService; log?: Logger },
+  owner: string,
+  options: Partial<SenderDeps> & { timeoutMs: number; fetch: FetchFunction },
+): OutboxSender {
+  return createOutboxSender(slackSenderDeps(deps, owner, options));
 }
 
 /** Rows not delivered or given up yet. */

@@ -177,8 +177,11 @@ async function sendOne(o: Options, claim: OutboxClaim): Promise<void> {
     if (await giveUp(o.db, claim, why, now)) o.log.warn("outbox notice given up", { ...at, why });
     return;
   }
+  let abandoned = false;
   const context: DeliveryContext = {
     beforeCall: async () => {
+      // Given up on (below): a call it would still make could never be recorded.
+      if (abandoned) throw new LeaseLost();
       await step("calling");
       // The lease must outlive the call: a call still running when it lapses could be repeated
       // by the copy that takes the row over.
@@ -197,7 +200,8 @@ async function sendOne(o: Options, claim: OutboxClaim): Promise<void> {
   } catch (error) {
     if (error instanceof Crashed) throw error;
     if (error instanceof Abandoned) {
-      // Its call may still be running: the row is left to its lease, which outlives any call.
+      // A call under way may still end: the row is left to its lease, which outlives any call.
+      abandoned = true;
       o.log.error("outbox notice abandoned: no answer in time", at);
       return;
     }
@@ -237,13 +241,11 @@ async function failed(
       ? failure.retryAfterMs
       : Math.min(o.maxBackoffMs, o.backoffMs * 2 ** Math.max(0, attempts - 1));
   const retryAt = new Date(now.getTime() + waitMs);
-  if (await retryLater(o.db, claim, retryAt, describeError(error))) {
-    o.log.warn("outbox notice not delivered: will retry", {
-      ...at,
-      retryInMs: waitMs,
-      ...errorFields(error),
-    });
+  if (!(await retryLater(o.db, claim, retryAt, describeError(error)))) {
+    o.log.warn("outbox lease lost: the copy holding the row now decides", at);
+    return;
   }
+  o.log.warn("outbox notice not delivered: will retry", { ...at, retryInMs: waitMs, ...errorFields(error) });
 }
 
 class Abandoned extends Error {}

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { LogLevel, WebClient } from "@slack/web-api";
 import { openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
 import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./config.ts";
@@ -12,7 +11,7 @@ import { startServer } from "./http.ts";
 import { errorFields, log } from "./log.ts";
 import { startScheduler } from "./schedule/scheduler.ts";
 import { createSlackApp } from "./slack/app.ts";
-import { SLACK_CALL_TIMEOUT_MS, slackTransport } from "./slack/sender.ts";
+import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "./slack/sender.ts";
 
 /** SIGTERM to exit: what is under way gets this long to finish, the rest is left to its leases. */
 const STOP_DEADLINE_MS = 8_000;
@@ -120,16 +119,7 @@ async function main(): Promise<void> {
           owner,
           callTimeoutMs: SLACK_CALL_TIMEOUT_MS,
           transport: slackTransport({
-            // Its own client: no retries and rate limits handed back, so the outbox (which
-            // records what was sent) is the one that waits and tries again.
-            client: new WebClient(slack.botToken, {
-              slackApiUrl: slack.apiUrl,
-              rejectRateLimitedCalls: true,
-              retryConfig: { retries: 0 },
-              timeout: SLACK_CALL_TIMEOUT_MS,
-              // Its failures are logged by the outbox (as JSON, with what it will do next).
-              logLevel: LogLevel.ERROR,
-            }),
+            client: outboxClient(slack.botToken, slack.apiUrl),
             service: core.service,
             clock: core.clock,
             adminChannelId: slack.adminChannelId,

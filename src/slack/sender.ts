@@ -1,5 +1,5 @@
 import type { KnownBlock } from "@slack/types";
-import { ErrorCode, type WebClient } from "@slack/web-api";
+import { ErrorCode, LogLevel, WebClient, type WebClientOptions } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { RestoreRequest } from "../db/schema.ts";
 import type { Notice } from "../outbox/notices.ts";
@@ -11,6 +11,22 @@ import { approvalMessage, isPending, reminderText, requesterNotice } from "./blo
 
 /** The Web API answers within this, or the call is given up (and retried by the outbox). */
 export const SLACK_CALL_TIMEOUT_MS = 5_000;
+
+/**
+ * The outbox's own Web API client: no retries of its own, rate limits handed back, a timeout on
+ * every call, so the outbox (which records what was sent) is the one that waits and tries again.
+ * Its failures are logged by the outbox, as JSON, with what it does next.
+ */
+export function outboxClient(token: string, slackApiUrl: string, options: WebClientOptions = {}): WebClient {
+  return new WebClient(token, {
+    slackApiUrl,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeout: SLACK_CALL_TIMEOUT_MS,
+    logLevel: LogLevel.ERROR,
+    ...options,
+  });
+}
 
 export interface SlackSenderDeps {
   /** Its own client: no retries of its own and rate limits handed back (the outbox retries). */

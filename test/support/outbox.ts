@@ -1,4 +1,4 @@
-import { type FetchFunction, WebClient } from "@slack/web-api";
+import type { FetchFunction } from "@slack/web-api";
 import { sql } from "drizzle-orm";
 import nock from "nock";
 import type { Clock } from "../../src/clock.ts";
@@ -7,7 +7,7 @@ import { outbox } from "../../src/db/schema.ts";
 import type { Logger } from "../../src/log.ts";
 import { createOutboxSender, type OutboxSender, type SenderDeps } from "../../src/outbox/sender.ts";
 import type { RestoreService } from "../../src/restore/service.ts";
-import { slackTransport } from "../../src/slack/sender.ts";
+import { outboxClient, slackTransport } from "../../src/slack/sender.ts";
 
 export const SLACK = "http://slack.test";
 export const CHANNEL = "CADMINS01";
@@ -125,13 +125,7 @@ export function slackSenderDeps(
     callTimeoutMs: timeoutMs,
     backoffMs: 10,
     transport: slackTransport({
-      client: new WebClient("xoxb-test", {
-        slackApiUrl: `${SLACK}/api/`,
-        retryConfig: { retries: 0 },
-        rejectRateLimitedCalls: true,
-        timeout: timeoutMs,
-        fetch,
-      }),
+      client: outboxClient("xoxb-test", `${SLACK}/api/`, { timeout: timeoutMs, fetch }),
       service: deps.service,
       clock: deps.clock,
       adminChannelId: CHANNEL,

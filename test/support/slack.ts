@@ -1,7 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { WebClient } from "@slack/web-api";
 import nock from "nock";
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
 import type { SlackSettings } from "../../src/config.ts";
@@ -10,7 +9,7 @@ import { type ServerOptions, startServer } from "../../src/http.ts";
 import type { Logger } from "../../src/log.ts";
 import { createOutboxSender, type OutboxSender } from "../../src/outbox/sender.ts";
 import { createSlackApp } from "../../src/slack/app.ts";
-import { slackTransport } from "../../src/slack/sender.ts";
+import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "../../src/slack/sender.ts";
 import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, APPROVER_2, STRANGER, type World } from "./world.ts";
 
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -108,14 +107,9 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
       clock: world.clock,
       log,
       owner: "harness",
-      callTimeoutMs: 5_000,
+      callTimeoutMs: SLACK_CALL_TIMEOUT_MS,
       transport: slackTransport({
-        client: new WebClient(settings.botToken, {
-          slackApiUrl: settings.apiUrl,
-          retryConfig: { retries: 0 },
-          rejectRateLimitedCalls: true,
-          timeout: 5_000,
-        }),
+        client: outboxClient(settings.botToken, settings.apiUrl),
         service: world.service,
         clock: world.clock,
         adminChannelId: ADMIN_CHANNEL,

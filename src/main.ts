@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { WebClient } from "@slack/web-api";
 import { openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
 import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./config.ts";
@@ -14,7 +13,12 @@ import { startServer } from "./http.ts";
 import { errorFields, log } from "./log.ts";
 import { startScheduler } from "./schedule/scheduler.ts";
 import { createSlackApp } from "./slack/app.ts";
-import { slackNotifier } from "./slack/notifier.ts";
+import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "./slack/sender.ts";
+
+/** SIGTERM to exit: what is under way gets this long to finish, the rest is left to its leases. */
+const STOP_DEADLINE_MS = 8_000;
+/** If closing hangs even so, the process exits anyway after this. */
+const STOP_HARD_LIMIT_MS = 10_000;
 
 async function main(): Promise<void> {
   // Every setting is checked before anything starts, and every problem is named at once.
@@ -79,37 +83,26 @@ async function main(): Promise<void> {
     );
   }
 
-  // Scheduled work (the daily digest, expiry, purges, reminders), claimed once across copies.
+  // Scheduled work (the daily digest, expiry, purges, reminders, the outbox's sender), each on
+  // its own timer, claimed once across copies.
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-  const notifier = slack
-    ? slackNotifier(
-        // Its own client: a 429 comes back to the digest, which waits Retry-After and goes on.
-        new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, rejectRateLimitedCalls: true }),
-        core.clock,
-      )
-    : null;
-  const housekeepingNotifier = notifier ?? { expired: async () => {}, remind: async () => {} };
   const scheduler = startScheduler({
     clock: core.clock,
     log,
-    digest:
-      notifier && slack
-        ? {
-            db: core.database.db,
-            clock: core.clock,
-            log,
-            post: notifier.post,
-            settings: digest,
-            owner,
-            paceMs: 1100,
-            channel: digest.channelId ?? slack.adminChannelId,
-          }
-        : null,
+    digest: slack
+      ? {
+          db: core.database.db,
+          clock: core.clock,
+          log,
+          settings: digest,
+          owner,
+          channel: digest.channelId ?? slack.adminChannelId,
+        }
+      : null,
     housekeeping: {
       db: core.database.db,
       clock: core.clock,
       service: core.service,
-      notifier: housekeepingNotifier,
       owner,
       reminderHours: config.APPROVAL_REMINDER_HOURS,
     },
@@ -120,15 +113,41 @@ async function main(): Promise<void> {
       connectors: core.connectors,
       everyMs: config.SYNC_INTERVAL_MINUTES * 60_000,
     },
+    outbox: slack
+      ? {
+          db: core.database.db,
+          clock: core.clock,
+          log,
+          owner,
+          callTimeoutMs: SLACK_CALL_TIMEOUT_MS,
+          transport: slackTransport({
+            client: outboxClient(slack.botToken, slack.apiUrl),
+            service: core.service,
+            clock: core.clock,
+            adminChannelId: slack.adminChannelId,
+            paceMs: 1100,
+          }),
+        }
+      : null,
   });
+  // A decision, an expiry or a request owes a notice: sent now, not at the outbox's next look.
+  core.service.onNoticesWritten(() => scheduler.wakeOutbox());
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
+    setTimeout(() => {
+      log.error("stopping took too long: exiting anyway", { afterMs: STOP_HARD_LIMIT_MS });
+      process.exit(1);
+    }, STOP_HARD_LIMIT_MS).unref();
     server.close();
-    await scheduler.stop();
+    if (!(await scheduler.stop(STOP_DEADLINE_MS))) {
+      log.warn("scheduled work still running at the stop deadline: left to its leases", {
+        deadlineMs: STOP_DEADLINE_MS,
+      });
+    }
     if (bolt?.socket) await bolt.app.stop().catch(() => {});
     // Commands served on the socket are ended, the embedded database closed, its folder let go.
     try {

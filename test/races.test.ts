@@ -4,7 +4,14 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { accountAddresses, accounts, approvals, auditEvents, restoreRequests } from "../src/db/schema.ts";
+import {
+  accountAddresses,
+  accounts,
+  approvals,
+  auditEvents,
+  outbox,
+  restoreRequests,
+} from "../src/db/schema.ts";
 import { policyFrom } from "../src/restore/access.ts";
 import { isRefusal, type Refusal } from "../src/restore/outcome.ts";
 import { RestoreService } from "../src/restore/service.ts";
@@ -107,6 +114,10 @@ describe("approvers clicking at once", () => {
       .where(eq(restoreRequests.id, request.id));
     expect(row?.status).toBe("completed");
     expect(await activeWithUserName("alice@example.com")).toHaveLength(1);
+    // The one decision owes one update of the ask and one word to the requester; the refused
+    // clicks owe nothing.
+    const owed = await world.database.db.select().from(outbox).orderBy(outbox.id);
+    expect(owed.map((o) => o.kind)).toEqual(["approval_asked", "approval_changed", "requester_notice"]);
   });
 
   it("one approver's double click (or Slack's redelivery) has one effect", async () => {

@@ -325,9 +325,52 @@ export const jobRuns = pgTable(
   (t) => [primaryKey({ columns: [t.job, t.runKey] }), index("job_runs_finished").on(t.job, t.finishedAt)],
 );
 
+/**
+ * What the app owes people in Slack, written in the same transaction as the change that owes it
+ * (a decision, an expiry, a reminder, a day's digest) and delivered afterwards by a sender, with
+ * retries. One row is one Slack call. Rows of one `chain` (a request, a day's digest) are sent in
+ * order: a row waits until every earlier row of its chain is settled. A row being sent is held
+ * under a lease (claimed_by, claimed_until); a sender whose lease lapsed sends nothing more.
+ */
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** The notice's kind, also inside `notice` (kept apart for logs and queries). */
+    kind: text("kind").notNull(),
+    /** Rows of a chain are sent one after the other, in id order. */
+    chain: text("chain").notNull(),
+    /** Set where a notice must be written once only (a digest's messages): a repeat is ignored. */
+    key: text("key"),
+    /** What is owed, as data (ids and snapshots); the Slack layer renders it at send time. */
+    notice: jsonb("notice").$type<Record<string, unknown>>().notNull(),
+    status: text("status").$type<"pending" | "delivered" | "failed">().notNull().default("pending"),
+    /** Calls made so far (counted when claimed). */
+    attempts: integer("attempts").notNull().default(0),
+    /** Not sent before this (a retry's backoff, Slack's Retry-After). */
+    availableAt: at("available_at").notNull(),
+    claimedBy: text("claimed_by"),
+    claimedUntil: at("claimed_until"),
+    /** What Slack answered that later rows need (a post's channel and ts). */
+    result: jsonb("result").$type<Record<string, unknown>>(),
+    /** The last failure, described by its cause (never the message sent). */
+    lastError: text("last_error"),
+    createdAt: at("created_at").notNull(),
+    /** When it was delivered or given up. */
+    settledAt: at("settled_at"),
+  },
+  (t) => [
+    uniqueIndex("outbox_key").on(t.key),
+    index("outbox_pending").on(t.availableAt).where(sql`status = 'pending'`),
+    index("outbox_pending_chain").on(t.chain, t.id).where(sql`status = 'pending'`),
+    index("outbox_settled").on(t.settledAt).where(sql`status <> 'pending'`),
+  ],
+);
+
 export type Directory = typeof directories.$inferSelect;
 export type Account = typeof accounts.$inferSelect;
 export type NewAccount = typeof accounts.$inferInsert;
 export type RestoreRequest = typeof restoreRequests.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type JobRun = typeof jobRuns.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;

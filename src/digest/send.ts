@@ -1,57 +1,38 @@
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
-import { errorFields, type Logger } from "../log.ts";
+import type { Logger } from "../log.ts";
+import { enqueueNotices, type Notice } from "../outbox/notices.ts";
 import { SYSTEM_ACTOR } from "../restore/access.ts";
 import { recordAudit } from "../restore/audit.ts";
-import { claimRun, digestJob, finishRun, lastFinished, recordProgress } from "../schedule/runs.ts";
-import type { DigestMessage } from "../slack/blocks/digest.ts";
+import { claimRun, digestJob, finishRun, lastFinished } from "../schedule/runs.ts";
 import { digestMessages } from "../slack/blocks/digest.ts";
 import { buildDigest } from "./build.ts";
 import type { LocalDate } from "./calendar.ts";
 import type { DigestSettings } from "./settings.ts";
 
-/** The one Slack call the digest needs: post a message, in a thread or not. */
-export type PostMessage = (
-  message: DigestMessage & { channel: string; threadTs?: string },
-) => Promise<{ ts: string }>;
-
 export interface DigestSendDeps {
   db: Db;
   clock: Clock;
   log: Logger;
-  post: PostMessage;
   settings: DigestSettings;
   /** This copy of the app, for the lease. */
   owner: string;
-  /** Pause between two messages to one channel: Slack allows about one a second. */
-  paceMs?: number;
-  /** How long a claim holds without renewal (a holder renews after every message). */
+  /** How long a claim holds while the digest is built (default 2 minutes). */
   leaseMs?: number;
 }
 
-export type DigestOutcome = "sent" | "resumed" | "nothing to send" | "claimed elsewhere" | "lease lost";
+export type DigestOutcome = "queued" | "nothing to send" | "claimed elsewhere" | "lease lost";
 
-interface Payload {
-  messages: DigestMessage[];
-  accounts: number;
-}
-
-interface Progress {
-  /** Messages posted so far. */
-  sent?: number;
-  /** The summary's ts: replies go in its thread. */
-  threadTs?: string | null;
-}
-
-const RATE_LIMIT_RETRIES = 5;
+class LeaseLost extends Error {}
 
 /**
- * Sends a day's digest to a channel exactly once across every copy of the app: claimed through
- * Postgres, built once (the first holder stores the messages), posted one message at a time with
- * progress recorded after each, so a successor after a crash posts only what is missing.
- * (A crash between Slack's answer and the progress write can repeat that one message.)
+ * A day's digest for a channel, exactly once across every copy of the app: claimed through
+ * Postgres, built, and its messages written to the outbox in the same transaction that marks
+ * the day done, fenced on the claim: a copy that lost its claim (it was slow, another took over)
+ * writes nothing. No Slack call is made under this claim: the outbox sends the messages, the
+ * summary first and the rest in its thread, each once.
  */
-export async function sendDigest(
+export async function queueDigest(
   deps: DigestSendDeps,
   channel: string,
   date: LocalDate,
@@ -61,78 +42,43 @@ export async function sendDigest(
   const claim = await claimRun(deps.db, job, date, deps.owner, deps.clock.now(), leaseMs);
   if (!claim) return "claimed elsewhere";
 
-  let payload = claim.run.payload as Payload | null;
-  if (!payload) {
-    const now = deps.clock.now();
-    const digest = await buildDigest(deps.db, {
-      date,
-      timeZone: deps.settings.timeZone,
-      windowDays: deps.settings.windowDays,
-      now,
-      since: await lastFinished(deps.db, job),
-    });
-    const { summary, replies } = digestMessages(digest, { emptyDay: deps.settings.emptyDay });
-    payload = { messages: summary ? [summary, ...replies] : [], accounts: digest.accountCount };
-    if (!(await recordProgress(deps.db, claim, { payload }, now, leaseMs))) return "lease lost";
-  }
-
-  const progress = claim.run.progress as Progress;
-  let sent = progress.sent ?? 0;
-  let threadTs = progress.threadTs ?? null;
-  for (; sent < payload.messages.length; sent++) {
-    const message = payload.messages[sent] as DigestMessage;
-    const posted = await postWithRetry(deps, {
-      ...message,
-      channel,
-      ...(sent > 0 && threadTs ? { threadTs } : {}),
-    });
-    if (sent === 0) threadTs = posted.ts;
-    const kept = await recordProgress(
-      deps.db,
-      claim,
-      { progress: { sent: sent + 1, threadTs } },
-      deps.clock.now(),
-      leaseMs,
-    );
-    if (!kept) return "lease lost";
-    if (sent + 1 < payload.messages.length && deps.paceMs) await sleep(deps.paceMs);
-  }
-
-  const now = deps.clock.now();
-  if (!(await finishRun(deps.db, claim, now))) return "lease lost";
-  await recordAudit(deps.db, {
-    at: now,
-    actor: SYSTEM_ACTOR,
-    action: "digest",
-    details: {
-      date,
-      channel,
-      accounts: payload.accounts,
-      messages: payload.messages.length,
-      resumed: !claim.fresh,
-    },
+  const digest = await buildDigest(deps.db, {
+    date,
+    timeZone: deps.settings.timeZone,
+    windowDays: deps.settings.windowDays,
+    now: deps.clock.now(),
+    since: await lastFinished(deps.db, job),
   });
-  if (payload.messages.length === 0) return "nothing to send";
-  return claim.fresh ? "sent" : "resumed";
-}
-
-/** Slack answers 429 with Retry-After when a channel gets too much: wait that long and try again. */
-async function postWithRetry(
-  deps: DigestSendDeps,
-  message: Parameters<PostMessage>[0],
-): Promise<{ ts: string }> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await deps.post(message);
-    } catch (error) {
-      const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
-      if (typeof retryAfter !== "number" || attempt >= RATE_LIMIT_RETRIES) throw error;
-      deps.log.warn("slack rate limit: waiting", { retryAfterSeconds: retryAfter, ...errorFields(error) });
-      await sleep(retryAfter * 1000);
-    }
+  const { summary, replies } = digestMessages(digest, { emptyDay: deps.settings.emptyDay });
+  const messages = summary ? [summary, ...replies] : [];
+  const notices: Notice[] = messages.map((message, part) => ({
+    kind: "digest_message",
+    channel,
+    date,
+    part,
+    message: { text: message.text, blocks: message.blocks },
+  }));
+  try {
+    await deps.db.transaction(async (tx) => {
+      const now = deps.clock.now();
+      if (!(await finishRun(tx, claim, now))) throw new LeaseLost();
+      await enqueueNotices(tx, notices, now);
+      await recordAudit(tx, {
+        at: now,
+        actor: SYSTEM_ACTOR,
+        action: "digest",
+        details: {
+          date,
+          channel,
+          accounts: digest.accountCount,
+          messages: messages.length,
+          resumed: !claim.fresh,
+        },
+      });
+    });
+  } catch (error) {
+    if (error instanceof LeaseLost) return "lease lost";
+    throw error;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return messages.length === 0 ? "nothing to send" : "queued";
 }

@@ -18,6 +18,7 @@ import { conflictKeysOf, refreshHolders } from "../directory/holders.ts";
 import { type DirectoryConnector, ProviderError } from "../directory/port.ts";
 import { type SyncResult, syncDirectory } from "../directory/sync.ts";
 import { type Logger, silentLog } from "../log.ts";
+import { decisionNotices, enqueueNotices } from "../outbox/notices.ts";
 import { digestJob, lastFinished } from "../schedule/runs.ts";
 import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE, SYSTEM_ACTOR } from "./access.ts";
 import { readAudit, recentRestores, recordAudit } from "./audit.ts";
@@ -88,6 +89,22 @@ export class RestoreService {
     private readonly connectors: ReadonlyMap<string, DirectoryConnector> = new Map(),
     private readonly log: Logger = silentLog,
   ) {}
+
+  private readonly noticeListeners = new Set<() => void>();
+
+  /**
+   * Called after a change that owes people notices has committed them to the outbox, so a
+   * sender in this process delivers them at once rather than at its next look. Returns the way
+   * to stop listening.
+   */
+  onNoticesWritten(listener: () => void): () => void {
+    this.noticeListeners.add(listener);
+    return () => this.noticeListeners.delete(listener);
+  }
+
+  private noticesWritten(): void {
+    for (const listener of this.noticeListeners) listener();
+  }
 
   /**
    * Copies providers' deleted users into the mirror now (the scheduler also does, claimed once per
@@ -362,7 +379,7 @@ export class RestoreService {
       const account = await this.resolve(ref);
       const now = this.clock.now();
       const replaceChoices: RestoreChoices = { ...choices, replace: true };
-      return this.db.transaction(async (tx) => {
+      const requested = await this.db.transaction(async (tx) => {
         const locked = await lockAccount(tx, account.id);
         const directory = await loadDirectory(tx, locked.directoryId);
         const plan = await buildPlan(tx, locked, directory, replaceChoices, now);
@@ -406,6 +423,7 @@ export class RestoreService {
           createdAt: now,
         });
         if (claimed.fresh) {
+          await enqueueNotices(tx, [{ kind: "approval_asked", requestId: claimed.request.id }], now);
           await recordAudit(tx, {
             at: now,
             actor,
@@ -418,6 +436,8 @@ export class RestoreService {
         }
         return { type: "requested" as const, request: claimed.request, plan, repeated: !claimed.fresh };
       });
+      if (!requested.repeated) this.noticesWritten();
+      return requested;
     });
   }
 
@@ -459,6 +479,8 @@ export class RestoreService {
           .from(approvals)
           .where(eq(approvals.requestId, request.id));
         if (n < request.approvalsNeeded) {
+          // Counted: the ask is brought up to date; the requester hears at the decision.
+          await enqueueNotices(tx, [{ kind: "approval_changed", requestId: request.id }], now);
           return {
             outcome: {
               type: "approval_recorded" as const,
@@ -468,8 +490,11 @@ export class RestoreService {
             },
           };
         }
-        return { outcome: await this.executeApproved(tx, request, actor, now, connector) };
+        const outcome = await this.executeApproved(tx, request, actor, now, connector);
+        await enqueueNotices(tx, decisionNotices(request.id), now);
+        return { outcome };
       });
+      this.noticesWritten();
       if ("expired" in result) throw expiredRefusal();
       return result.outcome;
     });
@@ -565,8 +590,10 @@ export class RestoreService {
           requestId: request.id,
           details: { reason: reason.trim() },
         });
+        await enqueueNotices(tx, decisionNotices(request.id), now);
         return { type: "rejected" as const, request: updated as RestoreRequest };
       });
+      this.noticesWritten();
       if ("expired" in result) throw expiredRefusal();
       return result;
     });
@@ -613,28 +640,33 @@ export class RestoreService {
     });
   }
 
-  /** Housekeeping: pending requests past their expiry become expired (and audited). */
+  /**
+   * Housekeeping: pending requests past their expiry become expired (and audited); the ask's
+   * update and the requester's notice are owed in the same transaction.
+   */
   async expirePending(): Promise<RestoreRequest[]> {
     const now = this.clock.now();
-    return this.db.transaction(async (tx) => {
+    const expired = await this.db.transaction(async (tx) => {
       const due = await tx
         .select()
         .from(restoreRequests)
         .where(and(eq(restoreRequests.status, "pending"), lte(restoreRequests.expiresAt, now)))
         .for("update", { skipLocked: true });
-      const expired: RestoreRequest[] = [];
-      for (const request of due) expired.push(await expireRequest(tx, request, now));
-      return expired;
+      const done: RestoreRequest[] = [];
+      for (const request of due) done.push(await expireRequest(tx, request, now));
+      return done;
     });
+    if (expired.length > 0) this.noticesWritten();
+    return expired;
   }
 
   /**
    * Housekeeping: pending requests older than `hours` that nobody was reminded of yet are marked
-   * reminded and returned, once across every copy of the app.
+   * reminded, with the reminder owed in the same transaction, once across every copy of the app.
    */
   async remindersDue(hours: number): Promise<RestoreRequest[]> {
     const now = this.clock.now();
-    return this.db.transaction(async (tx) => {
+    const reminded = await this.db.transaction(async (tx) => {
       const due = await tx
         .select({ id: restoreRequests.id })
         .from(restoreRequests)
@@ -648,6 +680,11 @@ export class RestoreService {
         )
         .for("update", { skipLocked: true });
       if (due.length === 0) return [];
+      await enqueueNotices(
+        tx,
+        due.map((r) => ({ kind: "approval_reminder" as const, requestId: r.id })),
+        now,
+      );
       return tx
         .update(restoreRequests)
         .set({ remindedAt: now })
@@ -659,6 +696,8 @@ export class RestoreService {
         )
         .returning();
     });
+    if (reminded.length > 0) this.noticesWritten();
+    return reminded;
   }
 
   /**
@@ -781,6 +820,17 @@ export class RestoreService {
     });
   }
 
+  /**
+   * A click on a request decided meanwhile: its ask is brought up to date once more (normally
+   * the decision's own notice did that already; updating twice is harmless), so no stale button
+   * stays. For those who may decide.
+   */
+  async showDecided(actor: string, requestId: string): Promise<void> {
+    if (!may(this.policy, actor, "decide") || !isUuid(requestId)) return;
+    await enqueueNotices(this.db, [{ kind: "approval_changed", requestId }], this.clock.now());
+    this.noticesWritten();
+  }
+
   /** Remembers where a request's approval message is, so it can be updated in place later. */
   async recordApprovalMessage(requestId: string, message: { channel: string; ts: string }): Promise<void> {
     await this.db
@@ -898,12 +948,14 @@ function expiredRefusal(): Refused {
   );
 }
 
+/** Expired, audited, and the ask's update and the requester's notice owed, in the caller's transaction. */
 async function expireRequest(tx: Db, request: RestoreRequest, now: Date): Promise<RestoreRequest> {
   const [updated] = await tx
     .update(restoreRequests)
     .set({ status: "expired", decidedAt: now, decisionReason: "Nobody decided in time." })
     .where(eq(restoreRequests.id, request.id))
     .returning();
+  await enqueueNotices(tx, decisionNotices(request.id), now);
   await recordAudit(tx, {
     at: now,
     actor: SYSTEM_ACTOR,

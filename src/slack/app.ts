@@ -7,6 +7,9 @@ import { describeError, errorFields, type Logger } from "../log.ts";
 import type { RestoreService } from "../restore/service.ts";
 import { registerListeners } from "./listeners/index.ts";
 
+/** The longest a listener's Web API call (views.open, a private reply) may take. */
+const LISTENER_CALL_TIMEOUT_MS = 10_000;
+
 /** What the listeners need: the service and the settings, nothing of the database. */
 export interface SlackDeps {
   service: RestoreService;
@@ -61,7 +64,12 @@ export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): 
     receiver: receiver as Receiver,
     authorize: async () => ({ botToken: settings.botToken }),
     logger,
-    clientOptions: { slackApiUrl: settings.apiUrl, ...options.clientOptions },
+    // A Web API call that never answers would hold its listener for ever: none waits past this.
+    clientOptions: {
+      slackApiUrl: settings.apiUrl,
+      timeout: LISTENER_CALL_TIMEOUT_MS,
+      ...options.clientOptions,
+    },
   });
   app.error(async (error) => {
     deps.log.error("slack listener failed", errorFields(error));

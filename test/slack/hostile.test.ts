@@ -128,7 +128,10 @@ describe("hostile names and reasons reach every message as text", () => {
         },
       },
     });
-    const [notice] = await slack.waitFor("chat.postMessage");
+    // The ask in the admin channel first, then the requester's notice.
+    const [ask, notice] = await slack.waitFor("chat.postMessage", 2);
+    expect(ask?.args.channel).toBe(ADMIN_CHANNEL);
+    expect(json(ask?.args.blocks)).toContain(ESCAPED);
     expect(notice?.args.channel).toBe(ADMIN_APPROVER);
     expect(json(notice?.args.blocks)).toContain(ESCAPED);
 

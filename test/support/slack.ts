@@ -7,7 +7,9 @@ import type { SlackSettings } from "../../src/config.ts";
 import { digestSettingsFrom } from "../../src/digest/settings.ts";
 import { type ServerOptions, startServer } from "../../src/http.ts";
 import type { Logger } from "../../src/log.ts";
+import { createOutboxSender, type OutboxSender } from "../../src/outbox/sender.ts";
 import { createSlackApp } from "../../src/slack/app.ts";
+import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "../../src/slack/sender.ts";
 import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, APPROVER_2, STRANGER, type World } from "./world.ts";
 
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -48,6 +50,8 @@ const DECODE_JSON = new Set(["view", "blocks"]);
 /**
  * The real app behind the real HTTP receiver on a free port, with nock answering Slack's Web API
  * at API. Every call is recorded; views.open answers with a view id that later calls can use.
+ * The outbox's sender runs beside it as in the app, woken by every change that owes a notice, so
+ * approval messages, updates and requesters' notices arrive as they would.
  * `serverOptions` adds to the server's (providers' event endpoints, limits).
  */
 export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {}): SlackHarness {
@@ -57,6 +61,8 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
     logs: [] as string[],
   } as SlackHarness;
   let server: Server | undefined;
+  let sender: OutboxSender | undefined;
+  let unsubscribe = () => {};
   let base = "";
   let views = 0;
 
@@ -96,6 +102,21 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
       { service: world.service, clock: world.clock, settings, digest: digestSettingsFrom({}), log },
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
+    sender = createOutboxSender({
+      db: world.database.db,
+      clock: world.clock,
+      log,
+      owner: "harness",
+      callTimeoutMs: SLACK_CALL_TIMEOUT_MS,
+      transport: slackTransport({
+        client: outboxClient(settings.botToken, settings.apiUrl),
+        service: world.service,
+        clock: world.clock,
+        adminChannelId: ADMIN_CHANNEL,
+      }),
+    });
+    const wake = sender.wake;
+    unsubscribe = world.service.onNoticesWritten(() => wake());
     // A new app and server per test: its service sees this test's clock and data.
     server = await startServer({
       db: world.database.db,
@@ -109,6 +130,8 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
   });
 
   afterEach(async () => {
+    unsubscribe();
+    await sender?.stop();
     // Every test that drives the app is also an escaping test: nothing it made the app send to
     // Slack may hold markup that came from data (see injectedMarkup).
     const sent = [...harness.calls.map((c) => ({ method: c.method, ...c.args })), ...harness.responses];

@@ -1,11 +1,9 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
-import type { RestoreRequest } from "../../db/schema.ts";
-import { SYSTEM_ACTOR } from "../../restore/access.ts";
 import { isRefusal, type Refusal } from "../../restore/outcome.ts";
 import type { SlackDeps } from "../app.ts";
-import { approvalMessage, rejectReasonView } from "../blocks/approval.ts";
+import { rejectReasonView } from "../blocks/approval.ts";
 import { ACTION, BLOCK, CALLBACK } from "../blocks/ids.ts";
 import {
   approvalCountedNotice,
@@ -18,13 +16,7 @@ import {
 import { errorView, refusalView, temporaryPasswordView } from "../blocks/result.ts";
 import { loadingView } from "../blocks/search.ts";
 import { channelId, messageTs, recordId, recordIdOf } from "./edge.ts";
-import {
-  forgedForm,
-  notifyRequester,
-  readMetadata,
-  refreshApprovalMessage,
-  reportFailure,
-} from "./support.ts";
+import { forgedForm, readMetadata, reportFailure } from "./support.ts";
 
 const rejectMeta = z.object({
   requestId: recordId,
@@ -32,25 +24,12 @@ const rejectMeta = z.object({
   ts: z.union([messageTs, z.literal("")]),
 });
 
-/** Posts a replace request to the admin channel and remembers the message, to update it later. */
-export async function postApprovalRequest(
-  client: WebClient,
-  deps: SlackDeps,
-  request: RestoreRequest,
-): Promise<void> {
-  const posted = await client.chat.postMessage({
-    channel: deps.settings.adminChannelId,
-    ...approvalMessage(request, deps.clock.now()),
-  });
-  if (posted.channel && posted.ts) {
-    await deps.service.recordApprovalMessage(request.id, { channel: posted.channel, ts: posted.ts });
-  }
-}
-
 /**
  * Approve and Reject on the approval message (and on the Home tab). The service decides; here a
- * refusal goes privately to whoever clicked, and a decision updates the message in place and tells
- * the requester.
+ * refusal goes privately to whoever clicked. What a decision owes (the message updated in place,
+ * the requester told; also for a request that expired as it was clicked) the service wrote to the
+ * outbox with the decision, and the outbox's sender delivers it: only these private answers to
+ * the clicker are sent from here.
  */
 export function registerApprovals(app: App, deps: SlackDeps): void {
   const { service } = deps;
@@ -63,20 +42,10 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
     } else await client.chat.postMessage({ channel: body.user.id, text: notice.text });
   };
 
-  /** After a decision, or a click on a request already decided: the message shows where it stands. */
-  const settle = async (client: WebClient, requestId: string, notify: boolean) => {
-    const request = await service.getRequest(SYSTEM_ACTOR, requestId);
-    if (isRefusal(request)) return;
-    await refreshApprovalMessage(client, deps, request);
-    if (notify) await notifyRequester(client, request);
-  };
-
-  /** A click the service refused: said privately; a request decided or expired meanwhile loses its buttons. */
-  const refusedClick = async (client: WebClient, body: BlockAction, requestId: string, refusal: Refusal) => {
+  /** A refused click; a request decided meanwhile loses its buttons (an expired one did already). */
+  const refused = async (client: WebClient, body: BlockAction, requestId: string, refusal: Refusal) => {
     await tellPrivately(client, body, refusalNotice(refusal));
-    if (refusal.code === "expired" || refusal.code === "not_pending") {
-      await settle(client, requestId, refusal.code === "expired");
-    }
+    if (refusal.code === "not_pending") await service.showDecided(body.user.id, requestId);
   };
 
   app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, client }) => {
@@ -89,17 +58,14 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
     try {
       const outcome = await service.approve(body.user.id, requestId);
       if (isRefusal(outcome)) {
-        await refusedClick(client, body, requestId, outcome);
+        await refused(client, body, requestId, outcome);
         return;
       }
       if (outcome.type === "approval_recorded") {
         await tellPrivately(client, body, approvalCountedNotice(outcome.approvals, outcome.needed));
-        await refreshApprovalMessage(client, deps, outcome.request);
-        return;
+      } else if (outcome.type === "failed") {
+        await tellPrivately(client, body, approvalFailedNotice(outcome.reason));
       }
-      await refreshApprovalMessage(client, deps, outcome.request);
-      await notifyRequester(client, outcome.request);
-      if (outcome.type === "failed") await tellPrivately(client, body, approvalFailedNotice(outcome.reason));
     } catch (error) {
       await tellPrivately(client, body, failureNotice(reportFailure(deps, error, "approve"))).catch(() => {});
     }
@@ -118,7 +84,7 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
       // asks for a reason that would only be refused on submit.
       const request = await service.checkDecision(body.user.id, requestId);
       if (isRefusal(request)) {
-        await refusedClick(client, body, requestId, request);
+        await refused(client, body, requestId, request);
         return;
       }
       const at = request.approvalMessage;
@@ -131,7 +97,7 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
     }
   });
 
-  app.view<ViewSubmitAction>(CALLBACK.rejectReason, async ({ ack, body, view, client }) => {
+  app.view<ViewSubmitAction>(CALLBACK.rejectReason, async ({ ack, body, view }) => {
     const meta = readMetadata(rejectMeta, view.private_metadata);
     if (!meta) {
       await ack(forgedForm(deps, "reject"));
@@ -139,16 +105,12 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
     }
     const reason = (view.state.values[BLOCK.rejectReason]?.[ACTION.value]?.value ?? "").trim();
     const outcome = await service.reject(body.user.id, meta.requestId, reason);
-    if (isRefusal(outcome)) {
-      await ack({ response_action: "errors", errors: { [BLOCK.rejectReason]: outcome.message } });
-      if (outcome.code === "expired" || outcome.code === "not_pending") {
-        await settle(client, meta.requestId, outcome.code === "expired");
-      }
+    if (!isRefusal(outcome)) {
+      await ack();
       return;
     }
-    await ack();
-    await refreshApprovalMessage(client, deps, outcome.request);
-    await notifyRequester(client, outcome.request);
+    await ack({ response_action: "errors", errors: { [BLOCK.rejectReason]: outcome.message } });
+    if (outcome.code === "not_pending") await service.showDecided(body.user.id, meta.requestId);
   });
 
   // In the requester's DM after an approved replace: a fresh temporary password, shown once.

@@ -24,7 +24,6 @@ import {
   staleButtonView,
 } from "../blocks/result.ts";
 import { accountOptions, BATCH_MAX, loadingView } from "../blocks/search.ts";
-import { postApprovalRequest } from "./approvals.ts";
 import { recordId, recordIdOf } from "./edge.ts";
 import {
   forgedForm,
@@ -205,8 +204,8 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
         const requested = await service.requestReplace(user, meta.accountId, reason, rest, {
           idempotencyKey: `slack:${view.id}`,
         });
+        // The service wrote the ask to the outbox with the request; its sender posts it.
         if (isRefusal(requested)) return requested;
-        if (!requested.repeated) await postApprovalRequest(client, deps, requested.request);
         return replaceRequestedView(requested.request, deps.settings.adminChannelId);
       }
       const done = await service.restore(user, meta.accountId, choices, {

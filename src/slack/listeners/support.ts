@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { WebClient } from "@slack/web-api";
 import type { z } from "zod";
-import type { RestoreRequest } from "../../db/schema.ts";
 import { errorFields } from "../../log.ts";
 import { isRefusal } from "../../restore/outcome.ts";
 import type { SlackDeps } from "../app.ts";
-import { approvalMessage, requesterNotice } from "../blocks/approval.ts";
 import { planView } from "../blocks/plan.ts";
 import { errorView, refusalView, staleButtonView } from "../blocks/result.ts";
 import { searchView } from "../blocks/search.ts";
@@ -119,20 +117,4 @@ export async function showFailure(
   await client.views.update({ view_id: viewId, view: errorView(reference) }).catch((e: unknown) => {
     deps.log.error("could not show the failure", { reference, ...errorFields(e) });
   });
-}
-
-/** Brings the approval message up to date with the request (no buttons once decided). */
-export async function refreshApprovalMessage(
-  client: WebClient,
-  deps: SlackDeps,
-  request: RestoreRequest,
-): Promise<void> {
-  const at = request.approvalMessage;
-  if (!at) return;
-  await client.chat.update({ channel: at.channel, ts: at.ts, ...approvalMessage(request, deps.clock.now()) });
-}
-
-/** Tells the requester what became of their request, in a direct message from the app. */
-export async function notifyRequester(client: WebClient, request: RestoreRequest): Promise<void> {
-  await client.chat.postMessage({ channel: request.requestedBy, ...requesterNotice(request) });
 }

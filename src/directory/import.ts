@@ -1,13 +1,10 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { constraintOf, isUniqueViolation } from "../db/errors.ts";
-import { type Account, accounts, departments, directories, seats } from "../db/schema.ts";
+import { departments, directories, seats } from "../db/schema.ts";
 import { recordAudit } from "../restore/audit.ts";
-import { insertAddresses, snapshotOf } from "../restore/execute.ts";
-import { searchTextOf } from "../restore/names.ts";
-import { DAY_MS } from "../restore/window.ts";
 import { applyRetention, BUILTIN_DIRECTORY_ID, RECREATE_FOLLOW_UP } from "./builtin.ts";
 import type { ImportedAccount, ImportFile } from "./import-file.ts";
+import { clashesOf, IMPORT_PAGE_ROWS, refreshStatistics, writePage } from "./import-load.ts";
 
 export interface ImportSummary {
   directoryId: string;
@@ -16,11 +13,6 @@ export interface ImportSummary {
   skipped: number;
   /** Rows refused by the database's own rules (an active user name, address or phone taken). */
   rejected: { line: number; reason: string }[];
-}
-
-/** Without an id in the file, the same person deleted at the same moment is the same account. */
-function externalIdOf(a: ImportedAccount): string {
-  return a.externalId ?? `import:${a.userName.toLowerCase()}:${a.deletedAt?.toISOString() ?? "active"}`;
 }
 
 /**
@@ -89,79 +81,39 @@ export async function importAccounts(
         .onConflictDoUpdate({ target: [seats.directoryId, seats.license], set: { total: s.total } });
     }
 
-    const ids = file.accounts.map(externalIdOf);
-    const existing = new Set<string>();
-    for (let i = 0; i < ids.length; i += 1000) {
-      const rows = await tx
-        .select({ externalId: accounts.externalId })
-        .from(accounts)
-        .where(
-          and(eq(accounts.directoryId, directoryId), inArray(accounts.externalId, ids.slice(i, i + 1000))),
-        );
-      for (const r of rows) existing.add(r.externalId);
-    }
-
+    // A page a statement: clashes with active accounts first, then the insert. After the first
+    // clash nothing more is written, but every page is still checked so all clashes are reported.
+    const target = { directoryId, retentionDays: directory.retentionDays, now };
     const rejected: ImportSummary["rejected"] = [];
     let inserted = 0;
-    for (const a of file.accounts) {
-      const externalId = externalIdOf(a);
-      if (existing.has(externalId)) continue;
-      const values = {
-        directoryId,
-        externalId,
-        userName: a.userName,
-        email: a.email,
-        aliases: a.aliases,
-        phone: a.phone,
-        displayName: a.displayName,
-        givenName: a.givenName,
-        familyName: a.familyName,
-        department: a.department,
-        license: a.license,
-        status: a.status,
-        deletedAt: a.deletedAt,
-        deletedBy: a.deletedBy,
-        deletionCompletesAt: a.status === "deleting" ? a.deletionCompletesAt : null,
-        purgeAfter:
-          a.deletedAt && directory.retentionDays !== null
-            ? new Date(a.deletedAt.getTime() + directory.retentionDays * DAY_MS)
-            : null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const searchText = searchTextOf(values);
-      // A savepoint per row: a clash with an account already in the database names its line.
-      try {
-        await tx.transaction(async (sp) => {
-          const [row] = await sp
-            .insert(accounts)
-            .values({
-              ...values,
-              searchText,
-              snapshot: a.status === "active" ? null : snapshotOf(values as Account),
-            })
-            .returning();
-          await insertAddresses(sp, row as Account);
-        });
-        inserted++;
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        rejected.push({ line: a.line, reason: clashReason(error, a) });
+    let analyzedAt = 0;
+    for (let i = 0; i < file.accounts.length; i += IMPORT_PAGE_ROWS) {
+      const page = file.accounts.slice(i, i + IMPORT_PAGE_ROWS);
+      rejected.push(...(await clashesOf(tx, page, target)));
+      if (rejected.length > 0) continue;
+      inserted += await writePage(tx, page, target);
+      // The planner's row counts are stale while the tables grow in this transaction: a clash
+      // check planned for an empty table loops over every account. Each doubling re-counts.
+      if (inserted >= 2 * analyzedAt + IMPORT_PAGE_ROWS) {
+        await refreshStatistics(tx);
+        analyzedAt = inserted;
       }
     }
     if (rejected.length > 0) {
       // All or nothing: roll the whole import back and report every clash.
       throw new ImportRejected(rejected);
     }
+    // Search plans after the import count the new rows too.
+    if (inserted > analyzedAt) await refreshStatistics(tx);
+    const skipped = file.accounts.length - inserted;
     await recordAudit(tx, {
       at: now,
       actor,
       action: "import",
       directoryId,
-      details: { inserted, skipped: existing.size, total: file.accounts.length },
+      details: { inserted, skipped, total: file.accounts.length },
     });
-    await tx.execute(sql`analyze accounts`);
-    return { directoryId, inserted, skipped: existing.size, rejected };
+    return { directoryId, inserted, skipped, rejected };
   });
 }
 
@@ -178,14 +130,4 @@ function domainsOf(rows: ImportedAccount[]): string[] {
     if (at > 0) found.add(a.userName.slice(at + 1).toLowerCase());
   }
   return [...found];
-}
-
-function clashReason(error: unknown, a: ImportedAccount): string {
-  // The constraint only: drizzle's error message is the whole query, which names every column.
-  const detail = constraintOf(error);
-  if (detail.includes("user_name")) return `an active account already has the user name ${a.userName}`;
-  if (detail.includes("phone")) return `an active account already has the phone ${a.phone}`;
-  if (detail.includes("addresses"))
-    return `an active account already has the address ${a.email ?? a.aliases.join(", ")}`;
-  return "it clashes with an account already in the directory";
 }

@@ -1,0 +1,157 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { snapshotOf } from "../restore/execute.ts";
+import { searchTextOf } from "../restore/names.ts";
+import { DAY_MS } from "../restore/window.ts";
+import { BUILTIN_DIRECTORY_ID } from "./builtin.ts";
+import type { ImportedAccount } from "./import-file.ts";
+
+/**
+ * Rows a statement: large enough that a statement's round trip and planning are noise, small
+ * enough that a page's JSON (a few MB) and the trigger's transition table stay modest.
+ */
+export const IMPORT_PAGE_ROWS = 5_000;
+
+export interface LoadTarget {
+  directoryId: string;
+  retentionDays: number | null;
+  now: Date;
+}
+
+export interface Clash {
+  line: number;
+  reason: string;
+}
+
+/** Without an id in the file, the same person deleted at the same moment is the same account. */
+export function externalIdOf(a: ImportedAccount): string {
+  return a.externalId ?? `import:${a.userName.toLowerCase()}:${a.deletedAt?.toISOString() ?? "active"}`;
+}
+
+/** One page as the JSON the statements read with json_to_recordset: every derived column computed here. */
+function pageJson(page: readonly ImportedAccount[], target: LoadTarget): string {
+  return JSON.stringify(
+    page.map((a) => {
+      const purgeAfter =
+        a.deletedAt && target.retentionDays !== null
+          ? new Date(a.deletedAt.getTime() + target.retentionDays * DAY_MS)
+          : null;
+      return {
+        line: a.line,
+        external_id: externalIdOf(a),
+        user_name: a.userName,
+        email: a.email,
+        aliases: a.aliases,
+        phone: a.phone,
+        display_name: a.displayName,
+        given_name: a.givenName,
+        family_name: a.familyName,
+        department: a.department,
+        license: a.license,
+        status: a.status,
+        deleted_at: a.deletedAt?.toISOString() ?? null,
+        deleted_by: a.deletedBy,
+        deletion_completes_at:
+          a.status === "deleting" ? (a.deletionCompletesAt?.toISOString() ?? null) : null,
+        purge_after: purgeAfter?.toISOString() ?? null,
+        snapshot: a.status === "active" ? null : snapshotOf(a),
+        search_text: searchTextOf(a),
+      };
+    }),
+  );
+}
+
+const RECORD = sql`r(line int, external_id text, user_name text, email text, aliases text[], phone text,
+  display_name text, given_name text, family_name text, department text, license text, status text,
+  deleted_at timestamptz, deleted_by text, deletion_completes_at timestamptz, purge_after timestamptz,
+  snapshot jsonb, search_text text)`;
+
+function rowsOf<T>(result: unknown): T[] {
+  // postgres-js hands back the rows themselves, PGlite an object holding them.
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/**
+ * The page's new rows (not already imported under the same external id) that an active account
+ * already in the directory forbids: the same user name, address or (built-in directory only, as
+ * the unique index says) phone. One statement; one reason a line, the user name first.
+ */
+export async function clashesOf(
+  db: Db,
+  page: readonly ImportedAccount[],
+  target: LoadTarget,
+): Promise<Clash[]> {
+  const d = target.directoryId;
+  const phones = d === BUILTIN_DIRECTORY_ID;
+  const result = await db.execute(sql`
+    with r as (
+      select r.* from json_to_recordset(${pageJson(page, target)}::json) as ${RECORD}
+      where r.status = 'active'
+        and not exists (select 1 from accounts x where x.directory_id = ${d} and x.external_id = r.external_id)
+    )
+    select distinct on (line) line, kind, value from (
+      select r.line, 1 as kind, r.user_name as value from r
+        join accounts a on a.directory_id = ${d} and a.status = 'active' and lower(a.user_name) = lower(r.user_name)
+      union all
+      select r.line, 2, r.phone from r
+        join accounts a on ${phones} and a.directory_id = ${d} and a.status = 'active' and a.phone = r.phone
+      union all
+      select r.line, 3, t.address from r
+        cross join lateral unnest(array_prepend(r.email, r.aliases)) as t(address)
+        join account_addresses aa on aa.directory_id = ${d} and aa.active and aa.address = t.address
+    ) c
+    order by line, kind, value`);
+  return rowsOf<{ line: number; kind: number; value: string }>(result).map((c) => ({
+    line: Number(c.line),
+    reason:
+      c.kind === 1
+        ? `an active account already has the user name ${c.value}`
+        : c.kind === 2
+          ? `an active account already has the phone ${c.value}`
+          : `an active account already has the address ${c.value}`,
+  }));
+}
+
+/**
+ * Inserts the page's accounts not already there (same directory and external id: a re-import
+ * changes nothing) and their addresses, in one statement; the statement-level triggers index the
+ * words. Returns how many accounts were new.
+ */
+export async function writePage(
+  db: Db,
+  page: readonly ImportedAccount[],
+  target: LoadTarget,
+): Promise<number> {
+  const d = target.directoryId;
+  const at = target.now.toISOString();
+  const result = await db.execute(sql`
+    with r as (select r.* from json_to_recordset(${pageJson(page, target)}::json) as ${RECORD}),
+    ins as (
+      insert into accounts (directory_id, external_id, user_name, email, aliases, phone, display_name,
+        given_name, family_name, department, license, status, deleted_at, deleted_by,
+        deletion_completes_at, purge_after, snapshot, search_text, created_at, updated_at)
+      select ${d}, r.external_id, r.user_name, r.email, coalesce(r.aliases, '{}'), r.phone, r.display_name,
+        r.given_name, r.family_name, r.department, r.license, r.status::account_status, r.deleted_at,
+        r.deleted_by, r.deletion_completes_at, r.purge_after, r.snapshot, r.search_text,
+        ${at}::timestamptz, ${at}::timestamptz
+      from r
+      where not exists (select 1 from accounts x where x.directory_id = ${d} and x.external_id = r.external_id)
+      returning id, email, aliases, status
+    ),
+    addr as (
+      -- The file's validation already made aliases lower-case, unique and distinct from the email.
+      insert into account_addresses (account_id, directory_id, address, is_primary, active)
+      select ins.id, ${d}, t.address, t.ord = 1 and ins.email is not null, ins.status = 'active'
+      from ins cross join lateral unnest(array_prepend(ins.email, ins.aliases)) with ordinality as t(address, ord)
+      where t.address is not null
+      on conflict (account_id, address) do nothing
+      returning 1
+    )
+    select (select count(*) from ins)::int as inserted, (select count(*) from addr)::int as addresses`);
+  return Number(rowsOf<{ inserted: number }>(result)[0]?.inserted ?? 0);
+}
+
+/** Fresh row counts for the tables an import grows (ANALYZE sees this transaction's own rows). */
+export async function refreshStatistics(db: Db): Promise<void> {
+  await db.execute(sql`analyze accounts, account_addresses`);
+}

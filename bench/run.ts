@@ -7,10 +7,11 @@
  *   --iterations N      measured calls per case (default 200); --warmup N (default 20)
  *   --naive-iterations N  calls of the naive sequential-scan query per case (default 50)
  *   --explain           print EXPLAIN (ANALYZE, BUFFERS) of the SQL each case runs
- *   --only restore|digest|slack|sync  run one of the benchmarks (default all four)
+ *   --only restore|digest|slack|sync|import  run one of the benchmarks (default all five)
  *   --slack-seconds N, --slack-clients N, --slack-warmup N  see bench/slack.ts
  *   --digest-iterations N  see bench/digest.ts (200,000 deleted accounts, its own database)
  *   --sync-users N  see bench/sync.ts (a provider's deleted users into the mirror, its own database)
+ *   --import-rows N, --import-existing N  see bench/import.ts (a CSV import, its own database)
  *
  * Restores change data; the restored accounts are put back afterwards, so every run measures the
  * same seed. A benchmark, never a test: nothing here runs under vitest.
@@ -31,6 +32,7 @@ import { searchDeleted } from "../src/restore/search.ts";
 import { RestoreService } from "../src/restore/service.ts";
 import { DIGEST_FLAGS, digestOptionsFrom, runDigestBench } from "./digest.ts";
 import { explainWork } from "./explain.ts";
+import { IMPORT_FLAGS, importOptionsFrom, runImportBench } from "./import.ts";
 import { maxOf, measure, ms, percentile, type Samples, table } from "./measure.ts";
 import {
   DOMAINS,
@@ -63,9 +65,10 @@ const { values: flags } = parseArgs({
     ...SLACK_FLAGS,
     ...DIGEST_FLAGS,
     ...SYNC_FLAGS,
+    ...IMPORT_FLAGS,
   },
 });
-const BENCHES = ["restore", "digest", "slack", "sync"];
+const BENCHES = ["restore", "digest", "slack", "sync", "import"];
 if (flags.only !== undefined && !BENCHES.includes(flags.only)) {
   throw new Error(`--only takes ${BENCHES.join(", ")}, not ${flags.only}`);
 }
@@ -116,6 +119,10 @@ async function main(): Promise<void> {
   if (runs("sync")) {
     if (flags.only === undefined) log();
     await runSyncBench(syncOptionsFrom(flags, { url, log }));
+  }
+  if (runs("import")) {
+    if (flags.only === undefined) log();
+    await runImportBench(importOptionsFrom(flags, { url, log }));
   }
 }
 

@@ -63,7 +63,7 @@ describe("the CLI's terminal output", () => {
     "shows a display name's escape sequences as text, and --json gives the name back exactly",
     async () => {
       const file = await accountsFile("hostile.json", [deleted("eve@example.com", HOSTILE_NAME)]);
-      expect((await cli(["import", file])).code).toBe(0);
+      expect((await cli(["import", file, "--as", ADMIN])).code).toBe(0);
 
       const listed = await cli(["deleted", "--as", ADMIN]);
       expect(listed.code).toBe(0);
@@ -90,7 +90,7 @@ describe("the CLI's terminal output", () => {
       const file = await accountsFile("bad.json", [
         deleted("zed@example.com", "Zed", { email: "\u001b]0;pwned\u0007not-an-email" }),
       ]);
-      const run = await cli(["import", file]);
+      const run = await cli(["import", file, "--as", ADMIN]);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/line \d+: email "\\x1b\]0;pwned\\x07not-an-email" is not a valid address/);
       expect(run.stderr).not.toMatch(CONTROL);
@@ -128,7 +128,7 @@ describe("an unexpected database error in the CLI", () => {
   it(
     "prints one line with the cause and a reference, none of the row or the query, exit 2",
     async () => {
-      const run = await cli(["import", await accountsFile("contractor.json", [contractor])]);
+      const run = await cli(["import", await accountsFile("contractor.json", [contractor]), "--as", ADMIN]);
       expect(run.code).toBe(2);
       expect(run.stdout).toBe("");
       expect(run.stderr).toMatch(
@@ -149,7 +149,9 @@ describe("an unexpected database error in the CLI", () => {
       });
       let run: Awaited<ReturnType<typeof cli>>;
       try {
-        run = await cli(["import", await accountsFile("contractor2.json", [contractor])], { DEBUG: "1" });
+        run = await cli(["import", await accountsFile("contractor2.json", [contractor]), "--as", ADMIN], {
+          DEBUG: "1",
+        });
       } finally {
         spy.mockRestore();
       }
@@ -164,6 +166,22 @@ describe("an unexpected database error in the CLI", () => {
 });
 
 describe("who the CLI acts as", () => {
+  it(
+    "imports only as an admin: a non-admin is refused with exit 1, no one at all is a usage error, nothing is loaded",
+    async () => {
+      const file = await accountsFile("refused.json", [deleted("ivy@example.com", "Ivy Refused")]);
+      const stranger = await cli(["import", file, "--as", "U0STRANGER"]);
+      expect(stranger.code).toBe(1);
+      expect(stranger.stderr).toMatch(/not allowed.*RESTORE_ADMINS/);
+      const nobody = await cli(["import", file]);
+      expect(nobody.code).toBe(2);
+      expect(nobody.stderr).toMatch(/--as SLACK_USER_ID/);
+      const search = await cli(["deleted", "Ivy", "--as", ADMIN, "--json"]);
+      expect(search.stdout).not.toContain("ivy@example.com");
+    },
+    SLOW,
+  );
+
   it(
     "takes only a Slack user id: the app's own `system` and names are refused before anything runs",
     async () => {

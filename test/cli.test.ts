@@ -75,7 +75,7 @@ describe("restore-user CLI", { timeout: 180_000 }, () => {
       `gone@example.com,gone@example.com,Gone Status,Gone,Status,Sales,,,gone,${ago(2)},U0ADMIN2,`,
       "when@example.com,when@example.com,Bad Date,Bad,Date,Sales,,,deleted,yesterday,U0ADMIN2,",
     ]);
-    const run = await cli(["import", path]);
+    const run = await cli(["import", path, "--as", ADMIN]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/nothing imported/);
     expect(run.stderr).toMatch(/line 3: .*email/i);
@@ -94,12 +94,12 @@ describe("restore-user CLI", { timeout: 180_000 }, () => {
       `carl@example.com,carl@example.com,Carl Green,Carl,Green,Engineering,,,deleted,${ago(3)},U0ADMIN2,`,
       `old@example.com,old@example.com,Old Timer,Old,Timer,Engineering,,,deleted,${ago(40)},U0ADMIN2,`,
     ]);
-    const imported = await cli(["import", path]);
+    const imported = await cli(["import", path, "--as", ADMIN]);
     expect(imported.stderr).toBe("");
     expect(imported.stdout).toMatch(/Imported 5 account/);
     expect(imported.code).toBe(0);
 
-    const again = await cli(["import", path]);
+    const again = await cli(["import", path, "--as", ADMIN]);
     expect(again.stdout).toMatch(/Imported 0 account.*5 already there/);
 
     const typo = await cli(["deleted", "Alcie Smith", "--as", ADMIN]);
@@ -152,6 +152,8 @@ describe("restore-user CLI", { timeout: 180_000 }, () => {
         `dana@example.com,dana@example.com,Dana Old,Dana,Old,Engineering,,,deleted,${ago(4)},U0ADMIN2,`,
         "dana@example.com,dana@example.com,Dana New,Dana,New,Engineering,,,active,,,",
       ]),
+      "--as",
+      ADMIN,
     ]);
     const noReason = await cli(["restore", "dana@example.com", "--replace", "--as", ADMIN]);
     expect(noReason.code).toBe(2);
@@ -197,6 +199,8 @@ describe("restore-user CLI", { timeout: 180_000 }, () => {
         `eve@example.com,eve@example.com,Eve One,Eve,One,Engineering,,,deleted,${ago(4)},U0ADMIN2,`,
         `fay@example.com,fay@example.com,Fay Two,Fay,Two,Engineering,,,deleted,${ago(4)},U0ADMIN2,`,
       ]),
+      "--as",
+      ADMIN,
     ]);
     const run = await cli([
       "restore",

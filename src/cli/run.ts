@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { openCore } from "../app.ts";
 import { systemClock } from "../clock.ts";
@@ -10,7 +9,7 @@ import { FolderInUse } from "../db/owner.ts";
 import { DatabaseUnavailable, unreachable } from "../db/unavailable.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import { DEMO_FILES } from "../directory/demo.ts";
-import { ImportRejected, type ImportSummary, importAccounts } from "../directory/import.ts";
+import { ImportRejected, type ImportSummary } from "../directory/import.ts";
 import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
 import { providersFrom } from "../directory/providers.ts";
 import { describeProblems } from "../directory/registry.ts";
@@ -364,7 +363,8 @@ async function digestCommand(args: string[], values: Values, ctx: Ctx): Promise<
 async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {
   needArgs(args, 1, "FILE (CSV or JSON), or `demo`");
   const files = args.length === 1 && args[0] === "demo" ? DEMO_FILES : args;
-  const actor = values.as ?? ctx.env.RESTORE_AS ?? `cli:${userInfo().username}`;
+  // An admin action like any other: who you are first, before any file is read.
+  const actor = actorOf(values, ctx.env);
   const summaries: ImportSummary[] = [];
   for (const path of files) {
     const kind = importFormatOf(path);
@@ -383,7 +383,9 @@ async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<
       return 2;
     }
     try {
-      summaries.push(await importAccounts(ctx.core.database.db, parsed.file, actor, ctx.core.clock.now()));
+      const summary = await ctx.service.importAccounts(actor, parsed.file);
+      if (isRefusal(summary)) return refused(ctx, summary);
+      summaries.push(summary);
     } catch (error) {
       if (!(error instanceof ImportRejected)) throw error;
       if (ctx.json) ctx.io.out(format.toJson({ type: "invalid", file: path, problems: error.problems }));

@@ -9,7 +9,8 @@ export type Action =
   | "restore" // restore, re-create, request a replace
   | "decide" // approve or reject a request
   | "read" // requests and the audit trail
-  | "purge";
+  | "purge"
+  | "import"; // load accounts into a built-in directory (the app's own demo load is not a person's)
 
 /** The actor for work the app does by itself (purges, expiry): never a person, never typed in. */
 export const SYSTEM_ACTOR = "system";
@@ -29,6 +30,7 @@ export function may(policy: AccessPolicy, actor: string, action: Action): boolea
     case "search":
     case "restore":
     case "purge":
+    case "import":
       return admin;
     case "decide":
       return approver;

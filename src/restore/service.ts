@@ -15,6 +15,8 @@ import {
 import { buildDigest, type Digest } from "../digest/build.ts";
 import { isLocalDate, localDateOf, zonedTime } from "../digest/calendar.ts";
 import { conflictKeysOf, refreshHolders } from "../directory/holders.ts";
+import { type ImportSummary, importAccounts } from "../directory/import.ts";
+import type { ImportFile } from "../directory/import-file.ts";
 import { type DirectoryConnector, ProviderError } from "../directory/port.ts";
 import { type SyncResult, syncDirectory } from "../directory/sync.ts";
 import { type Logger, silentLog } from "../log.ts";
@@ -729,6 +731,18 @@ export class RestoreService {
   }
 
   /** Accounts past their window become tombstones. */
+  /**
+   * Loads a validated file into a built-in directory, all or nothing: admins only. A clash with an
+   * account already there throws ImportRejected with every clashing line. (The app's demo load at
+   * start calls importAccounts itself: the app acting, not a person.)
+   */
+  importAccounts(actor: string, file: ImportFile): Promise<ImportSummary | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "import");
+      return importAccounts(this.db, file, actor, this.clock.now());
+    });
+  }
+
   purge(actor: string): Promise<{ purged: { id: string; userName: string }[] } | Refusal> {
     return refusalsAsValues(async () => {
       this.allow(actor, "purge");

@@ -119,4 +119,26 @@ describe("importing thousands of accounts", () => {
     },
     SLOW,
   );
+
+  it(
+    "treats a CSV's departments as free text, but a JSON list of departments makes the others gone",
+    async () => {
+      // Row 1 is deleted in "Dept 1"; no active account in the file is in it.
+      await importAccounts(
+        world.database.db,
+        parsed(csvOf(2, (i) => rowOf(i).replace("Dept 0", "Dept 9"))),
+        ADMIN,
+        NOW,
+      );
+      const free = await world.service.plan(ADMIN, "user1@example.com");
+      expect(JSON.stringify(free)).not.toContain('"kind":"department"');
+
+      const listed = parseImportFile(JSON.stringify({ departments: ["Dept 9"], accounts: [] }), "json", NOW);
+      if (!listed.ok) throw new Error("the departments file is invalid");
+      await importAccounts(world.database.db, listed.file, ADMIN, NOW);
+      const gone = await world.service.plan(ADMIN, "user1@example.com");
+      expect(JSON.stringify(gone)).toContain("The department Dept 1 no longer exists");
+    },
+    SLOW,
+  );
 });

@@ -16,9 +16,9 @@ export interface ImportSummary {
 }
 
 /**
- * Loads a validated file into a built-in directory, all or nothing. Re-importing the same file
- * changes nothing. The active accounts' departments exist; a deleted account's department that no
- * one uses any more is "gone", unless the file lists departments itself.
+ * Loads a validated file into a built-in directory, all or nothing, a page of rows a statement.
+ * Re-importing the same file changes nothing. Departments exist when the file lists them (JSON
+ * `departments`) or the directory already has a list; otherwise they are free text.
  */
 export async function importAccounts(
   db: Db,
@@ -64,9 +64,21 @@ export async function importAccounts(
     const merged = [...new Set([...directory.domains, ...domains])].sort();
     await tx.update(directories).set({ domains: merged }).where(eq(directories.id, directoryId));
 
+    // Departments exist only where someone said which: the file's list, or a directory that
+    // already has one (then the active accounts' departments join it). Otherwise they stay free
+    // text, and no deleted account's department is "gone".
+    const [declared] = await tx
+      .select({ name: departments.name })
+      .from(departments)
+      .where(eq(departments.directoryId, directoryId))
+      .limit(1);
     const departmentNames =
       file.departments ??
-      file.accounts.filter((a) => a.status === "active" && a.department).map((a) => a.department as string);
+      (declared
+        ? file.accounts
+            .filter((a) => a.status === "active" && a.department)
+            .map((a) => a.department as string)
+        : []);
     const uniqueDepartments = [...new Set(departmentNames)];
     if (uniqueDepartments.length > 0) {
       await tx

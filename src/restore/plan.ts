@@ -306,9 +306,11 @@ export async function buildPlan(
     }
   }
 
-  // Departments are known for the built-in directory; a provider's are its own business unless
-  // they were mirrored (the provider refuses a department it does not have).
-  const knowsDepartments = directory.kind === "builtin" || (context?.departments.length ?? 0) > 0;
+  // A department is "gone" only where the directory says which exist: a built-in directory whose
+  // import listed them (JSON `departments`), or a provider's mirrored list. Otherwise (a CSV
+  // import, a provider that lists none) departments are free text, and a chosen one is taken.
+  const knowsDepartments = (context?.departments.length ?? 0) > 0;
+  if (!knowsDepartments && choices.department?.trim()) department = choices.department.trim();
   if (checkable && knowsDepartments && (account.department || choices.department)) {
     const available = context?.departments ?? [];
     const chosen = choices.department?.trim();

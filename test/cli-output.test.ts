@@ -165,6 +165,30 @@ describe("an unexpected database error in the CLI", () => {
   );
 });
 
+describe("the import's progress", () => {
+  it(
+    "draws a progress line on a terminal and clears it, and draws nothing with --json",
+    async () => {
+      const file = await accountsFile("progress.json", [deleted("pia@example.com", "Pia Progress")]);
+      const lines: string[] = [];
+      const out: string[] = [];
+      const io: CliIo = { out: (t) => out.push(t), err: (t) => out.push(t), progress: (l) => lines.push(l) };
+      const code = await runCli(["import", file, "--as", ADMIN], env, io);
+      expect(out.join("\n")).toMatch(/Imported 1 account/);
+      expect(code).toBe(0);
+      expect(lines[0]).toBe("Import: 1 rows validated");
+      expect(lines.at(-2)).toMatch(/^Import: 1 rows validated, 1 of 1 loaded, /);
+      expect(lines.at(-1)).toBe("");
+      expect(out.join("\n")).toMatch(/Imported 1 account/);
+
+      lines.length = 0;
+      expect(await runCli(["import", file, "--as", ADMIN, "--json"], env, io)).toBe(0);
+      expect(lines).toEqual([]);
+    },
+    SLOW,
+  );
+});
+
 describe("who the CLI acts as", () => {
   it(
     "imports only as an admin: a non-admin is refused with exit 1, no one at all is a usage error, nothing is loaded",

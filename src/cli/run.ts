@@ -20,6 +20,7 @@ import type { RestoreChoices } from "../restore/plan.ts";
 import type { RestoreService } from "../restore/service.ts";
 import * as format from "./format.ts";
 import { printable } from "./printable.ts";
+import { importProgress } from "./progress.ts";
 
 /** 0 done, 1 refused by a rule, 2 bad usage or input. */
 export type ExitCode = 0 | 1 | 2;
@@ -27,6 +28,8 @@ export type ExitCode = 0 | 1 | 2;
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** A line redrawn in place ("" clears it); only given on a terminal. */
+  progress?(line: string): void;
 }
 
 const OPTIONS = {
@@ -377,13 +380,18 @@ async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<
       return 2;
     }
     const parsed = parseImportFile(content, kind, ctx.core.clock.now());
+    // Progress only on a terminal, and never with --json: a script reads nothing extra.
+    const progress = ctx.io.progress && !ctx.json ? importProgress(ctx.io.progress) : null;
     if (!parsed.ok) {
       if (ctx.json) ctx.io.out(format.toJson({ type: "invalid", file: path, problems: parsed.problems }));
       else ctx.io.err(format.importProblems(path, parsed.problems));
       return 2;
     }
     try {
-      const summary = await ctx.service.importAccounts(actor, parsed.file);
+      progress?.validated(parsed.file.accounts.length);
+      const summary = await ctx.service
+        .importAccounts(actor, parsed.file, { onPage: (done, total) => progress?.loaded(done, total) })
+        .finally(() => progress?.done());
       if (isRefusal(summary)) return refused(ctx, summary);
       summaries.push(summary);
     } catch (error) {

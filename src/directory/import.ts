@@ -6,6 +6,11 @@ import { applyRetention, BUILTIN_DIRECTORY_ID, RECREATE_FOLLOW_UP } from "./buil
 import type { ImportedAccount, ImportFile } from "./import-file.ts";
 import { clashesOf, IMPORT_PAGE_ROWS, refreshStatistics, writePage } from "./import-load.ts";
 
+export interface ImportOptions {
+  /** After each page: rows checked and, while there is no clash, written (or already there). */
+  onPage?: (done: number, total: number) => void;
+}
+
 export interface ImportSummary {
   directoryId: string;
   inserted: number;
@@ -25,6 +30,7 @@ export async function importAccounts(
   file: ImportFile,
   actor: string,
   now: Date,
+  options: ImportOptions = {},
 ): Promise<ImportSummary> {
   const directoryId = file.directory?.id ?? BUILTIN_DIRECTORY_ID;
   return db.transaction(async (tx) => {
@@ -102,8 +108,9 @@ export async function importAccounts(
     for (let i = 0; i < file.accounts.length; i += IMPORT_PAGE_ROWS) {
       const page = file.accounts.slice(i, i + IMPORT_PAGE_ROWS);
       rejected.push(...(await clashesOf(tx, page, target)));
+      if (rejected.length === 0) inserted += await writePage(tx, page, target);
+      options.onPage?.(i + page.length, file.accounts.length);
       if (rejected.length > 0) continue;
-      inserted += await writePage(tx, page, target);
       // The planner's row counts are stale while the tables grow in this transaction: a clash
       // check planned for an empty table loops over every account. Each doubling re-counts.
       if (inserted >= 2 * analyzedAt + IMPORT_PAGE_ROWS) {

@@ -15,7 +15,7 @@ import {
 import { buildDigest, type Digest } from "../digest/build.ts";
 import { isLocalDate, localDateOf, zonedTime } from "../digest/calendar.ts";
 import { conflictKeysOf, refreshHolders } from "../directory/holders.ts";
-import { type ImportSummary, importAccounts } from "../directory/import.ts";
+import { type ImportOptions, type ImportSummary, importAccounts } from "../directory/import.ts";
 import type { ImportFile } from "../directory/import-file.ts";
 import { type DirectoryConnector, ProviderError } from "../directory/port.ts";
 import { type SyncResult, syncDirectory } from "../directory/sync.ts";
@@ -736,10 +736,14 @@ export class RestoreService {
    * account already there throws ImportRejected with every clashing line. (The app's demo load at
    * start calls importAccounts itself: the app acting, not a person.)
    */
-  importAccounts(actor: string, file: ImportFile): Promise<ImportSummary | Refusal> {
+  importAccounts(
+    actor: string,
+    file: ImportFile,
+    options: ImportOptions = {},
+  ): Promise<ImportSummary | Refusal> {
     return refusalsAsValues(async () => {
       this.allow(actor, "import");
-      return importAccounts(this.db, file, actor, this.clock.now());
+      return importAccounts(this.db, file, actor, this.clock.now(), options);
     });
   }
 

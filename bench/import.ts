@@ -163,7 +163,7 @@ export async function runImportBench(options: ImportBenchOptions): Promise<void>
     await ensureBuiltinDirectory(database.db, { retentionDays: 30, domains: ["example.com"] });
     const content = csvOf(rows, "imp");
     const floor = await copyRate(raw, content, rows);
-    const header = ["run", "seconds", "parse s", "rows/s", "÷ COPY", "peak RSS MB", "target"];
+    const header = ["run", "seconds", "parse s", "rows/s", "÷ COPY", "peak RSS MB", "targets"];
     const results = [header];
     const record = (
       label: string,
@@ -172,7 +172,11 @@ export async function runImportBench(options: ImportBenchOptions): Promise<void>
       s: number,
     ) => {
       const rate = run.inserted / run.seconds;
-      const ok = run.seconds <= s && peakMb <= RSS_TARGET_MB && rate / floor >= COPY_RATIO_TARGET;
+      const missed = [
+        ...(run.seconds <= s ? [] : ["time"]),
+        ...(peakMb <= RSS_TARGET_MB ? [] : ["RSS"]),
+        ...(rate / floor >= COPY_RATIO_TARGET ? [] : ["÷ COPY"]),
+      ];
       results.push([
         label,
         run.seconds.toFixed(1),
@@ -180,7 +184,7 @@ export async function runImportBench(options: ImportBenchOptions): Promise<void>
         Math.round(rate).toLocaleString("en-US"),
         `1/${Math.round(floor / rate)}`,
         peakMb.toFixed(0),
-        `${ok ? "PASS" : "MISS"} (≤ ${s} s)`,
+        missed.length === 0 ? "PASS" : `MISS: ${missed.join(", ")}`,
       ]);
     };
 

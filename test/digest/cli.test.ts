@@ -61,7 +61,7 @@ beforeAll(async () => {
       row("far@example.com", "Far Away", `${addDays(date, 9)}T10:00:00Z`),
     ].join("\n")}\n`,
   );
-  const imported = await cli(["import", path]);
+  const imported = await cli(["import", path, "--as", ADMIN]);
   expect(imported.stderr).toBe("");
 }, 120_000);
 

@@ -1,3 +1,4 @@
+import { silentLog } from "../../src/log.ts";
 /**
  * The whole flow from the service on a real provider's API (answered by nock in the shapes of
  * test/fixtures): sync the bin into the mirror, search, plan, restore in the provider, audit; the
@@ -386,6 +387,7 @@ describe("Lark, end to end", () => {
       port: 0,
       connectors: [connector],
       now: () => world.clock.now(),
+      log: silentLog,
     });
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/directories/lark/events`;

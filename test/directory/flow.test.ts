@@ -1,4 +1,3 @@
-import { silentLog } from "../../src/log.ts";
 /**
  * The whole flow from the service on a real provider's API (answered by nock in the shapes of
  * test/fixtures): sync the bin into the mirror, search, plan, restore in the provider, audit; the
@@ -20,6 +19,7 @@ import type { DirectoryConnector } from "../../src/directory/port.ts";
 import { providersFrom } from "../../src/directory/providers.ts";
 import { ensureProviderDirectory } from "../../src/directory/sync.ts";
 import { startServer } from "../../src/http.ts";
+import { silentLog } from "../../src/log.ts";
 import { policyFrom } from "../../src/restore/access.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import { RestoreService } from "../../src/restore/service.ts";

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { auditEvents, jobRuns, outbox, restoreRequests } from "../src/db/schema.ts";
 import { type DigestSendDeps, queueDigest } from "../src/digest/send.ts";
 import { digestSettingsFrom } from "../src/digest/settings.ts";
-import type { Logger } from "../src/log.ts";
+import { silentLog } from "../src/log.ts";
 import { isRefusal } from "../src/restore/outcome.ts";
 import { DAY_MS, HOUR_MS } from "../src/restore/window.ts";
 import { claimRun, digestJob, finishRun } from "../src/schedule/runs.ts";
@@ -18,11 +18,10 @@ import { CHANNEL, deliverAll, fakeSlack, fetchOf, slackSender } from "./support/
 import { ADMIN, useWorld } from "./support/world.ts";
 
 const world = useWorld();
-const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const settings = digestSettingsFrom({ DIGEST_TIME: "09:00", DIGEST_TIMEZONE: "UTC" });
 
 function deps(owner: string, extra: Partial<DigestSendDeps> = {}): DigestSendDeps {
-  return { db: world.database.db, clock: world.clock, log: quiet, settings, owner, ...extra };
+  return { db: world.database.db, clock: world.clock, log: silentLog, settings, owner, ...extra };
 }
 
 /** `n` deleted accounts whose windows end within the next days (30-day window). */
@@ -115,7 +114,7 @@ describe("the daily digest", () => {
 describe("the scheduler", () => {
   const scheduler = (): SchedulerDeps => ({
     clock: world.clock,
-    log: quiet,
+    log: silentLog,
     digest: { ...deps("copy-1"), channel: CHANNEL },
     housekeeping: {
       db: world.database.db,

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { restoreRequests } from "../src/db/schema.ts";
 import { digestSettingsFrom } from "../src/digest/settings.ts";
-import type { Logger } from "../src/log.ts";
+import { silentLog } from "../src/log.ts";
 import { isRefusal } from "../src/restore/outcome.ts";
 import { HOUR_MS } from "../src/restore/window.ts";
 import { startScheduler } from "../src/schedule/scheduler.ts";
@@ -14,7 +14,6 @@ import { CHANNEL, fakeSlack, fetchOf, slackSenderDeps } from "./support/outbox.t
 import { ADMIN, useWorld } from "./support/world.ts";
 
 const world = useWorld();
-const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 let slack: ReturnType<typeof fakeSlack> | null = null;
 afterEach(() => {
@@ -46,13 +45,13 @@ describe("the scheduler", () => {
     slack.fail("timeout", () => true, 1000);
     const scheduler = startScheduler({
       clock: world.clock,
-      log: quiet,
+      log: silentLog,
       tickMs: 20,
       outboxEveryMs: 20,
       digest: {
         db: world.database.db,
         clock: world.clock,
-        log: quiet,
+        log: silentLog,
         settings: digestSettingsFrom({ DIGEST_TIME: "09:00", DIGEST_TIMEZONE: "UTC" }),
         owner: "copy-1",
         channel: CHANNEL,

@@ -10,14 +10,13 @@ import type { Clock } from "../../src/clock.ts";
 import { outbox } from "../../src/db/schema.ts";
 import { queueDigest } from "../../src/digest/send.ts";
 import { digestSettingsFrom } from "../../src/digest/settings.ts";
-import type { Logger } from "../../src/log.ts";
+import { silentLog } from "../../src/log.ts";
 import { enqueueNotices } from "../../src/outbox/notices.ts";
 import { createOutboxSender, type OutboxTransport } from "../../src/outbox/sender.ts";
 import { CHANNEL, fakeSlack, fetchOf, pendingRows, slackSender } from "../support/outbox.ts";
 import { NOW, useWorld } from "../support/world.ts";
 
 const world = useWorld();
-const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 let slack: ReturnType<typeof fakeSlack> | null = null;
 afterEach(() => {
@@ -35,7 +34,7 @@ async function queuedDigest(): Promise<number> {
     });
   }
   const settings = digestSettingsFrom({ DIGEST_TIMEZONE: "UTC" });
-  const digest = { db: world.database.db, clock: world.clock, log: quiet, settings, owner: "copy-1" };
+  const digest = { db: world.database.db, clock: world.clock, log: silentLog, settings, owner: "copy-1" };
   expect(await queueDigest(digest, CHANNEL, NOW.toISOString().slice(0, 10))).toBe("queued");
   return pendingRows(world.database.db);
 }
@@ -139,7 +138,7 @@ describe("two copies sending one outbox", () => {
       createOutboxSender({
         db: world.database.db,
         clock: world.clock,
-        log: quiet,
+        log: silentLog,
         owner,
         callTimeoutMs: 1000,
         transport: transport(owner, slow),
@@ -163,7 +162,7 @@ describe("two copies sending one outbox", () => {
     const copy = createOutboxSender({
       db: world.database.db,
       clock: world.clock,
-      log: quiet,
+      log: silentLog,
       owner: "copy-1",
       callTimeoutMs: 10_000,
       leaseMs: 30_000,

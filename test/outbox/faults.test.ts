@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { outbox, restoreRequests } from "../../src/db/schema.ts";
 import { queueDigest } from "../../src/digest/send.ts";
 import { digestSettingsFrom } from "../../src/digest/settings.ts";
-import type { Logger } from "../../src/log.ts";
+import { silentLog } from "../../src/log.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import { HOUR_MS } from "../../src/restore/window.ts";
 import { housekeepingLook } from "../../src/schedule/scheduler.ts";
@@ -23,7 +23,6 @@ import {
 import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
 
 const world = useWorld();
-const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const TIMEOUT_MS = 100;
 
 let slack: ReturnType<typeof fakeSlack>;
@@ -69,7 +68,7 @@ describe.each(FAULTS)("Slack failing the first call (%s)", (fault) => {
     world.clock.advance(25 * HOUR_MS);
     await housekeepingLook({
       clock: world.clock,
-      log: quiet,
+      log: silentLog,
       digest: null,
       housekeeping: {
         db: world.database.db,
@@ -123,7 +122,7 @@ describe.each(FAULTS)("Slack failing the first call (%s)", (fault) => {
     const { deliver } = start();
     const settings = digestSettingsFrom({ DIGEST_TIMEZONE: "UTC" });
     const today = world.clock.now().toISOString().slice(0, 10);
-    const digest = { db: world.database.db, clock: world.clock, log: quiet, settings, owner: "copy-1" };
+    const digest = { db: world.database.db, clock: world.clock, log: silentLog, settings, owner: "copy-1" };
     expect(await queueDigest(digest, CHANNEL, today)).toBe("queued");
     slack.fail(fault);
     await deliver();

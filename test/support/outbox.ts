@@ -4,7 +4,7 @@ import nock from "nock";
 import type { Clock } from "../../src/clock.ts";
 import type { Db } from "../../src/db/client.ts";
 import { outbox } from "../../src/db/schema.ts";
-import type { Logger } from "../../src/log.ts";
+import { type Logger, silentLog } from "../../src/log.ts";
 import { createOutboxSender, type OutboxSender, type SenderDeps } from "../../src/outbox/sender.ts";
 import type { RestoreService } from "../../src/restore/service.ts";
 import { outboxClient, slackTransport } from "../../src/slack/sender.ts";
@@ -115,12 +115,11 @@ export function slackSenderDeps(
   owner: string,
   options: Partial<SenderDeps> & { timeoutMs: number; fetch: FetchFunction },
 ): SenderDeps {
-  const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
   const { fetch, timeoutMs, ...rest } = options;
   return {
     db: deps.db,
     clock: deps.clock,
-    log: deps.log ?? quiet,
+    log: deps.log ?? silentLog,
     owner,
     callTimeoutMs: timeoutMs,
     backoffMs: 10,

@@ -105,6 +105,18 @@ export interface DirectoryConnector {
   /** Deletes (or, for Okta, deactivates) an active user: the first half of an approved replace. */
   removeActive(externalId: string): Promise<void>;
   /**
+   * The *active* user with this id, read by id (strongly consistent, never through a search): after
+   * the provider has acted, the mirror follows this answer. null: the provider has no active user
+   * with this id (deleted, deactivated or unknown).
+   */
+  readActive?(externalId: string): Promise<ProviderUser | null>;
+  /**
+   * Where an account can go, when the provider keeps a fixed list (Google's org unit paths, Lark's
+   * departments): the sync mirrors it so a plan can say a department is gone and offer the others.
+   * Absent where a department is a free-text attribute (Entra, Okta, JumpCloud): never "gone".
+   */
+  listDepartments?(): Promise<string[]>;
+  /**
    * Providers that push deletions instead of listing them (Lark's contact.user.deleted_v3): reads
    * one request to POST /directories/<kind>/events, checking that it comes from the provider.
    */
@@ -173,6 +185,12 @@ export class ProviderError extends Error {
       transient?: boolean;
       /** How long the provider asked us to wait, when it said so in the body rather than Retry-After. */
       retryAfterMs?: number | null;
+      /**
+       * What the admin does next, as one sentence: a choice in the plan, a retry, or what to fix in
+       * the provider's console ("Grant the app User.ReadWrite.All in Entra and try again."). Shown
+       * after what happened, in the plan, the result and the CLI; never holds a secret.
+       */
+      nextStep?: string | null;
     } = {},
   ) {
     super(`${provider}: ${message} (${code})`);
@@ -185,5 +203,8 @@ export class ProviderError extends Error {
   }
   get transient(): boolean {
     return this.details.transient ?? false;
+  }
+  get nextStep(): string | null {
+    return this.details.nextStep ?? null;
   }
 }

@@ -78,6 +78,8 @@ export class ProviderHttp {
     const url = this.urlOf(path, options.query);
     let reauthorized = false;
     let last: ProviderError | null = null;
+    /** A wait the provider asked for that is longer than we wait: said in the next step. */
+    let askedToWaitMs: number | null = null;
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
       let answer: HttpAnswer;
       try {
@@ -103,7 +105,10 @@ export class ProviderHttp {
         if (!RETRYABLE_STATUS.has(answer.status) && !error.transient) throw error;
         last = withTransient(error);
         const after = retryAfterMs(answer.headers, deps.now()) ?? error.details.retryAfterMs ?? null;
-        if (after !== null && after > this.retry.maxDelayMs) break;
+        if (after !== null && after > this.retry.maxDelayMs) {
+          askedToWaitMs = after;
+          break;
+        }
         if (attempt < this.retry.attempts) await this.wait(attempt, after, method, url, last);
         continue;
       }
@@ -112,7 +117,10 @@ export class ProviderHttp {
         if (!inBody.transient) throw inBody;
         last = inBody;
         const after = inBody.details.retryAfterMs ?? null;
-        if (after !== null && after > this.retry.maxDelayMs) break;
+        if (after !== null && after > this.retry.maxDelayMs) {
+          askedToWaitMs = after;
+          break;
+        }
         if (attempt < this.retry.attempts) await this.wait(attempt, after, method, url, last);
         continue;
       }
@@ -123,8 +131,16 @@ export class ProviderHttp {
     throw new ProviderError(
       provider,
       error.code,
-      `${stripProvider(error.message, provider)}; gave up after ${this.retry.attempts} tries, try again later`,
-      { ...error.details, transient: true },
+      `${stripProvider(error.message, provider)}; gave up after ${this.retry.attempts} tries`,
+      {
+        ...error.details,
+        transient: true,
+        nextStep:
+          error.nextStep ??
+          (askedToWaitMs !== null
+            ? `${provider} asked for a pause of ${Math.ceil(askedToWaitMs / 60_000)} minute(s): try again after it.`
+            : `Try again in a few minutes; if it keeps failing, check ${provider}'s service status and that this app can reach ${this.options.baseUrl}.`),
+      },
     );
   }
 

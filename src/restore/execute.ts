@@ -349,9 +349,18 @@ async function callProvider<T>(plan: RestorePlan, directory: Directory, call: ()
         plan: withProviderConflict(plan, error.conflict, message, directory.capabilities),
       });
     }
-    const message = `${error.message}. Nothing was restored${error.transient ? "; try again in a few minutes" : ""}.`;
-    throw new Refused("provider", message, { plan });
+    throw new Refused("provider", providerFailure(error, "Nothing was restored."), { plan });
   }
+}
+
+/**
+ * What happened, what it means for the account, and what to do next, in that order:
+ * "Google Workspace: the app may not manage users (403). Nothing was restored. Give the service
+ * account domain-wide delegation … and try again."
+ */
+export function providerFailure(error: ProviderError, outcome: string): string {
+  const next = error.nextStep ?? (error.transient ? "Try again in a few minutes." : null);
+  return [`${error.message}.`, outcome, next].filter(Boolean).join(" ");
 }
 
 async function restoreInProvider(

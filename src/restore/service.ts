@@ -29,6 +29,7 @@ import {
   loadDirectory,
   lockAccount,
   lockForRestore,
+  providerFailure,
   type RestoreDone,
   type RestoreRecord,
 } from "./execute.ts";
@@ -184,7 +185,7 @@ export class RestoreService {
       if (!(error instanceof ProviderError)) throw error;
       throw new Refused(
         "provider",
-        `${error.message}. Nothing was restored: the conflicts could not be checked${error.transient ? "; try again in a few minutes" : ""}.`,
+        providerFailure(error, "Nothing was restored: the conflicts could not be checked."),
       );
     }
     return connector;

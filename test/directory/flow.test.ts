@@ -221,7 +221,7 @@ describe("Microsoft Entra ID, end to end", () => {
     const refused = await service.restore(ADMIN, alice);
     expect(refused).toMatchObject({ type: "refused", code: "provider" });
     expect(isRefusal(refused) && refused.message).toMatch(
-      /^Microsoft Entra ID: .*Nothing was restored; try again/,
+      /^Microsoft Entra ID: .*gave up after 4 tries.*\. Nothing was restored\. Try again in a few minutes/,
     );
     expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
     expect(await audited("restore")).toEqual([]);

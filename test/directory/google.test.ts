@@ -392,7 +392,7 @@ describe("Google Workspace deleted users", () => {
       })(),
     );
     expect(error.message).toMatch(
-      /^Google Workspace: is not available right now; gave up after 4 tries, try again later \(backendError\)$/,
+      /^Google Workspace: is not available right now; gave up after 4 tries \(backendError\)$/,
     );
     expect(error.transient).toBe(true);
     expect(waits).toEqual([500, 1000, 2000]);

@@ -428,7 +428,7 @@ describe("throttling and outages", () => {
       })(),
     );
     expect(error.message).toMatch(
-      /^Okta: had a problem of its own \(HTTP 503\); gave up after 4 tries, try again later \(E0000009\)$/,
+      /^Okta: had a problem of its own \(HTTP 503\); gave up after 4 tries \(E0000009\)$/,
     );
     expect(error.transient).toBe(true);
     expect(waits).toEqual([500, 1000, 2000]);

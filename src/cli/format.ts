@@ -134,6 +134,15 @@ function conflictsSection(plan: RestorePlan): string {
   return ["Conflicts:", ...plan.conflicts.map((c) => `  ${conflictLine(c)}`)].join("\n");
 }
 
+function providerCheckLines(p: RestorePlan): string[] {
+  const check = p.providerCheck;
+  if (!check) return [];
+  if (check.error) return [`  ${check.error}`];
+  return [
+    `  conflicts checked with ${check.provider} at ${check.checkedAt?.slice(0, 19).replace("T", " ")} UTC`,
+  ];
+}
+
 function planText(p: RestorePlan): string {
   const a = p.account;
   const o = p.outcome;
@@ -141,6 +150,7 @@ function planText(p: RestorePlan): string {
     `${a.displayName} <${a.userName}>  in ${p.directory.name}`,
     `  deleted ${date(a.deletedAt)} by ${a.deletedBy ?? "unknown"}; ${windowLine(p)}`,
     `  ${p.action === "recreate" ? "This directory cannot restore: a NEW account is re-created from the snapshot." : "The same account comes back, with its data."}`,
+    ...providerCheckLines(p),
     "",
     conflictsSection(p),
     "",
@@ -189,7 +199,9 @@ function restoredText(d: RestoreDone): string {
           d.action === "recreate" ? ` as a new account ${d.account.id}` : ""
         }.`,
   ];
+  if (d.needsAttention) lines.push(`  NEEDS ATTENTION: ${d.needsAttention}`);
   if (d.renamedFrom) lines.push(`  renamed from ${d.renamedFrom}`);
+  for (const note of d.notes ?? []) lines.push(`  ${note}`);
   if (d.droppedAliases.length)
     lines.push(`  aliases dropped (now used elsewhere): ${d.droppedAliases.join(", ")}`);
   if (d.droppedEmail) lines.push(`  restored without the email ${d.droppedEmail}`);
@@ -380,6 +392,14 @@ function digestText(d: Digest): string {
   }
   const since = d.purged.sinceLabel ? ` since the last digest (${d.purged.sinceLabel})` : " so far";
   lines.push(`Purged${since}: ${d.purged.count}`);
+  if (d.attention.length > 0) {
+    lines.push(
+      "",
+      `Needs attention (${d.attention.length}): restored in the provider, not in this app's records`,
+    );
+    for (const a of d.attention)
+      lines.push(`  ${a.at.slice(0, 16).replace("T", " ")} ${a.userName} (${a.provider}): ${a.nextStep}`);
+  }
   return lines.join("\n");
 }
 

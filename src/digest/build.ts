@@ -1,6 +1,8 @@
 import { and, asc, count, eq, gt, gte, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts, auditEvents, directories, restoreRequests } from "../db/schema.ts";
+import { ATTENTION_DAYS, type AttentionItem, needingAttention } from "../restore/audit.ts";
+import { DAY_MS } from "../restore/window.ts";
 import {
   type DaySpan,
   type DigestCalendar,
@@ -67,7 +69,9 @@ export interface Digest {
   pending: { total: number; items: DigestPendingApproval[] };
   /** Accounts purged in [since, generatedAt); since null: no digest before this one, all purges. */
   purged: { count: number; since: string | null; sinceLabel: string | null };
-  /** Nothing expiring, nothing waiting, nothing purged. */
+  /** Restores a provider did that this app's records could not follow, in the last ATTENTION_DAYS. */
+  attention: AttentionItem[];
+  /** Nothing expiring, nothing waiting, nothing purged, nothing needing attention. */
   empty: boolean;
 }
 
@@ -100,6 +104,7 @@ export async function buildDigest(db: Db, input: DigestInput): Promise<Digest> {
   const accountCount = groups.reduce((n, g) => n + g.accounts.length, 0);
   const pending = await pendingApprovals(db, input.now, zone);
   const purgedCount = await purgedSince(db, input.since, input.now);
+  const attention = await needingAttention(db, new Date(input.now.getTime() - ATTENTION_DAYS * DAY_MS));
   const directoryIds = new Set<string>();
   for (const g of groups) for (const a of g.accounts) directoryIds.add(a.directoryId);
   const names =
@@ -128,7 +133,8 @@ export async function buildDigest(db: Db, input: DigestInput): Promise<Digest> {
       since: input.since?.toISOString() ?? null,
       sinceLabel: input.since ? zone.deadline(input.since) : null,
     },
-    empty: accountCount === 0 && pending.total === 0 && purgedCount === 0,
+    attention,
+    empty: accountCount === 0 && pending.total === 0 && purgedCount === 0 && attention.length === 0,
   };
 }
 

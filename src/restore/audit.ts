@@ -1,4 +1,4 @@
-import { and, asc, desc, gte, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Account, type AuditEvent, auditEvents } from "../db/schema.ts";
 
@@ -15,7 +15,8 @@ export type AuditAction =
   | "purge"
   | "digest"
   | "password_reset"
-  | "sync"; // a provider's deleted users copied into the mirror
+  | "sync" // a provider's deleted users copied into the mirror
+  | "needs_attention"; // a provider acted and the mirror could not follow: both states, for a person
 
 export interface AuditInput {
   at: Date;
@@ -80,4 +81,47 @@ export async function recentRestores(db: Db, limit: number): Promise<AuditEvent[
     .where(inArray(auditEvents.action, ["restore", "recreate", "replace"]))
     .orderBy(desc(auditEvents.id))
     .limit(limit);
+}
+
+/** How long a `needs_attention` event is shown in App Home and the digest. */
+export const ATTENTION_DAYS = 7;
+
+/** A provider acted and the mirror could not follow: what a person has to look at. */
+export interface AttentionItem {
+  /** ISO */
+  at: string;
+  actor: string;
+  userName: string;
+  displayName: string;
+  provider: string;
+  nextStep: string;
+}
+
+const textOf = (o: Record<string, unknown>, key: string): string | null =>
+  typeof o[key] === "string" ? (o[key] as string) : null;
+
+/** The `needs_attention` events since `since`, newest first (the at index bounds the scan). */
+export async function needingAttention(db: Db, since: Date, limit = 20): Promise<AttentionItem[]> {
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(and(gte(auditEvents.at, since), eq(auditEvents.action, "needs_attention")))
+    .orderBy(desc(auditEvents.at), desc(auditEvents.id))
+    .limit(limit);
+  return rows.map((e) => {
+    const after = (e.after ?? {}) as Record<string, unknown>;
+    const details = (e.details ?? {}) as Record<string, unknown>;
+    const userName = textOf(after, "userName") ?? "an account";
+    const provider = textOf(details, "provider") ?? "the provider";
+    return {
+      at: (e.at instanceof Date ? e.at : new Date(e.at)).toISOString(),
+      actor: e.actor,
+      userName,
+      displayName: textOf(after, "displayName") ?? userName,
+      provider,
+      nextStep:
+        textOf(details, "nextStep") ??
+        `Run restore-user sync${e.directoryId ? ` ${e.directoryId}` : ""}, then check ${userName} in ${provider}.`,
+    };
+  });
 }

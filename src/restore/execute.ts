@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
+import { insertAddresses, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import {
   type Account,
@@ -11,9 +12,16 @@ import {
   seats,
 } from "../db/schema.ts";
 import { keepsAddresses } from "../directory/holders.ts";
-import { type DirectoryConnector, ProviderError, type RestoredUser } from "../directory/port.ts";
+import {
+  type DirectoryConnector,
+  ProviderError,
+  type ProviderUser,
+  type RestoredUser,
+} from "../directory/port.ts";
 import { mirrorFields } from "../directory/sync.ts";
+import { type Logger, silentLog } from "../log.ts";
 import { type AuditInput, auditView, recordAudit } from "./audit.ts";
+import { type Followed, followProvider } from "./follow.ts";
 import { searchTextOf } from "./names.ts";
 import { Refused } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
@@ -26,6 +34,9 @@ import {
   withProviderConflict,
 } from "./plan.ts";
 import { DAY_MS } from "./window.ts";
+
+// Moved to accounts/rows.ts; re-exported while the adapters still import them from here (issue 14).
+export { insertAddresses, snapshotOf } from "../accounts/rows.ts";
 
 /** What a restore did, without secrets: also what a repeated request gets back. */
 export interface RestoreRecord {
@@ -43,6 +54,10 @@ export interface RestoreRecord {
   replaced: AccountSummary | null;
   followUp: string[];
   mustChangePassword: boolean;
+  /** What the mirror changed to follow the provider (follow.ts); absent in records made before. */
+  notes?: string[];
+  /** The provider acted but this app's records could not follow: what happened and what to do. */
+  needsAttention?: string | null;
 }
 
 export interface RestoreDone extends RestoreRecord {
@@ -64,6 +79,9 @@ export interface ExecuteContext {
   replacesAccountId?: string | null;
   /** The provider the directory lives in; absent for the built-in directory. */
   connector?: DirectoryConnector | null;
+  /** Told the moment the provider has acted: from then on, a failure must not say "nothing restored". */
+  acted?: (user: RestoredUser) => void;
+  log?: Logger;
 }
 
 /** Locks the account row: concurrent restores of one account queue here and the second re-plans. */
@@ -190,11 +208,113 @@ export async function executeRestore(
   }
 
   const o = plan.outcome;
-  // A provider restores (or re-creates) first; the mirror then takes what the provider reports.
-  const remote = connector
-    ? await restoreInProvider(connector, { account, directory }, plan, password, removed)
-    : null;
-  const fromProvider = remote ? mirrorFields(remote) : null;
+  const rowInput = {
+    account,
+    directory,
+    plan,
+    now: ctx.now,
+    // A provider keeps its own passwords: ours would only be a hash of nothing anyone signs in with.
+    passwordHash: connector ? null : await passwordHash,
+    mustChangePassword: password !== null,
+  };
+  let restored: Account;
+  let followed: Followed | null = null;
+  if (connector) {
+    // The provider restores (or re-creates) first; from then on it is the truth (follow.ts).
+    const remote = await restoreInProvider(connector, { account, directory }, plan, password, removed);
+    ctx.acted?.(remote);
+    followed = await followProvider(
+      tx,
+      { connector, accountId: account.id, now: ctx.now, log: ctx.log ?? silentLog },
+      remote,
+      async (db, user, shared) => {
+        const row = await writeRestored(db, rowInput, user);
+        if (keepsAddresses(directory.capabilities.unique)) await insertAddresses(db, row, shared);
+        return row;
+      },
+    );
+    restored = followed.account ?? asProviderSays(account, followed.user, plan.action);
+  } else {
+    restored = await writeRestored(tx, rowInput, null);
+  }
+  const needsAttention =
+    followed && !followed.account && connector
+      ? `${restored.displayName} (${restored.userName}) was ${plan.action === "restore" ? "restored" : "re-created"} in ${connector.name}, but this app's records could not follow: ${followed.failure}. Nothing needs undoing in ${connector.name}. Run \`restore-user sync ${directory.id}\` to bring the records up to date; it is listed under "Needs attention" in App Home and the digest until then.`
+      : null;
+  const record: RestoreRecord = {
+    action: plan.action,
+    requestId: ctx.requestId,
+    account: summarize(restored),
+    fromAccountId: account.id,
+    renamedFrom: o.userName === account.userName ? null : account.userName,
+    droppedAliases: o.droppedAliases,
+    droppedEmail: account.email && !o.email ? account.email : null,
+    droppedPhone: account.phone && !o.phone ? account.phone : null,
+    department: followed ? followed.user.department : o.department,
+    replaced,
+    followUp: plan.followUp,
+    mustChangePassword: password !== null,
+    notes: followed?.notes ?? [],
+    needsAttention,
+  };
+  audits.push({
+    ...base,
+    action: plan.action,
+    accountIds: plan.action === "restore" || !followed?.account ? [account.id] : [account.id, restored.id],
+    before: auditView(account),
+    after: auditView(restored),
+    details: {
+      choices,
+      renamedFrom: record.renamedFrom,
+      droppedAliases: o.droppedAliases,
+      ...(connector ? { provider: connector.name, providerId: followed?.user.externalId ?? null } : {}),
+      ...(followed?.reconciled.length ? { reconciled: followed.reconciled } : {}),
+      ...(needsAttention ? { mirror: "not updated" } : {}),
+    },
+  });
+  if (needsAttention && connector) {
+    audits.push({
+      ...base,
+      action: "needs_attention",
+      accountIds: [account.id],
+      before: auditView(account),
+      after: auditView(restored),
+      details: {
+        provider: connector.name,
+        providerId: followed?.user.externalId ?? null,
+        did: plan.action,
+        cause: followed?.failure ?? null,
+        nextStep: `Run restore-user sync ${directory.id}, then check ${restored.userName} in ${connector.name}.`,
+      },
+    });
+  }
+  // Pipelined for the built-in directory: if the addresses clash (a race the plan could not see),
+  // the transaction fails and the audit goes with it. A provider's addresses went in with its row.
+  await Promise.all([
+    !connector && keepsAddresses(directory.capabilities.unique) ? insertAddresses(tx, restored) : null,
+    recordAudit(tx, ...audits),
+  ]);
+  return { record, temporaryPassword: password, plan };
+}
+
+interface RowInput {
+  account: Account;
+  directory: Directory;
+  plan: RestorePlan;
+  now: Date;
+  passwordHash: string | null;
+  mustChangePassword: boolean;
+}
+
+/**
+ * The restored account's row: the deleted one made active again, or for a re-creation a new row
+ * (a new id) from the snapshot, which the old record points to. `user`: what a provider answered,
+ * which wins over the plan's outcome.
+ */
+async function writeRestored(tx: Db, input: RowInput, user: ProviderUser | null): Promise<Account> {
+  const { account, directory, plan, now } = input;
+  const o = plan.outcome;
+  const fromProvider = user ? mirrorFields(user) : null;
   const restoredFields = {
     userName: fromProvider?.userName ?? o.userName,
     email: fromProvider ? fromProvider.email : o.email,
@@ -202,12 +322,10 @@ export async function executeRestore(
     phone: fromProvider ? fromProvider.phone : o.phone,
     department: fromProvider?.department ?? o.department,
     license: fromProvider?.license ?? o.license,
-    // A provider keeps its own passwords: ours would only be a hash of nothing anyone signs in with.
-    passwordHash: connector ? null : await passwordHash,
-    mustChangePassword: password !== null,
-    updatedAt: ctx.now,
+    passwordHash: input.passwordHash,
+    mustChangePassword: input.mustChangePassword,
+    updatedAt: now,
   };
-  let restored: Account;
   if (plan.action === "restore") {
     await tx.delete(accountAddresses).where(eq(accountAddresses.accountId, account.id));
     const [row] = await tx
@@ -224,105 +342,44 @@ export async function executeRestore(
       })
       .where(eq(accounts.id, account.id))
       .returning();
-    restored = row as Account;
-  } else {
-    // Re-creation: a new account (a new id) from the snapshot; the old record points to it.
-    const source = account.snapshot ?? snapshotOf(account);
-    const fields = {
-      ...restoredFields,
-      displayName: source.displayName,
-      givenName: source.givenName,
-      familyName: source.familyName,
-    };
-    const [row] = await tx
-      .insert(accounts)
-      .values({
-        ...fields,
-        directoryId: directory.id,
-        externalId: remote?.externalId ?? `recreated:${randomUUID()}`,
-        status: "active",
-        searchText: searchTextOf({ ...fields, aliases: o.aliases }),
-        createdAt: ctx.now,
-      })
-      .returning();
-    restored = row as Account;
-    await tx
-      .update(accounts)
-      .set({ recreatedAs: restored.id, version: account.version + 1, updatedAt: ctx.now })
-      .where(eq(accounts.id, account.id));
+    return row as Account;
   }
-  const record: RestoreRecord = {
-    action: plan.action,
-    requestId: ctx.requestId,
-    account: summarize(restored),
-    fromAccountId: account.id,
-    renamedFrom: o.userName === account.userName ? null : account.userName,
-    droppedAliases: o.droppedAliases,
-    droppedEmail: account.email && !o.email ? account.email : null,
-    droppedPhone: account.phone && !o.phone ? account.phone : null,
-    department: o.department,
-    replaced,
-    followUp: plan.followUp,
-    mustChangePassword: password !== null,
+  const source = account.snapshot ?? snapshotOf(account);
+  const fields = {
+    ...restoredFields,
+    displayName: source.displayName,
+    givenName: source.givenName,
+    familyName: source.familyName,
   };
-  audits.push({
-    ...base,
-    action: plan.action,
-    accountIds: plan.action === "restore" ? [account.id] : [account.id, restored.id],
-    before: auditView(account),
-    after: auditView(restored),
-    details: {
-      choices,
-      renamedFrom: record.renamedFrom,
-      droppedAliases: o.droppedAliases,
-      ...(connector ? { provider: connector.name, providerId: remote?.externalId ?? null } : {}),
-    },
-  });
-  // Pipelined too: if the addresses clash (a race the plan could not see), the transaction fails
-  // and the audit goes with it.
-  await Promise.all([
-    keepsAddresses(directory.capabilities.unique) ? insertAddresses(tx, restored) : null,
-    recordAudit(tx, ...audits),
-  ]);
-  return { record, temporaryPassword: password, plan };
-}
-
-export async function insertAddresses(tx: Db, account: Account): Promise<void> {
-  const rows = [
-    ...(account.email ? [{ address: account.email.toLowerCase(), isPrimary: true }] : []),
-    ...account.aliases
-      .map((a) => a.toLowerCase())
-      .filter((a) => a !== account.email?.toLowerCase())
-      .map((address) => ({ address, isPrimary: false })),
-  ];
-  if (rows.length === 0) return;
+  const [row] = await tx
+    .insert(accounts)
+    .values({
+      ...fields,
+      directoryId: directory.id,
+      externalId: fromProvider?.externalId ?? `recreated:${randomUUID()}`,
+      status: "active",
+      searchText: searchTextOf({ ...fields, aliases: fields.aliases }),
+      createdAt: now,
+    })
+    .returning();
+  const restored = row as Account;
   await tx
-    .insert(accountAddresses)
-    .values(
-      rows.map((r) => ({
-        ...r,
-        accountId: account.id,
-        directoryId: account.directoryId,
-        active: account.status === "active",
-      })),
-    )
-    // Only an address listed twice on the same account is skipped: an address another active
-    // account holds must fail the insert (the partial unique index), never be silently lost.
-    .onConflictDoNothing({ target: [accountAddresses.accountId, accountAddresses.address] });
+    .update(accounts)
+    .set({ recreatedAs: restored.id, version: account.version + 1, updatedAt: now })
+    .where(eq(accounts.id, account.id));
+  return restored;
 }
 
-/** The fields a re-creation needs, of a mirrored account or of a provider's user alike. */
-export function snapshotOf(a: AccountSnapshot): AccountSnapshot {
+/** The account as the provider has it, when the mirror could not be written: what the admin is shown. */
+function asProviderSays(account: Account, user: ProviderUser, action: RestorePlan["action"]): Account {
+  const fields = mirrorFields(user);
   return {
-    userName: a.userName,
-    email: a.email,
-    aliases: a.aliases,
-    phone: a.phone,
-    displayName: a.displayName,
-    givenName: a.givenName,
-    familyName: a.familyName,
-    department: a.department,
-    license: a.license,
+    ...account,
+    ...fields,
+    ...(action === "recreate" ? {} : { externalId: account.externalId }),
+    status: "active",
+    deletedAt: null,
+    deletedBy: null,
   };
 }
 

@@ -17,7 +17,8 @@ export type RefusalCode =
   | "changed" // the world changed since the request: nothing was done
   | "race" // another change took the same name or address a moment ago
   | "batch_not_supported"
-  | "provider"; // the identity provider refused or could not be reached: nothing was restored
+  | "provider" // the identity provider refused or could not be reached: nothing was restored
+  | "not_recorded"; // the provider DID act, but this app could not record it: see the message
 
 export interface Refusal {
   type: "refused";

@@ -114,6 +114,18 @@ export interface RestorePlan {
   blockers: string[];
   ready: boolean;
   followUp: string[];
+  /**
+   * For a provider's account: when its active users were last asked who holds these names (the
+   * conflicts above come from that answer), or why they could not be asked. Absent: built-in.
+   */
+  providerCheck?: {
+    provider: string;
+    /** ISO; null when the provider could not be asked. */
+    checkedAt: string | null;
+    cached: boolean;
+    /** What went wrong and what to do, when the provider could not be asked. */
+    error: string | null;
+  };
 }
 
 export function summarize(a: Pick<Account, keyof AccountSummary>): AccountSummary {

@@ -14,16 +14,22 @@ import {
 } from "../db/schema.ts";
 import { buildDigest, type Digest } from "../digest/build.ts";
 import { isLocalDate, localDateOf, zonedTime } from "../digest/calendar.ts";
-import { conflictKeysOf, refreshHolders } from "../directory/holders.ts";
 import { type ImportOptions, type ImportSummary, importAccounts } from "../directory/import.ts";
 import type { ImportFile } from "../directory/import-file.ts";
-import { type DirectoryConnector, ProviderError } from "../directory/port.ts";
+import { type DirectoryConnector, ProviderError, type RestoredUser } from "../directory/port.ts";
 import { type SyncResult, syncDirectory } from "../directory/sync.ts";
-import { type Logger, silentLog } from "../log.ts";
+import { describeError, errorFields, type Logger, silentLog } from "../log.ts";
 import { decisionNotices, enqueueNotices } from "../outbox/notices.ts";
 import { digestJob, lastFinished } from "../schedule/runs.ts";
 import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE, SYSTEM_ACTOR } from "./access.ts";
-import { readAudit, recentRestores, recordAudit } from "./audit.ts";
+import {
+  ATTENTION_DAYS,
+  type AttentionItem,
+  needingAttention,
+  readAudit,
+  recentRestores,
+  recordAudit,
+} from "./audit.ts";
 import {
   executeRestore,
   loadDirectory,
@@ -37,6 +43,7 @@ import { isUuid } from "./ids.ts";
 import { type Refusal, Refused, refusalsAsValues } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
 import { type AccountSummary, buildPlan, type RestoreChoices, type RestorePlan, summarize } from "./plan.ts";
+import { ProviderChecks } from "./provider-check.ts";
 import { purgeExpired } from "./purge.ts";
 import {
   type DeletedAccountView,
@@ -45,7 +52,7 @@ import {
   searchDeleted,
   toView,
 } from "./search.ts";
-import { HOUR_MS } from "./window.ts";
+import { DAY_MS, HOUR_MS } from "./window.ts";
 
 export interface ServiceSettings {
   /** Distinct approvers needed before a replace runs (APPROVALS_REQUIRED). */
@@ -91,9 +98,13 @@ export class RestoreService {
     /** Provider connectors by directory id; directories without one live in our database. */
     private readonly connectors: ReadonlyMap<string, DirectoryConnector> = new Map(),
     private readonly log: Logger = silentLog,
-  ) {}
+  ) {
+    this.checks = new ProviderChecks(db, clock, log);
+  }
 
   private readonly noticeListeners = new Set<() => void>();
+  /** The provider's answers about holders, kept a minute for plans (provider-check.ts). */
+  private readonly checks: ProviderChecks;
 
   /**
    * Called after a change that owes people notices has committed them to the outbox, so a
@@ -151,6 +162,14 @@ export class RestoreService {
     return this.connectors.get(directoryId) ?? null;
   }
 
+  private async accountOfRequest(requestId: string): Promise<string | null> {
+    const [row] = await this.db
+      .select({ accountId: restoreRequests.accountId })
+      .from(restoreRequests)
+      .where(eq(restoreRequests.id, requestId));
+    return row?.accountId ?? null;
+  }
+
   /** Before an approval that may run a replace: the provider's holders, unless the click is refused anyway. */
   private async checkProviderFor(actor: string, requestId: string): Promise<DirectoryConnector | null> {
     if (this.connectors.size === 0 || !isUuid(requestId)) return null;
@@ -174,13 +193,7 @@ export class RestoreService {
     const connector = account ? this.connectorOf(account.directoryId) : null;
     if (!account || !connector) return null;
     try {
-      await refreshHolders(
-        this.db,
-        connector,
-        conflictKeysOf(account, renameTo, connector.profile.capabilities.unique),
-        this.clock.now(),
-        this.log,
-      );
+      await this.checks.check(connector, account, renameTo, { fresh: true });
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       throw new Refused(
@@ -258,9 +271,38 @@ export class RestoreService {
     return refusalsAsValues(async () => {
       this.allow(actor, "search");
       const account = await this.resolve(ref);
+      const providerCheck = await this.askProvider(account, choices.renameTo);
       const directory = await loadDirectory(this.db, account.directoryId);
-      return buildPlan(this.db, account, directory, choices, this.clock.now());
+      const plan = await buildPlan(this.db, account, directory, choices, this.clock.now());
+      return providerCheck ? { ...plan, providerCheck } : plan;
     });
+  }
+
+  /**
+   * A plan for a provider's deleted account asks the provider who holds its names now (kept for a
+   * minute: see provider-check.ts). If it cannot be asked, the plan still shows what the mirror
+   * knows, and says so; the restore asks again and refuses if it still cannot.
+   */
+  private async askProvider(
+    account: Account,
+    renameTo: string | null | undefined,
+  ): Promise<RestorePlan["providerCheck"] | null> {
+    const connector = account.status === "active" ? null : this.connectorOf(account.directoryId);
+    if (!connector) return null;
+    try {
+      return { ...(await this.checks.check(connector, account, renameTo)), error: null };
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      return {
+        provider: connector.name,
+        checkedAt: null,
+        cached: false,
+        error: providerFailure(
+          error,
+          `The conflicts below are what this app last saw; the restore asks ${connector.name} again.`,
+        ),
+      };
+    }
   }
 
   /**
@@ -283,41 +325,91 @@ export class RestoreService {
   private async restoreNow(actor: string, accountId: string, choices: RestoreChoices, key?: string) {
     const connector = await this.checkProvider(accountId, choices.renameTo);
     const now = this.clock.now();
-    return this.withRaceMessage(() =>
-      this.db.transaction(async (tx): Promise<RestoreDone> => {
-        // Lock the account before the request row references it: inserting the request takes a
-        // key-share lock on the account, and ten of those waiting to upgrade would deadlock.
-        const locked = await lockForRestore(tx, accountId);
-        const { account } = locked;
-        const claimed = await claimRequest(tx, {
-          idempotencyKey: key ?? null,
-          kind: "restore",
-          directoryId: account.directoryId,
-          accountId,
-          requestedBy: actor,
-          choices,
-          status: "completed",
-          createdAt: now,
-        });
-        if (!claimed.fresh) return repeatOf(claimed.request);
-        const { record, temporaryPassword } = await executeRestore(
-          tx,
-          { actor, now, requestId: claimed.request.id, allowReplace: false, connector },
-          locked,
-          choices,
-        );
-        await tx
-          .update(restoreRequests)
-          .set({
-            result: toJson(record),
-            decidedAt: now,
-            decidedBy: actor,
-            // Shown in this very answer: nobody collects it again later.
-            passwordIssuedAt: temporaryPassword ? now : null,
-          })
-          .where(eq(restoreRequests.id, claimed.request.id));
-        return { type: "restored", ...record, temporaryPassword, repeated: false };
-      }),
+    const acted = new ProviderActed();
+    return acted.guard(this, { actor, accountId, now, connector }, () =>
+      this.withRaceMessage(() =>
+        this.db.transaction(async (tx): Promise<RestoreDone> => {
+          // Lock the account before the request row references it: inserting the request takes a
+          // key-share lock on the account, and ten of those waiting to upgrade would deadlock.
+          const locked = await lockForRestore(tx, accountId);
+          const { account } = locked;
+          const claimed = await claimRequest(tx, {
+            idempotencyKey: key ?? null,
+            kind: "restore",
+            directoryId: account.directoryId,
+            accountId,
+            requestedBy: actor,
+            choices,
+            status: "completed",
+            createdAt: now,
+          });
+          if (!claimed.fresh) return repeatOf(claimed.request);
+          const { record, temporaryPassword } = await executeRestore(
+            tx,
+            {
+              actor,
+              now,
+              requestId: claimed.request.id,
+              allowReplace: false,
+              connector,
+              acted: acted.seen,
+              log: this.log,
+            },
+            locked,
+            choices,
+          );
+          await tx
+            .update(restoreRequests)
+            .set({
+              result: toJson(record),
+              decidedAt: now,
+              decidedBy: actor,
+              // Shown in this very answer: nobody collects it again later.
+              passwordIssuedAt: temporaryPassword ? now : null,
+            })
+            .where(eq(restoreRequests.id, claimed.request.id));
+          return { type: "restored", ...record, temporaryPassword, repeated: false };
+        }),
+      ),
+    );
+  }
+
+  /**
+   * The provider acted, then our transaction failed as a whole (the database went away, the commit
+   * failed): the admin must not read "nothing was restored". Records what it can, in a transaction
+   * of its own, and says exactly what happened.
+   */
+  async providerActedButNotRecorded(
+    input: { actor: string; accountId: string; now: Date; connector: DirectoryConnector },
+    user: RestoredUser,
+    error: unknown,
+  ): Promise<Refused> {
+    const { connector } = input;
+    this.log.error("a provider acted but the restore could not be recorded", {
+      provider: connector.name,
+      ...errorFields(error),
+    });
+    const cause = error instanceof Error ? describeError(error) : "the database failed";
+    try {
+      await recordAudit(this.db, {
+        at: input.now,
+        actor: input.actor,
+        action: "needs_attention",
+        directoryId: connector.kind,
+        accountIds: [input.accountId],
+        after: { externalId: user.externalId, userName: user.userName, displayName: user.displayName },
+        details: {
+          provider: connector.name,
+          providerId: user.externalId,
+          cause: "the restore was not recorded",
+        },
+      });
+    } catch (again) {
+      this.log.error("could not record that a provider acted", { ...errorFields(again) });
+    }
+    return new Refused(
+      "not_recorded",
+      `${user.displayName} (${user.userName}) was restored in ${connector.name}, but this app could not record it (${cause}). Nothing needs undoing in ${connector.name}. Run \`restore-user sync ${connector.kind}\` once the database answers, and check the account in ${connector.name}.`,
     );
   }
 
@@ -454,49 +546,56 @@ export class RestoreService {
       this.allow(actor, "decide");
       const connector = await this.checkProviderFor(actor, requestId);
       const now = this.clock.now();
-      const result = await this.db.transaction(async (tx) => {
-        const request = await lockPendingRequest(tx, requestId);
-        refuseOwnRequest(request, actor);
-        if (isPastExpiry(request, now)) return { expired: await expireRequest(tx, request, now) };
-        const inserted = await tx
-          .insert(approvals)
-          .values({ requestId: request.id, approver: actor, createdAt: now })
-          .onConflictDoNothing()
-          .returning();
-        if (inserted.length === 0) {
-          throw new Refused(
-            "already_approved",
-            "You already approved this request; it is waiting for another approver.",
-          );
-        }
-        await recordAudit(tx, {
-          at: now,
-          actor,
-          action: "approve",
-          directoryId: request.directoryId,
-          accountIds: [request.accountId, ...(request.replacesAccountId ? [request.replacesAccountId] : [])],
-          requestId: request.id,
-        });
-        const [{ n } = { n: 0 }] = await tx
-          .select({ n: sql<number>`count(*)::int` })
-          .from(approvals)
-          .where(eq(approvals.requestId, request.id));
-        if (n < request.approvalsNeeded) {
-          // Counted: the ask is brought up to date; the requester hears at the decision.
-          await enqueueNotices(tx, [{ kind: "approval_changed", requestId: request.id }], now);
-          return {
-            outcome: {
-              type: "approval_recorded" as const,
-              request,
-              approvals: n,
-              needed: request.approvalsNeeded,
-            },
-          };
-        }
-        const outcome = await this.executeApproved(tx, request, actor, now, connector);
-        await enqueueNotices(tx, decisionNotices(request.id), now);
-        return { outcome };
-      });
+      const acted = new ProviderActed();
+      const accountId = isUuid(requestId) ? await this.accountOfRequest(requestId) : null;
+      const result = await acted.guard(this, { actor, accountId: accountId ?? "", now, connector }, () =>
+        this.db.transaction(async (tx) => {
+          const request = await lockPendingRequest(tx, requestId);
+          refuseOwnRequest(request, actor);
+          if (isPastExpiry(request, now)) return { expired: await expireRequest(tx, request, now) };
+          const inserted = await tx
+            .insert(approvals)
+            .values({ requestId: request.id, approver: actor, createdAt: now })
+            .onConflictDoNothing()
+            .returning();
+          if (inserted.length === 0) {
+            throw new Refused(
+              "already_approved",
+              "You already approved this request; it is waiting for another approver.",
+            );
+          }
+          await recordAudit(tx, {
+            at: now,
+            actor,
+            action: "approve",
+            directoryId: request.directoryId,
+            accountIds: [
+              request.accountId,
+              ...(request.replacesAccountId ? [request.replacesAccountId] : []),
+            ],
+            requestId: request.id,
+          });
+          const [{ n } = { n: 0 }] = await tx
+            .select({ n: sql<number>`count(*)::int` })
+            .from(approvals)
+            .where(eq(approvals.requestId, request.id));
+          if (n < request.approvalsNeeded) {
+            // Counted: the ask is brought up to date; the requester hears at the decision.
+            await enqueueNotices(tx, [{ kind: "approval_changed", requestId: request.id }], now);
+            return {
+              outcome: {
+                type: "approval_recorded" as const,
+                request,
+                approvals: n,
+                needed: request.approvalsNeeded,
+              },
+            };
+          }
+          const outcome = await this.executeApproved(tx, request, actor, now, connector, acted.seen);
+          await enqueueNotices(tx, decisionNotices(request.id), now);
+          return { outcome };
+        }),
+      );
       this.noticesWritten();
       if ("expired" in result) throw expiredRefusal();
       return result.outcome;
@@ -510,6 +609,7 @@ export class RestoreService {
     actor: string,
     now: Date,
     connector: DirectoryConnector | null,
+    acted?: (user: RestoredUser) => void,
   ): Promise<ApproveOutcome> {
     try {
       const done = await tx.transaction(async (sp) =>
@@ -524,6 +624,8 @@ export class RestoreService {
               replacesAccountId: request.replacesAccountId,
               replacesVersion: request.replacesVersion,
               connector,
+              acted,
+              log: this.log,
             },
             await lockForRestore(sp, request.accountId),
             request.choices,
@@ -872,6 +974,14 @@ export class RestoreService {
     });
   }
 
+  /** Restores a provider did that this app's records could not follow, for App Home. */
+  needingAttention(actor: string): Promise<AttentionItem[] | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "read");
+      return needingAttention(this.db, new Date(this.clock.now().getTime() - ATTENTION_DAYS * DAY_MS));
+    });
+  }
+
   /** Whether someone may search and restore, and whether they may decide requests. */
   rolesOf(actor: string): { admin: boolean; approver: boolean } {
     return { admin: may(this.policy, actor, "restore"), approver: may(this.policy, actor, "decide") };
@@ -1042,3 +1152,24 @@ function toJson(record: RestoreRecord): Record<string, unknown> {
 const directoryNamesQuery = preparedFor((db) =>
   db.select({ id: directories.id, name: directories.name }).from(directories).prepare("directory_names"),
 );
+
+/** Remembers whether the provider acted during a unit of work, to word a later failure truthfully. */
+class ProviderActed {
+  private user: RestoredUser | null = null;
+  readonly seen = (user: RestoredUser): void => {
+    this.user = user;
+  };
+  async guard<T>(
+    service: RestoreService,
+    input: { actor: string; accountId: string; now: Date; connector: DirectoryConnector | null },
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const { connector } = input;
+      if (!this.user || !connector || error instanceof Refused) throw error;
+      throw await service.providerActedButNotRecorded({ ...input, connector }, this.user, error);
+    }
+  }
+}

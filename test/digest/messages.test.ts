@@ -52,6 +52,7 @@ function aDigest(perDay: number[], o: Partial<Digest> = {}, account: Partial<Dig
     groups,
     pending: { total: 0, items: [] },
     purged: { count: 0, since: "2026-11-26T08:00:00.000Z", sinceLabel: "Thu 26 Nov, 09:00 CET" },
+    attention: [],
     empty: false,
     ...o,
   };

@@ -1,5 +1,6 @@
 import type { KnownBlock, SectionBlock } from "@slack/types";
 import type { Digest, DigestAccount, DigestGroup, DigestPendingApproval } from "../../digest/build.ts";
+import { attentionBlocks } from "./attention.ts";
 import { ACTION } from "./ids.ts";
 import { context, linesToSections, MESSAGE_MAX_BLOCKS, section } from "./layout.ts";
 import { esc, mention, plain, truncate } from "./mrkdwn.ts";
@@ -122,6 +123,7 @@ function summaryBlocks(d: Digest): KnownBlock[] {
     blocks.push(context("No approval is waiting."));
   }
   blocks.push(context(purgedLine(d)));
+  if (d.attention.length > 0) blocks.push(...attentionBlocks(d.attention));
   return blocks;
 }
 

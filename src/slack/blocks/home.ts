@@ -1,7 +1,9 @@
 import type { HomeView, KnownBlock } from "@slack/types";
 import type { AuditEvent, RestoreRequest } from "../../db/schema.ts";
+import type { AttentionItem } from "../../restore/audit.ts";
 import type { DeletedAccountView } from "../../restore/search.ts";
 import { decisionButtons, isPending, parseDetails } from "./approval.ts";
+import { attentionBlocks } from "./attention.ts";
 import { ACTION } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";
 import { esc, mention, plain, slackDate, toDate } from "./mrkdwn.ts";
@@ -109,6 +111,8 @@ export interface HomeInput {
   pending: RestoreRequest[];
   expiring: DeletedAccountView[];
   recent: AuditEvent[];
+  /** Restores a provider did that this app's records could not follow (restore/audit.ts). */
+  attention?: AttentionItem[];
   /** Who is looking: their own requests show "waiting for another approver" instead of buttons. */
   viewerId?: string;
 }
@@ -138,6 +142,8 @@ export function homeView(input: HomeInput): HomeView {
       ],
     });
   }
+  const attention = attentionBlocks(input.attention ?? []);
+  if (attention.length > 0) blocks.push({ type: "divider" }, ...attention);
   blocks.push({ type: "divider" }, ...pendingBlocks(input, input.now));
   if (input.isAdmin) blocks.push({ type: "divider" }, ...expiringBlocks(input.expiring));
   blocks.push({ type: "divider" }, ...recentBlocks(input.recent));

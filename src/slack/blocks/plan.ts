@@ -5,7 +5,7 @@ import type { DeletedAccountView } from "../../restore/search.ts";
 import { describeRestorability } from "../../restore/window.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";
-import { bulletList, capitalize, day, esc, mention, plain, squeeze, truncate } from "./mrkdwn.ts";
+import { bulletList, capitalize, day, esc, mention, plain, slackDate, squeeze, truncate } from "./mrkdwn.ts";
 import { BATCH_MAX, backToSearch, isRestorableNow, MAX_OPTIONS } from "./search.ts";
 
 const METADATA_MAX = 3000;
@@ -281,6 +281,10 @@ export function planView(
   // The provider's own caveat (Okta: a deleted user is gone; Lark: departures by event only).
   if (plan.directory.note)
     blocks.push(context(`${esc(plan.directory.name, 100)}: ${esc(plan.directory.note, 2500)}`));
+  const check = plan.providerCheck;
+  if (check?.error) blocks.push(context(`⚠️ ${esc(check.error, 2500)}`));
+  else if (check?.checkedAt)
+    blocks.push(context(`Conflicts checked with ${esc(check.provider, 100)} ${slackDate(check.checkedAt)}.`));
   blocks.push(...accountBlocks(plan, meta.directoryName));
 
   if (blockers.length > 0) {

@@ -74,8 +74,12 @@ export function restoreResultView(done: RestoreDone, directoryName: string): Mod
   } else {
     blocks.push(section(`✅ Restored ${account}${where}, with its data.`));
   }
+  if (done.needsAttention) blocks.push(section(`⚠️ *Needs attention:* ${esc(done.needsAttention, 1500)}`));
   const changes = changeLines(done);
   if (changes.length > 0) blocks.push(section(changes.map((l) => `• ${l}`).join("\n")));
+  const notes = (done.notes ?? []).slice(0, 10).map((n) => `• ${esc(n, 400)}`);
+  if (notes.length > 0)
+    blocks.push(section(`*This app's records were brought in line*\n${notes.join("\n")}`));
 
   if (done.temporaryPassword) {
     blocks.push(

@@ -12,10 +12,11 @@ export function registerHome(app: App, deps: SlackDeps): void {
     const user = event.user;
     const roles = service.rolesOf(user);
     try {
-      const [pending, expiring, recent] = await Promise.all([
+      const [pending, expiring, recent, attention] = await Promise.all([
         roles.admin || roles.approver ? service.listRequests(user, { pendingOnly: true }) : [],
         roles.admin ? service.search(user, { limit: 10 }) : null,
         roles.admin || roles.approver ? service.recentRestores(user, 10) : [],
+        roles.admin || roles.approver ? service.needingAttention(user) : [],
       ]);
       await client.views.publish({
         user_id: user,
@@ -27,6 +28,7 @@ export function registerHome(app: App, deps: SlackDeps): void {
           pending: isRefusal(pending) ? [] : pending,
           expiring: expiring && !isRefusal(expiring) ? expiring.items : [],
           recent: isRefusal(recent) ? [] : recent,
+          attention: isRefusal(attention) ? [] : attention,
         }),
       });
     } catch (error) {

@@ -8,6 +8,7 @@ import {
   accountAddresses,
   accounts,
   type Directory,
+  departments,
   directories,
   seats,
 } from "../db/schema.ts";
@@ -176,7 +177,7 @@ export async function executeRestore(
         `${target.displayName}'s account changed since the request was made: nothing was done.`,
       );
     }
-    if (connector) await callProvider(plan, directory, () => connector.removeActive(target.externalId));
+    if (connector) await callProvider(tx, plan, directory, () => connector.removeActive(target.externalId));
     const purgeAfter =
       directory.retentionDays === null
         ? null
@@ -221,7 +222,7 @@ export async function executeRestore(
   let followed: Followed | null = null;
   if (connector) {
     // The provider restores (or re-creates) first; from then on it is the truth (follow.ts).
-    const remote = await restoreInProvider(connector, { account, directory }, plan, password, removed);
+    const remote = await restoreInProvider(tx, connector, { account, directory }, plan, password, removed);
     ctx.acted?.(remote);
     followed = await followProvider(
       tx,
@@ -395,15 +396,30 @@ interface Removed {
  * check could not see (a group holding the address, a race with its console) comes back as the
  * same conflict in the plan, with the choices the directory has.
  */
-async function callProvider<T>(plan: RestorePlan, directory: Directory, call: () => Promise<T>): Promise<T> {
+async function callProvider<T>(
+  tx: Db,
+  plan: RestorePlan,
+  directory: Directory,
+  call: () => Promise<T>,
+): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     if (error.conflict) {
-      const message = `${error.message}. Nothing was restored.`;
+      const message = providerFailure(error, "Nothing was restored.");
+      // A department the provider says is gone: offer the ones the last sync listed.
+      const known =
+        error.conflict === "department"
+          ? (
+              await tx
+                .select({ name: departments.name })
+                .from(departments)
+                .where(eq(departments.directoryId, directory.id))
+            ).map((d) => d.name)
+          : [];
       throw new Refused("blocked", message, {
-        plan: withProviderConflict(plan, error.conflict, message, directory.capabilities),
+        plan: withProviderConflict(plan, error.conflict, message, directory.capabilities, known),
       });
     }
     throw new Refused("provider", providerFailure(error, "Nothing was restored."), { plan });
@@ -421,6 +437,7 @@ export function providerFailure(error: ProviderError, outcome: string): string {
 }
 
 async function restoreInProvider(
+  tx: Db,
   connector: DirectoryConnector,
   { account, directory }: { account: Account; directory: Directory },
   plan: RestorePlan,
@@ -442,7 +459,7 @@ async function restoreInProvider(
     temporaryPassword: password,
   };
   try {
-    return await callProvider(plan, directory, () =>
+    return await callProvider(tx, plan, directory, () =>
       plan.action === "restore" ? connector.restore(input) : connector.recreate(input),
     );
   } catch (error) {

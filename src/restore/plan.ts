@@ -553,6 +553,8 @@ export function withProviderConflict(
   kind: ConflictKind | "deleting" | "expired",
   message: string,
   capabilities: Directory["capabilities"],
+  /** The directory's departments, for a department the provider says is gone. */
+  departments: string[] = [],
 ): RestorePlan {
   const can = (r: ConflictResolution) => capabilities.resolves?.includes(r) ?? true;
   const someone: AccountSummary = {
@@ -589,6 +591,15 @@ export function withProviderConflict(
       phone: o.phone,
       holder: someone,
       resolutions: can("dropPhone") ? ["dropPhone", "cancel"] : ["cancel"],
+      resolvedBy: null,
+    });
+  } else if (kind === "department" && o.department) {
+    // The provider says the department (Google's org unit) is gone, though our list still had it.
+    conflicts.push({
+      kind,
+      department: o.department,
+      available: departments.filter((d) => d !== o.department),
+      resolutions: ["chooseDepartment"],
       resolvedBy: null,
     });
   }

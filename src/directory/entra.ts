@@ -5,11 +5,13 @@
  * and proxy address conflicts (autoReconcileProxyConflict) as it runs.
  *
  * Permissions (application, admin consent): User.Read.All to list and look up users,
- * User.DeleteRestore.All to restore and delete them.
+ * User.DeleteRestore.All to restore and delete them, and User.ReadUpdate.All (the least privileged
+ * for PATCH /users/{id}) only to set a department the admin chose that differs from the restored one.
  *
  * API facts, from learn.microsoft.com/graph:
  * - api/directory-deleteditems-list, api/directory-deleteditems-restore, api/user-delete,
- *   api/user-list, api/resources/user (proxyAddresses: `SMTP:` is the primary, `smtp:` the others),
+ *   api/user-list, api/user-get (404 Request_ResourceNotFound), api/user-update (204 No Content),
+ *   api/resources/user (proxyAddresses: `SMTP:` is the primary, `smtp:` the others),
  *   errors (the error body), throttling (429 + Retry-After), paging (@odata.nextLink).
  * - entra/identity-platform/v2-oauth2-client-creds-grant-flow (the token request).
  */
@@ -98,10 +100,28 @@ export const entraSettings: z.ZodType<EntraSettings> = z
     }),
   );
 
+/** Exchange Online's own restore of a deleted mailbox's content into a mailbox that exists. */
+const MAILBOX_RESTORE =
+  "New-MailboxRestoreRequest -SourceMailbox <its ExchangeGuid> -TargetMailbox <mailbox> -AllowLegacyDNMismatch";
+
+/** Before a restore: the mail alone can come back without the user. */
+const MAIL_ONLY =
+  "If only the mail is wanted, restore the mailbox instead of the user: in Exchange Online PowerShell, " +
+  `Get-Mailbox -SoftDeletedMailbox <name> shows its ExchangeGuid, then ${MAILBOX_RESTORE} copies it into a mailbox.`;
+
+/** Past the window the user is gone; only a mailbox that was on hold (inactive) is left. */
+const PAST_WINDOW =
+  "Past the 30 days only a mailbox that was on hold is left: in Exchange Online PowerShell, " +
+  `Get-Mailbox -InactiveMailboxOnly <name> shows its ExchangeGuid, then ${MAILBOX_RESTORE} copies it into a mailbox.`;
+
 /**
  * From Microsoft's help articles: "Restore a user in the Microsoft 365 admin center"
  * (learn.microsoft.com/microsoft-365/admin/add-users/restore-user, the Office 365 seed) and
  * "Restore or remove a recently deleted user" (learn.microsoft.com/entra/fundamentals/users-restore).
+ * The mailbox: the seed says a user restored within 30 days gets the mailbox back, and points to
+ * "Delete or restore user mailboxes in Exchange Online" when the mailbox is what is needed; the
+ * cmdlets are Exchange Online PowerShell's (learn.microsoft.com/powershell/module/exchange:
+ * Get-Mailbox -SoftDeletedMailbox / -InactiveMailboxOnly, New-MailboxRestoreRequest).
  */
 export const ENTRA_PROFILE: DirectoryProfile = {
   capabilities: {
@@ -113,14 +133,20 @@ export const ENTRA_PROFILE: DirectoryProfile = {
     // Proxy addresses are unique in a tenant; phone numbers are not.
     unique: ["email", "alias"],
     listsWholeBin: true,
-    note: "Users synced from on-premises Active Directory should be restored in Active Directory.",
+    note:
+      "A restored user gets their Exchange Online mailbox back with them within the 30 days. Past them, or " +
+      "when only the mail is needed, restore the mailbox in Exchange Online instead. Users synced from " +
+      "on-premises Active Directory should be restored in Active Directory.",
   },
   retentionDays: 30,
   followUp: [
     "Reset the user's password and give them the temporary password privately: a restore does not set a new one.",
+    "The mailbox comes back with the user: give it some time to reappear in Outlook and the Exchange admin center before you look into it.",
     "Check the user's licences: users deleted in the Microsoft 365 admin center lose them first, so assign one if none came back.",
     "Restored licences count even when no seat is free: check that you are not using more than you bought.",
     "Addresses removed because another account holds them stay removed: add them back once they are free.",
+    MAIL_ONLY,
+    PAST_WINDOW,
   ],
 };
 
@@ -169,19 +195,44 @@ const tokenError = z.object({
   error_codes: z.array(z.number()).optional(),
 });
 
-/** What each conflicting property means to us, and how to say it. */
-const CONFLICTS: Record<string, { kind: ProviderConflict; message: string }> = {
-  userprincipalname: { kind: "userName", message: "another active user already has this user name" },
+/** What each conflicting property means to us, how to say it, and the plan's choice that settles it. */
+const CONFLICTS: Record<string, { kind: ProviderConflict; message: string; nextStep: string }> = {
+  userprincipalname: {
+    kind: "userName",
+    message: "another active user already has this user name",
+    nextStep: "Choose a new user name in the plan (rename), or replace the active user who has it.",
+  },
   proxyaddresses: {
     kind: "alias",
     message: "another object already uses one of this user's email addresses (proxy addresses)",
+    nextStep:
+      "Restore without the addresses another object holds (the plan's drop the aliases): Entra removes them from this user.",
   },
-  mail: { kind: "email", message: "another object already uses this user's email address" },
+  mail: {
+    kind: "email",
+    message: "another object already uses this user's email address",
+    nextStep:
+      "Change the email address of the object that holds it in the Microsoft Entra admin center, then try again.",
+  },
 };
+
+/** Where an app registration's settings are, for next steps. */
+const APP_REGISTRATION = "Microsoft Entra admin center > App registrations > this app";
 
 const PERMISSION_HINT =
   "the app is not allowed to do this: grant it the Microsoft Graph application permissions " +
   "User.Read.All and User.DeleteRestore.All with admin consent (restoring an administrator also needs a privileged role)";
+
+const PERMISSION_STEP =
+  `In ${APP_REGISTRATION} > API permissions, add the Microsoft Graph application permissions User.Read.All, ` +
+  "User.DeleteRestore.All (and User.ReadUpdate.All to set a department), grant admin consent, then try again.";
+
+/** An answer we cannot read: Graph changed, or the configured host is not Graph. */
+const UNEXPECTED_STEP =
+  "Check that ENTRA_GRAPH_URL is Microsoft Graph's host (https://graph.microsoft.com, or your national cloud's), then try again.";
+
+/** Graph's own words for a user name outside the tenant's domains (Request_BadRequest). */
+const BAD_DOMAIN = /domain portion of the userPrincipalName/i;
 
 /** Maps Graph's and the token endpoint's error answers to ProviderErrors. Never echoes a request. */
 export function entraErrorOf(answer: HttpAnswer): ProviderError {
@@ -208,9 +259,13 @@ export function entraErrorOf(answer: HttpAnswer): ProviderError {
       {
         status,
         conflict: known?.kind ?? null,
+        nextStep:
+          known?.nextStep ??
+          "Find the object that holds this user's name or address in the Microsoft Entra admin center, free it, then try again.",
       },
     );
   }
+  // Throttling and outages are retried; when the retries run out, ProviderHttp says how long to wait.
   if (status === 429) {
     return new ProviderError(NAME, code, "is throttling requests", { status, transient: true });
   }
@@ -218,31 +273,61 @@ export function entraErrorOf(answer: HttpAnswer): ProviderError {
     return new ProviderError(NAME, code, "is unavailable", { status, transient: true });
   }
   if (status === 403 || code === "Authorization_RequestDenied") {
-    return new ProviderError(NAME, code, PERMISSION_HINT, { status });
+    return new ProviderError(NAME, code, PERMISSION_HINT, { status, nextStep: PERMISSION_STEP });
   }
   if (status === 401) {
-    return new ProviderError(NAME, code, "refused the access token", { status });
+    // A fresh token was refused too (ProviderHttp fetches one once): it is for another cloud or app.
+    return new ProviderError(NAME, code, "refused the access token", {
+      status,
+      nextStep:
+        "Check that ENTRA_GRAPH_URL and ENTRA_LOGIN_URL are the same cloud and that the app registration is in this tenant, then restart.",
+    });
   }
   if (status === 404 || code === "Request_ResourceNotFound") {
-    return new ProviderError(NAME, code, "has no such user", { status });
+    return new ProviderError(NAME, code, "has no such user", {
+      status,
+      nextStep: "Sync the directory so it follows Entra, then plan again.",
+    });
   }
   return new ProviderError(NAME, code, safeText(graphMessage) ?? `refused the request (HTTP ${status})`, {
     status,
+    nextStep: BAD_DOMAIN.test(graphMessage ?? "")
+      ? "Choose a user name in one of the tenant's verified domains (Microsoft Entra admin center > Domain names)."
+      : "Correct what Microsoft Entra ID names in its admin center, or choose differently in the plan, then try again.",
   });
 }
 
+/** The identity platform's refusals of the token request: each is fixed in the settings or the app registration. */
 function tokenErrorOf(status: number, body: z.infer<typeof tokenError>): ProviderError {
   const sts = body.error_codes?.[0];
   const code = sts ? `AADSTS${sts}` : body.error;
+  const transient = status === 429 || status >= 500;
   // error_description is not used: it is long, and names the app and tenant in ways we do not control.
   let message: string;
-  if (sts === 90002 || sts === 900023) message = "does not know this tenant: check ENTRA_TENANT_ID";
-  else if (sts === 700016) message = "does not know this app in the tenant: check ENTRA_CLIENT_ID";
-  else if (sts === 7000222) message = "says the client secret has expired: create a new one";
-  else if (body.error === "invalid_client") message = "refused the client secret: check ENTRA_CLIENT_SECRET";
-  else if (body.error === "unauthorized_client") message = "refused the app: check ENTRA_CLIENT_ID";
-  else message = `refused to issue a token (${body.error})`;
-  return new ProviderError(NAME, code, message, { status, transient: status === 429 || status >= 500 });
+  let nextStep: string | null;
+  if (sts === 90002 || sts === 900023) {
+    message = "does not know this tenant: check ENTRA_TENANT_ID";
+    nextStep = `Set ENTRA_TENANT_ID to the Directory (tenant) ID on the Overview page of ${APP_REGISTRATION}, then restart.`;
+  } else if (sts === 700016) {
+    message = "does not know this app in the tenant: check ENTRA_CLIENT_ID";
+    nextStep = `Set ENTRA_CLIENT_ID to the Application (client) ID on the Overview page of ${APP_REGISTRATION}, in this tenant, then restart.`;
+  } else if (sts === 7000222) {
+    message = "says the client secret has expired: create a new one";
+    nextStep = `Create a new client secret in ${APP_REGISTRATION} > Certificates & secrets, set ENTRA_CLIENT_SECRET to its Value, then restart.`;
+  } else if (body.error === "invalid_client") {
+    message = "refused the client secret: check ENTRA_CLIENT_SECRET";
+    nextStep = `Set ENTRA_CLIENT_SECRET to the secret's Value (not its Secret ID) from ${APP_REGISTRATION} > Certificates & secrets, then restart.`;
+  } else if (body.error === "unauthorized_client") {
+    message = "refused the app: check ENTRA_CLIENT_ID";
+    nextStep = `Check that ENTRA_CLIENT_ID is the Application (client) ID of an app registration enabled in this tenant (${APP_REGISTRATION}), then restart.`;
+  } else {
+    message = `refused to issue a token (${body.error})`;
+    // A passing outage is retried, and ProviderHttp says when to try again.
+    nextStep = transient
+      ? null
+      : `Check ENTRA_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET against ${APP_REGISTRATION}, then restart.`;
+  }
+  return new ProviderError(NAME, code, message, { status, transient, nextStep });
 }
 
 /** A provider message for an admin: one line, bounded, nothing that looks like a token. */
@@ -361,7 +446,7 @@ class EntraConnector implements DirectoryConnector {
 
   constructor(
     private readonly settings: EntraSettings,
-    deps: ConnectorDeps,
+    private readonly deps: ConnectorDeps,
   ) {
     this.graphOrigin = new URL(settings.graphUrl).origin;
     this.login = new ProviderHttp({
@@ -436,12 +521,38 @@ class EntraConnector implements DirectoryConnector {
           NAME,
           error.code,
           "this user is no longer among the deleted users: it was purged, or restored already",
-          { status: 404, conflict: "expired" },
+          { status: 404, conflict: "expired", nextStep: PAST_WINDOW },
         );
       }
       throw error;
     }
-    return this.restoredUser(answer.body, input);
+    const restored = this.restoredUser(answer.body, input);
+    // From here on the user is restored in Entra: nothing below may say otherwise.
+    return this.withChosenDepartment(restored, input);
+  }
+
+  /**
+   * A department is a free-text attribute in Entra, never "gone": the restore brings back the old
+   * one, and a different one the admin chose is set afterwards. If that fails, the user is still
+   * restored, with the department Entra has (the mirror follows Entra); the admin sets it in Entra.
+   */
+  private async withChosenDepartment(restored: RestoredUser, input: RestoreInput): Promise<RestoredUser> {
+    const chosen = input.department?.trim() || null;
+    if (!chosen || chosen === (input.user.department ?? null)) return restored;
+    try {
+      await this.authorized(() =>
+        this.graph.request("PATCH", `/v1.0/users/${encodeURIComponent(restored.externalId)}`, {
+          json: { department: chosen },
+        }),
+      );
+    } catch (error) {
+      this.deps.log.warn("restored Entra user, but could not set the chosen department", {
+        provider: NAME,
+        code: error instanceof ProviderError ? error.code : null,
+      });
+      return restored;
+    }
+    return { ...restored, department: chosen };
   }
 
   /** Entra restores deleted users; re-creating one would make a stranger with the same name. */
@@ -450,7 +561,34 @@ class EntraConnector implements DirectoryConnector {
       NAME,
       "not_supported",
       "restores deleted users within 30 days and does not re-create them from a snapshot",
+      { nextStep: "Restore the user instead, within the 30 days." },
     );
+  }
+
+  /**
+   * The user by id (GET /users/{id}, strongly consistent). A disabled user (accountEnabled false)
+   * still holds its names, so it counts as active here as in findActive; 404: not an active user.
+   */
+  async readActive(externalId: string): Promise<ProviderUser | null> {
+    let answer: HttpAnswer;
+    try {
+      answer = await this.authorized(() =>
+        this.graph.get(`/v1.0/users/${encodeURIComponent(externalId)}`, {
+          query: { $select: USER_FIELDS.join(",") },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ProviderError && error.status === 404) return null;
+      throw error;
+    }
+    const user = graphUser.safeParse(answer.body);
+    if (!user.success) {
+      throw new ProviderError(NAME, "unexpected_answer", "answered a user lookup in an unexpected shape", {
+        status: answer.status,
+        nextStep: UNEXPECTED_STEP,
+      });
+    }
+    return toProviderUser(user.data);
   }
 
   /** Deletes an active user: it goes to the deleted users for 30 days, like any other. */
@@ -463,28 +601,27 @@ class EntraConnector implements DirectoryConnector {
   /** The restore answers with the user's default properties; what it leaves out comes from the snapshot. */
   private restoredUser(body: unknown, input: RestoreInput): RestoredUser {
     const parsed = graphUser.safeParse(body);
+    const snapshot = input.user;
+    const dropped = new Set(input.dropAliases.map((a) => a.toLowerCase()));
+    const fromSnapshot: RestoredUser = {
+      ...snapshot,
+      externalId: input.externalId,
+      userName: input.newUserName ?? snapshot.userName,
+      email: input.dropEmail ? null : snapshot.email,
+      aliases: snapshot.aliases.filter((a) => !dropped.has(a.toLowerCase())),
+    };
     if (!parsed.success) {
-      throw new ProviderError(
-        NAME,
-        "unexpected_answer",
-        "restored the user but answered in an unexpected shape",
-        {
-          status: 200,
-        },
-      );
+      // Graph answered 200: the user is restored. Say what was asked for rather than "nothing restored".
+      this.deps.log.warn("restored Entra user, but the answer had an unexpected shape", { provider: NAME });
+      return fromSnapshot;
     }
     const user = parsed.data;
     const restored = toProviderUser(user);
-    const dropped = new Set(input.dropAliases.map((a) => a.toLowerCase()));
-    const snapshot = input.user;
     return {
       ...restored,
-      userName: user.userPrincipalName ? restored.userName : (input.newUserName ?? snapshot.userName),
-      email: restored.email ?? (input.dropEmail ? null : snapshot.email),
-      aliases:
-        user.proxyAddresses != null
-          ? restored.aliases
-          : snapshot.aliases.filter((a) => !dropped.has(a.toLowerCase())),
+      userName: user.userPrincipalName ? restored.userName : fromSnapshot.userName,
+      email: restored.email ?? fromSnapshot.email,
+      aliases: user.proxyAddresses != null ? restored.aliases : fromSnapshot.aliases,
       phone: restored.phone ?? snapshot.phone,
       givenName: restored.givenName ?? snapshot.givenName,
       familyName: restored.familyName ?? snapshot.familyName,
@@ -498,6 +635,7 @@ class EntraConnector implements DirectoryConnector {
     if (!page.success) {
       throw new ProviderError(NAME, "unexpected_answer", "answered a user list in an unexpected shape", {
         status: 200,
+        nextStep: UNEXPECTED_STEP,
       });
     }
     return page.data;
@@ -510,13 +648,16 @@ class EntraConnector implements DirectoryConnector {
     try {
       url = new URL(link, this.settings.graphUrl);
     } catch {
-      throw new ProviderError(NAME, "unexpected_answer", "sent a next page link that is not a URL");
+      throw new ProviderError(NAME, "unexpected_answer", "sent a next page link that is not a URL", {
+        nextStep: UNEXPECTED_STEP,
+      });
     }
     if (url.origin !== this.graphOrigin) {
       throw new ProviderError(
         NAME,
         "unexpected_answer",
         `sent a next page link to another host (${url.host})`,
+        { nextStep: UNEXPECTED_STEP },
       );
     }
     return url.toString();
@@ -567,6 +708,8 @@ class EntraConnector implements DirectoryConnector {
         "answered the token request in an unexpected shape",
         {
           status: answer.status,
+          nextStep:
+            "Check that ENTRA_LOGIN_URL is the Microsoft identity platform's host for your cloud, then restart.",
         },
       );
     }

@@ -3,7 +3,11 @@
  *
  * - Auth: `POST /open-apis/auth/v3/tenant_access_token/internal` with app_id/app_secret, cached.
  * - Lark answers many errors with HTTP 200 (or 400) and `code` ≠ 0: `bodyError`/`errorOf` read the code.
- * - Restore: `POST /open-apis/contact/v3/users/:open_id/resurrect` (10 requests a minute, paced here).
+ * - Restore: `POST /open-apis/contact/v3/users/:open_id/resurrect` (10 requests a minute, paced here;
+ *   scope contact:contact, and "Assign user seats" for subscription_ids).
+ * - A member by id: `GET /open-apis/contact/v3/users/:open_id` (`data.user`, `status.is_resigned`;
+ *   41012 for an unknown id, 41050 outside the app's contacts data scope).
+ * - Errors end in a next step: a plan choice, a retry, or the scope or setting to fix.
  * - Lark has no API listing deleted members: departures arrive as `contact.user.deleted_v3` events,
  *   parsed by the pure helpers at the bottom (`readLarkEvent`, `deletedUserFromEvent`); `listDeleted()`
  *   yields nothing.
@@ -90,50 +94,141 @@ const BATCH = 50;
 const TOKEN_INVALID = new Set([99991661, 99991663, 99991664, 99991668, 99991671]);
 const RATE_LIMITED = 99991400;
 
-const CONFLICTS: Record<number, { conflict: ProviderConflict; message: string }> = {
+/** Where a restore can be done by hand, with the department and seat picked on screen (the Lark seed). */
+const DELETED_MEMBERS = "the Lark Admin Console (Organization > Member and Department > Deleted Members)";
+/** Where an app's scopes are enabled; a change takes effect once a new app version is published. */
+const SCOPES = "the Lark developer console (your app > Permissions & Scopes)";
+
+/** What Lark said, in our words, and what the admin does next. */
+interface Mapped {
+  message: string;
+  nextStep: string;
+}
+
+/** Lark's conflict codes (contact v3 user resurrect): the plan offers the same choices as ours. */
+const CONFLICTS: Record<number, Mapped & { conflict: ProviderConflict }> = {
   44028: {
     conflict: "expired",
     message: "the member was deleted more than 30 days ago and cannot be restored",
+    nextStep: "Add the person again as a new member in the Lark Admin Console if they need an account.",
   },
   44030: {
     conflict: "phone",
     message: "another active member has this phone number; change theirs first, then retry",
+    nextStep:
+      "Change the other member's phone number in the Lark Admin Console (or delete that member), then retry.",
   },
   44031: {
     conflict: "email",
     message: "another active member has this email address; change theirs first, then retry",
+    nextStep:
+      "Change the other member's email address in the Lark Admin Console (or delete that member), then retry.",
   },
-  44032: { conflict: "userName", message: "another active member now has this user ID" },
+  44032: {
+    conflict: "userName",
+    message: "another active member now has this user ID",
+    nextStep:
+      "Replace the active member who has this user ID (the plan's replace, with approval), then retry.",
+  },
   44034: {
     conflict: "deleting",
     message: "Lark is still finishing the deletion; retry later (it takes at most 48 hours)",
+    nextStep: "Retry once Lark has finished the deletion, at most 48 hours after it began.",
   },
   41007: {
     conflict: "seat",
     message: "the organization has reached its member limit; free a seat, then retry",
+    nextStep: "Delete members who have left, or ask Lark support to raise the member limit, then retry.",
   },
   41008: {
     conflict: "seat",
     message: "the organization has reached its seat limit; free or buy a seat, then retry",
+    nextStep: "Delete members who have left, or ask Lark support to raise the member limit, then retry.",
   },
-  44023: { conflict: "seat", message: "the plan's member limit is reached; upgrade the plan or free a seat" },
+  44023: {
+    conflict: "seat",
+    message: "the plan's member limit is reached; upgrade the plan or free a seat",
+    nextStep: "Upgrade the Lark plan, or delete members who have left, then retry.",
+  },
   44046: {
     conflict: "seat",
     message: "this organization has several licences: a seat must be chosen for the member",
+    nextStep: `Restore this member in ${DELETED_MEMBERS}, where you choose the seat.`,
   },
-  44047: { conflict: "seat", message: "no seat of this licence is left; free or buy a seat, then retry" },
-  44048: { conflict: "seat", message: "the seat chosen for the member is not valid" },
+  44047: {
+    conflict: "seat",
+    message: "no seat of this licence is left; free or buy a seat, then retry",
+    nextStep: "Free or buy a seat of this licence in the Lark Admin Console, then retry.",
+  },
+  44048: {
+    conflict: "seat",
+    message: "the seat chosen for the member is not valid",
+    nextStep: `Restore this member in ${DELETED_MEMBERS}, where you choose a valid seat.`,
+  },
 };
 
-const PLAIN: Record<number, string> = {
-  44029: "the app is not allowed to restore members (Lark must enable it)",
-  44033: "the member is not deleted (already active)",
-  44041: "the member's information was anonymized and cannot be restored",
-  44050: "the app lacks the Lark permission to assign seats",
-  99991672: "the app lacks a Lark permission this needs",
-  10003: "the app ID was not recognized",
-  10014: "the app secret was not accepted",
+/** Lark's other codes we name; 99991672 (a scope is missing) is read apart, to name the scope. */
+const PLAIN: Record<number, Mapped> = {
+  44029: {
+    message: "the app is not allowed to restore members (Lark must enable it)",
+    nextStep:
+      "Ask Lark support to enable member restore through the Open API for your organization (it needs a Pro or Enterprise plan and a custom app), then retry.",
+  },
+  44033: {
+    message: "the member is not deleted (already active)",
+    nextStep: "Nothing to restore: the member is active in Lark.",
+  },
+  44041: {
+    message: "the member's information was anonymized and cannot be restored",
+    nextStep: "Add the person again as a new member in the Lark Admin Console if they need an account.",
+  },
+  44050: {
+    message: "the app lacks the Lark permission to assign seats",
+    nextStep: `Enable the "Assign user seats" permission in ${SCOPES}, publish a new app version, then retry.`,
+  },
+  41050: {
+    message: "the member is outside the app's contacts data scope",
+    nextStep: `Add the member (or all members) to the app's contacts data scope in ${SCOPES} > Data permissions, publish a new app version, then retry.`,
+  },
+  41012: {
+    message: "Lark knows no member with this ID",
+    nextStep:
+      "Check the member in the Lark Admin Console: the app only knows members deleted while it was subscribed.",
+  },
+  10003: {
+    message: "the app ID was not recognized",
+    nextStep:
+      "Set LARK_APP_ID to the App ID (cli_…) on your app's Credentials & Basic Info page, then restart.",
+  },
+  10014: {
+    message: "the app secret was not accepted",
+    nextStep:
+      "Set LARK_APP_SECRET to the App Secret on your app's Credentials & Basic Info page, then restart.",
+  },
 };
+
+const MISSING_SCOPE = 99991672;
+/** user get: "user id invalid error", Lark's answer for an id it does not know. */
+const USER_ID_INVALID = 41012;
+
+/**
+ * The scopes a 99991672 answer names: `error.permission_violations[].subject`, or the list in
+ * `msg` ("Access denied. One of the following scopes is required: [contact:contact]").
+ */
+export function missingScopes(body: unknown): string[] {
+  const violations = (body as { error?: { permission_violations?: unknown } } | null)?.error
+    ?.permission_violations;
+  const named = Array.isArray(violations)
+    ? violations.map((v) => (v as { subject?: unknown } | null)?.subject)
+    : [];
+  const listed = /\[([^\]]*)\]/.exec(msgOf(body) ?? "")?.[1]?.split(",") ?? [];
+  const scopes = [...named, ...listed]
+    .filter((s): s is string => typeof s === "string")
+    .map((s) => s.trim())
+    // A scope is a short name like contact:user.id:readonly; anything else is not Lark's list.
+    .filter((s) => /^[a-z][a-z0-9_.:-]{2,80}$/i.test(s));
+  return unique(scopes);
+}
 
 // ---- Lark's shapes (only what we read) --------------------------------------------------------
 
@@ -236,6 +331,10 @@ export class LarkConnector implements DirectoryConnector {
         PROVIDER,
         "not_supported",
         "Lark cannot restore a member under a new user ID; free the user ID first",
+        {
+          nextStep:
+            "Keep the user ID and replace the active member who has it (the plan's replace), then retry.",
+        },
       );
     }
     if (input.dropEmail || input.dropPhone) {
@@ -243,7 +342,10 @@ export class LarkConnector implements DirectoryConnector {
         PROVIDER,
         "not_supported",
         "Lark restores the member with their email and phone; change the other member's first, then retry",
-        { conflict: input.dropEmail ? "email" : "phone" },
+        {
+          conflict: input.dropEmail ? "email" : "phone",
+          nextStep: `Change the other member's ${input.dropEmail ? "email address" : "phone number"} in the Lark Admin Console, then retry.`,
+        },
       );
     }
     const department = input.department ?? input.user.department;
@@ -260,7 +362,8 @@ export class LarkConnector implements DirectoryConnector {
     );
     const snapshot = { ...input.user, externalId: input.externalId, department: department ?? null };
     try {
-      return (await this.describe(input.externalId)) ?? snapshot;
+      const user = await this.describe(input.externalId);
+      return (user && providerUserOf(user)) ?? snapshot;
     } catch (error) {
       // The restore went through; only reading it back failed: answer with what was restored.
       this.deps.log.warn("restored Lark member could not be read back", {
@@ -273,7 +376,9 @@ export class LarkConnector implements DirectoryConnector {
 
   /** Lark restores (resurrect); it never needs a re-creation. */
   async recreate(_input: RestoreInput): Promise<RestoredUser> {
-    throw new ProviderError(PROVIDER, "not_supported", "Lark restores members; it does not re-create them");
+    throw new ProviderError(PROVIDER, "not_supported", "Lark restores members; it does not re-create them", {
+      nextStep: "Restore the member instead, within the 30 days.",
+    });
   }
 
   /** A contact.user.deleted_v3 event (or Lark's URL check) sent to our events endpoint. */
@@ -290,6 +395,22 @@ export class LarkConnector implements DirectoryConnector {
       verificationToken: this.settings.LARK_VERIFICATION_TOKEN ?? null,
       encryptKey: this.settings.LARK_ENCRYPT_KEY ?? null,
     });
+  }
+
+  /**
+   * The member by open_id (contact v3 user get, strongly consistent). A resigned member (Lark's
+   * deleted) and an id Lark does not know (41012) are no active member: null.
+   */
+  async readActive(externalId: string): Promise<ProviderUser | null> {
+    let user: LarkUser | null;
+    try {
+      user = await this.describe(externalId);
+    } catch (error) {
+      if (error instanceof ProviderError && error.code === String(USER_ID_INVALID)) return null;
+      throw error;
+    }
+    if (!user || user.status?.is_resigned) return null;
+    return providerUserOf(user);
   }
 
   async removeActive(externalId: string): Promise<void> {
@@ -319,7 +440,10 @@ export class LarkConnector implements DirectoryConnector {
     });
     const token = answer.body.tenant_access_token;
     if (!token) {
-      throw new ProviderError(PROVIDER, "no_token", "gave no tenant access token", { status: answer.status });
+      throw new ProviderError(PROVIDER, "no_token", "gave no tenant access token", {
+        status: answer.status,
+        nextStep: "Check that LARK_API_URL is your cloud's Open API host (Lark or Feishu), then restart.",
+      });
     }
     return { token, expiresInSeconds: answer.body.expire ?? 7200 };
   }
@@ -341,13 +465,14 @@ export class LarkConnector implements DirectoryConnector {
     return users;
   }
 
-  private async describe(openId: string): Promise<ProviderUser | null> {
+  /** GET contact/v3/users/:user_id with the open_id the connector keeps as externalId. */
+  private async describe(openId: string): Promise<LarkUser | null> {
     const answer = await this.call<LarkBody & { data?: { user?: LarkUser } }>(
       "GET",
       `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`,
       { query: { user_id_type: "open_id", department_id_type: "open_department_id" } },
     );
-    return answer.data?.user ? providerUserOf(answer.data.user) : null;
+    return answer.data?.user ?? null;
   }
 
   /**
@@ -397,6 +522,9 @@ export class LarkConnector implements DirectoryConnector {
         status,
         transient: retry,
         retryAfterMs: retry ? 0 : null,
+        nextStep: retry
+          ? null
+          : "Check that LARK_APP_ID and LARK_APP_SECRET are the same app's and that LARK_API_URL is its cloud (Lark or Feishu), then restart.",
       });
     }
     if (code === RATE_LIMITED || status === 429) {
@@ -409,15 +537,33 @@ export class LarkConnector implements DirectoryConnector {
     }
     const known = code === null ? undefined : CONFLICTS[code];
     if (known) {
-      return new ProviderError(PROVIDER, String(code), known.message, { status, conflict: known.conflict });
+      return new ProviderError(PROVIDER, String(code), known.message, {
+        status,
+        conflict: known.conflict,
+        nextStep: known.nextStep,
+      });
+    }
+    if (code === MISSING_SCOPE) {
+      const scopes = missingScopes(answer.body);
+      const which = scopes.length > 0 ? scopes.join(", ") : "the scope Lark names in its error";
+      return new ProviderError(PROVIDER, String(code), "the app lacks a Lark permission this needs", {
+        status,
+        nextStep: `Enable ${which} in ${SCOPES}, publish a new app version, then retry.`,
+      });
     }
     const plain = code === null ? undefined : PLAIN[code];
-    if (plain) return new ProviderError(PROVIDER, String(code), plain, { status });
+    if (plain)
+      return new ProviderError(PROVIDER, String(code), plain.message, { status, nextStep: plain.nextStep });
     const said = this.safeText(msgOf(answer.body));
-    const what = status >= 500 ? "had a server error" : "refused the request";
+    const down = status >= 500;
+    const what = down ? "had a server error" : "refused the request";
     return new ProviderError(PROVIDER, String(code ?? status), said ? `${what}: ${said}` : what, {
       status,
-      transient: status >= 500,
+      transient: down,
+      // A server error is retried, and ProviderHttp says when to try again.
+      nextStep: down
+        ? null
+        : "Look the code up in Lark's error code list (open.larksuite.com), correct what it names in the Lark Admin Console, then retry.",
     });
   }
 

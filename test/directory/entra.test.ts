@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { conflictFilters, entraModule, originalUserName } from "../../src/directory/entra.ts";
 import type { ProviderUser, RestoreInput } from "../../src/directory/port.ts";
 import { ProviderError } from "../../src/directory/port.ts";
+import { providerFailure } from "../../src/restore/execute.ts";
 import * as fx from "../fixtures/entra.ts";
 import { quietDeps } from "./support.ts";
 
@@ -166,6 +167,27 @@ describe("Microsoft Entra ID: the profile", () => {
     });
     expect(dir.profile.followUp.join(" ")).toMatch(/Reset the user's password/);
     expect(dir.profile.followUp.join(" ")).toMatch(/licence/);
+  });
+
+  it("says the mailbox comes back with the user inside the window, and where the mail alone comes back", () => {
+    const { dir } = connector();
+    const { note } = dir.profile.capabilities;
+    expect(note).toMatch(/mailbox back with them within the 30 days/);
+    expect(note).toMatch(
+      /Past them, or when only the mail is needed, restore the mailbox in Exchange Online/,
+    );
+    const followUp = dir.profile.followUp;
+    expect(followUp).toContain(
+      "The mailbox comes back with the user: give it some time to reappear in Outlook and the Exchange admin center before you look into it.",
+    );
+    // Only the mail: the soft-deleted mailbox, copied into a mailbox that exists.
+    expect(followUp.find((f) => f.startsWith("If only the mail is wanted"))).toMatch(
+      /Get-Mailbox -SoftDeletedMailbox <name> .*New-MailboxRestoreRequest -SourceMailbox <its ExchangeGuid> -TargetMailbox <mailbox> -AllowLegacyDNMismatch/,
+    );
+    // Past the window: only an inactive mailbox (one on hold) is left.
+    expect(followUp.find((f) => f.startsWith("Past the 30 days"))).toMatch(
+      /mailbox that was on hold .*Get-Mailbox -InactiveMailboxOnly <name> .*New-MailboxRestoreRequest/,
+    );
   });
 });
 
@@ -341,7 +363,7 @@ describe("Microsoft Entra ID: restore", () => {
     expect(waits).toEqual([]);
   });
 
-  it("says the user is gone when it is no longer in the deleted items (404)", async () => {
+  it("says the user is gone when it is no longer in the deleted items (404), and where the mail may be", async () => {
     tokenEndpoint([fx.ACCESS_TOKEN_1]);
     graph().post(restorePath).reply(404, fx.notFound);
     const { dir } = connector();
@@ -349,6 +371,9 @@ describe("Microsoft Entra ID: restore", () => {
     expect(error.conflict).toBe("expired");
     expect(error.message).toBe(
       "Microsoft Entra ID: this user is no longer among the deleted users: it was purged, or restored already (Request_ResourceNotFound)",
+    );
+    expect(error.nextStep).toMatch(
+      /^Past the 30 days only a mailbox that was on hold is left: .*-InactiveMailboxOnly/,
     );
   });
 
@@ -524,5 +549,296 @@ describe("Microsoft Entra ID: secrets", () => {
     for (const secret of [fx.CLIENT_SECRET, fx.ACCESS_TOKEN_1, "Tmp-Pa55word!"]) {
       expect(everything).not.toContain(secret);
     }
+  });
+});
+
+describe("Microsoft Entra ID: a chosen department", () => {
+  const userPath = `/v1.0/users/${fx.ALICE_ID}`;
+
+  it("sets a chosen department after the restore, with a PATCH of exactly that, and returns it", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().post(restorePath).reply(200, fx.restoredAlice);
+    let sent: unknown;
+    graph()
+      .patch(userPath, (body) => {
+        sent = body;
+        return true;
+      })
+      .reply(204);
+    const { dir } = connector();
+    const user = await dir.restore(restoreInput({ department: "Sales" }));
+    expect(sent).toEqual({ department: "Sales" });
+    expect(user).toEqual({ ...aliceSnapshot, department: "Sales" });
+  });
+
+  it("sends nothing more when the department is the one the user had: the restore brings it back", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().post(restorePath).reply(200, fx.restoredAlice);
+    const { dir } = connector();
+    // No PATCH is set up: nock refuses any request that is not, and afterEach finds none pending.
+    expect((await dir.restore(restoreInput({ department: "Finance" }))).department).toBe("Finance");
+  });
+
+  it("still reports the restore when Entra refuses the department, with the department Entra has", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().post(restorePath).reply(200, fx.restoredAlice);
+    graph().patch(userPath).reply(403, fx.forbidden);
+    const { dir, warnings } = connector();
+    const user = await dir.restore(restoreInput({ department: "Sales" }));
+    expect(user).toEqual(aliceSnapshot);
+    expect(warnings).toEqual([
+      {
+        message: "restored Entra user, but could not set the chosen department",
+        fields: { provider: "Microsoft Entra ID", code: "Authorization_RequestDenied" },
+      },
+    ]);
+  });
+
+  it("reports the restore, not a failure, when Graph's answer cannot be read", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().post(restorePath).reply(200, "<html>restored</html>");
+    const { dir, warnings } = connector();
+    const user = await dir.restore(
+      restoreInput({ newUserName: "alice.martin@contoso.com", dropAliases: ["a.martin@contoso.com"] }),
+    );
+    expect(user).toEqual({ ...aliceSnapshot, userName: "alice.martin@contoso.com", aliases: [] });
+    expect(warnings.map((w) => w.message)).toEqual([
+      "restored Entra user, but the answer had an unexpected shape",
+    ]);
+  });
+});
+
+describe("Microsoft Entra ID: an active user by id", () => {
+  const bobPath = `/v1.0/users/${fx.BOB_ID}`;
+
+  it("reads the user by id with the connector's $select", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    let selected = "";
+    graph()
+      .get(bobPath)
+      .query((q) => {
+        selected = String(q.$select);
+        return true;
+      })
+      .reply(200, fx.activeBob);
+    const { dir } = connector();
+    expect(await dir.readActive?.(fx.BOB_ID)).toEqual({
+      externalId: fx.BOB_ID,
+      userName: "bob@contoso.com",
+      email: "bob@contoso.com",
+      aliases: ["bob.kim@contoso.com"],
+      phone: "+1 425 555 0111",
+      displayName: "Bob Kim",
+      givenName: "Bob",
+      familyName: "Kim",
+      department: "Sales",
+      license: "c7df2760-2c81-4ef7-b578-5b5392b571df",
+    });
+    expect(selected.split(",")).toEqual(
+      expect.arrayContaining([
+        "userPrincipalName",
+        "mail",
+        "proxyAddresses",
+        "department",
+        "assignedLicenses",
+      ]),
+    );
+  });
+
+  it("answers null when Entra has no active user with the id (404 Request_ResourceNotFound)", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().get(bobPath).query(true).reply(404, fx.notFound);
+    const { dir, waits } = connector();
+    expect(await dir.readActive?.(fx.BOB_ID)).toBeNull();
+    expect(waits).toEqual([]);
+  });
+
+  it("says why and what to grant when the lookup is refused", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().get(bobPath).query(true).reply(403, fx.forbidden);
+    const { dir } = connector();
+    const error = await failure(dir.readActive?.(fx.BOB_ID) ?? Promise.resolve());
+    expect(error.code).toBe("Authorization_RequestDenied");
+    expect(error.nextStep).toMatch(/User\.Read\.All/);
+  });
+});
+
+describe("Microsoft Entra ID: every mapped error ends in a next step", () => {
+  const PERMISSIONS =
+    "In Microsoft Entra admin center > App registrations > this app > API permissions, add the Microsoft Graph " +
+    "application permissions User.Read.All, User.DeleteRestore.All (and User.ReadUpdate.All to set a department), " +
+    "grant admin consent, then try again.";
+
+  it.each([
+    [
+      "user name conflict",
+      400,
+      fx.upnConflict,
+      "Request_BadRequest",
+      "Choose a new user name in the plan (rename), or replace the active user who has it.",
+    ],
+    [
+      "proxy address conflict",
+      400,
+      fx.proxyConflict,
+      "Request_BadRequest",
+      "Restore without the addresses another object holds (the plan's drop the aliases): Entra removes them from this user.",
+    ],
+    [
+      "email conflict",
+      400,
+      fx.mailConflict,
+      "Request_BadRequest",
+      "Change the email address of the object that holds it in the Microsoft Entra admin center, then try again.",
+    ],
+    [
+      "conflict on another property",
+      400,
+      fx.onPremisesConflict,
+      "Request_BadRequest",
+      "Find the object that holds this user's name or address in the Microsoft Entra admin center, free it, then try again.",
+    ],
+    ["missing permission", 403, fx.forbidden, "Authorization_RequestDenied", PERMISSIONS],
+    [
+      "user name outside the tenant's domains",
+      400,
+      fx.badDomain,
+      "Request_BadRequest",
+      "Choose a user name in one of the tenant's verified domains (Microsoft Entra admin center > Domain names).",
+    ],
+    [
+      "other refusal",
+      400,
+      fx.badRequest,
+      "Request_BadRequest",
+      "Correct what Microsoft Entra ID names in its admin center, or choose differently in the plan, then try again.",
+    ],
+    [
+      "user gone from the deleted items",
+      404,
+      fx.notFound,
+      "Request_ResourceNotFound",
+      "Past the 30 days only a mailbox that was on hold is left: in Exchange Online PowerShell, Get-Mailbox -InactiveMailboxOnly <name> shows its ExchangeGuid, then New-MailboxRestoreRequest -SourceMailbox <its ExchangeGuid> -TargetMailbox <mailbox> -AllowLegacyDNMismatch copies it into a mailbox.",
+    ],
+  ] as const)("restore: %s (%i)", async (_what, status, body, code, nextStep) => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().post(restorePath).reply(status, body);
+    const { dir } = connector();
+    const error = await failure(dir.restore(restoreInput()));
+    expect(error.code).toBe(code);
+    expect(error.nextStep).toBe(nextStep);
+    // As the admin reads it: what happened, what it means, what to do.
+    expect(providerFailure(error, "Nothing was restored.")).toBe(
+      `${error.message}. Nothing was restored. ${nextStep}`,
+    );
+  });
+
+  it("an active user that is already gone (404 on delete)", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().delete(`/v1.0/users/${fx.BOB_ID}`).reply(404, fx.notFound);
+    const { dir } = connector();
+    const error = await failure(dir.removeActive(fx.BOB_ID));
+    expect(error.code).toBe("Request_ResourceNotFound");
+    expect(error.nextStep).toBe("Sync the directory so it follows Entra, then plan again.");
+  });
+
+  it("a fresh token refused too (401 twice)", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1, fx.ACCESS_TOKEN_2]);
+    graph(fx.ACCESS_TOKEN_1).delete(`/v1.0/users/${fx.BOB_ID}`).reply(401, fx.tokenExpired);
+    graph(fx.ACCESS_TOKEN_2).delete(`/v1.0/users/${fx.BOB_ID}`).reply(401, fx.tokenExpired);
+    const { dir } = connector();
+    const error = await failure(dir.removeActive(fx.BOB_ID));
+    expect(error.code).toBe("InvalidAuthenticationToken");
+    expect(error.nextStep).toBe(
+      "Check that ENTRA_GRAPH_URL and ENTRA_LOGIN_URL are the same cloud and that the app registration is in this tenant, then restart.",
+    );
+  });
+
+  it.each([
+    [429, fx.throttled, "TooManyRequests", { "retry-after": "3600" }, /asked for a pause of 60 minute\(s\)/],
+    [503, fx.unavailable, "serviceNotAvailable", {}, /^Try again in a few minutes/],
+  ] as const)(
+    "Graph throttling or down (%i): the retries' own next step",
+    async (status, body, code, headers, next) => {
+      tokenEndpoint([fx.ACCESS_TOKEN_1]);
+      graph().post(restorePath).times(4).optionally().reply(status, body, headers);
+      const { dir } = connector();
+      const error = await failure(dir.restore(restoreInput()));
+      expect(error.code).toBe(code);
+      expect(error.transient).toBe(true);
+      expect(error.nextStep).toMatch(next);
+      nock.cleanAll();
+    },
+  );
+
+  const APP = "Microsoft Entra admin center > App registrations > this app";
+  it.each([
+    [
+      "unknown tenant",
+      400,
+      fx.tokenUnknownTenant,
+      "AADSTS90002",
+      `Set ENTRA_TENANT_ID to the Directory (tenant) ID on the Overview page of ${APP}, then restart.`,
+    ],
+    [
+      "tenant that is not a name",
+      400,
+      fx.tokenTenantNotValid,
+      "AADSTS900023",
+      `Set ENTRA_TENANT_ID to the Directory (tenant) ID on the Overview page of ${APP}, then restart.`,
+    ],
+    [
+      "unknown app",
+      400,
+      fx.tokenUnknownApp,
+      "AADSTS700016",
+      `Set ENTRA_CLIENT_ID to the Application (client) ID on the Overview page of ${APP}, in this tenant, then restart.`,
+    ],
+    [
+      "expired secret",
+      401,
+      fx.tokenSecretExpired,
+      "AADSTS7000222",
+      `Create a new client secret in ${APP} > Certificates & secrets, set ENTRA_CLIENT_SECRET to its Value, then restart.`,
+    ],
+    [
+      "wrong secret",
+      401,
+      fx.tokenInvalidSecret,
+      "AADSTS7000215",
+      `Set ENTRA_CLIENT_SECRET to the secret's Value (not its Secret ID) from ${APP} > Certificates & secrets, then restart.`,
+    ],
+    [
+      "app refused",
+      400,
+      fx.tokenAppDisabled,
+      "AADSTS7000112",
+      `Check that ENTRA_CLIENT_ID is the Application (client) ID of an app registration enabled in this tenant (${APP}), then restart.`,
+    ],
+    [
+      "other token refusal",
+      400,
+      fx.tokenBadScope,
+      "AADSTS70011",
+      `Check ENTRA_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET against ${APP}, then restart.`,
+    ],
+  ] as const)("token: %s", async (_what, status, body, code, nextStep) => {
+    nock(LOGIN).post(TOKEN_PATH).reply(status, body);
+    const { dir } = connector();
+    const error = await failure(dir.removeActive(fx.BOB_ID));
+    expect(error.code).toBe(code);
+    expect(error.nextStep).toBe(nextStep);
+    expect(error.transient).toBe(false);
+  });
+
+  it("answers Graph cannot have sent, and a re-creation", async () => {
+    tokenEndpoint([fx.ACCESS_TOKEN_1]);
+    graph().get(DELETED_PATH).query(true).reply(200, { items: [] });
+    const { dir } = connector();
+    const shape = await failure(dir.listDeleted()[Symbol.asyncIterator]().next());
+    expect(shape.code).toBe("unexpected_answer");
+    expect(shape.nextStep).toMatch(/^Check that ENTRA_GRAPH_URL is Microsoft Graph's host/);
+    const recreate = await failure(dir.recreate(restoreInput()));
+    expect(recreate.nextStep).toBe("Restore the user instead, within the 30 days.");
   });
 });

@@ -9,6 +9,7 @@ import {
   verifyLarkSignature,
 } from "../../src/directory/lark.ts";
 import { ProviderError, type ProviderUser, type RestoreInput } from "../../src/directory/port.ts";
+import { providerFailure } from "../../src/restore/execute.ts";
 import {
   APP_ID,
   APP_SECRET,
@@ -18,8 +19,10 @@ import {
   getUserAnswer,
   larkError,
   larkUser,
+  missingScope,
   okAnswer,
   rateLimited,
+  resignedUser,
   tokenAnswer,
   tokenInvalid,
   urlVerification,
@@ -632,5 +635,258 @@ describe("Lark secrets", () => {
     const { lark: other } = connector();
     const refused = await failure(other.removeActive(OPEN_ID));
     expect(refused.message).not.toContain(APP_SECRET);
+  });
+});
+
+describe("Lark: an active member by id", () => {
+  const GET_USER = `/open-apis/contact/v3/users/${OPEN_ID}`;
+
+  it("reads the member by open_id, as the connector keeps it", async () => {
+    expectToken();
+    nock(API, { reqheaders: { authorization: `Bearer ${TOKEN}` } })
+      .get(GET_USER)
+      .query({ user_id_type: "open_id", department_id_type: "open_department_id" })
+      .reply(200, getUserAnswer());
+    const { lark } = connector();
+    expect(await lark.readActive(OPEN_ID)).toEqual({
+      externalId: OPEN_ID,
+      userName: "3e3cf96b",
+      email: "zhangsan@example.com",
+      aliases: ["zhangsan@mail.example.com"],
+      phone: "+8613011111111",
+      displayName: "Zhang San",
+      givenName: null,
+      familyName: null,
+      department: DEPT,
+      license: null,
+    });
+  });
+
+  it("answers null for a resigned (deleted) member", async () => {
+    expectToken();
+    nock(API).get(GET_USER).query(true).reply(200, getUserAnswer(resignedUser()));
+    const { lark } = connector();
+    expect(await lark.readActive(OPEN_ID)).toBeNull();
+  });
+
+  it("answers null for an id Lark does not know (41012)", async () => {
+    expectToken();
+    nock(API).get(GET_USER).query(true).reply(400, larkError(41012, "user id invalid error"));
+    const { lark, waits } = connector();
+    expect(await lark.readActive(OPEN_ID)).toBeNull();
+    expect(waits).toEqual([]);
+  });
+
+  it("says what to fix when the member is outside the app's contacts data scope (41050)", async () => {
+    expectToken();
+    nock(API).get(GET_USER).query(true).reply(400, larkError(41050, "no user authority error"));
+    const { lark } = connector();
+    const error = await failure(lark.readActive(OPEN_ID));
+    expect(error.code).toBe("41050");
+    expect(error.nextStep).toMatch(/contacts data scope .*Data permissions, publish a new app version/);
+  });
+});
+
+describe("Lark: every mapped error ends in a next step", () => {
+  const DELETED_MEMBERS = "the Lark Admin Console (Organization > Member and Department > Deleted Members)";
+  const SCOPES = "the Lark developer console (your app > Permissions & Scopes)";
+
+  it.each([
+    [
+      44028,
+      "Exceed recoverable time",
+      "Add the person again as a new member in the Lark Admin Console if they need an account.",
+    ],
+    [
+      44029,
+      "No access to resurrect",
+      "Ask Lark support to enable member restore through the Open API for your organization (it needs a Pro or Enterprise plan and a custom app), then retry.",
+    ],
+    [
+      44030,
+      "Mobile duplicated",
+      "Change the other member's phone number in the Lark Admin Console (or delete that member), then retry.",
+    ],
+    [
+      44031,
+      "Email duplicated",
+      "Change the other member's email address in the Lark Admin Console (or delete that member), then retry.",
+    ],
+    [
+      44032,
+      "UserID duplicated",
+      "Replace the active member who has this user ID (the plan's replace, with approval), then retry.",
+    ],
+    [44033, "User not resigned", "Nothing to restore: the member is active in Lark."],
+    [
+      44034,
+      "User is in delete progress, retry later",
+      "Retry once Lark has finished the deletion, at most 48 hours after it began.",
+    ],
+    [
+      41007,
+      "exceed uncertain tenant seat limit error",
+      "Delete members who have left, or ask Lark support to raise the member limit, then retry.",
+    ],
+    [
+      41008,
+      "exceed bill seat limit error",
+      "Delete members who have left, or ask Lark support to raise the member limit, then retry.",
+    ],
+    [
+      44023,
+      "exceed feature contact seat limit",
+      "Upgrade the Lark plan, or delete members who have left, then retry.",
+    ],
+    [
+      44041,
+      "anonymize user info is not allowed to update",
+      "Add the person again as a new member in the Lark Admin Console if they need an account.",
+    ],
+    [
+      44046,
+      "user license subscription id must not empty in multi-license tenant",
+      `Restore this member in ${DELETED_MEMBERS}, where you choose the seat.`,
+    ],
+    [
+      44047,
+      "license subscription id exceed limit",
+      "Free or buy a seat of this licence in the Lark Admin Console, then retry.",
+    ],
+    [
+      44048,
+      "user license subscription id invalid",
+      `Restore this member in ${DELETED_MEMBERS}, where you choose a valid seat.`,
+    ],
+    [
+      44050,
+      "not set subscription ids auth",
+      `Enable the "Assign user seats" permission in ${SCOPES}, publish a new app version, then retry.`,
+    ],
+    [
+      41050,
+      "no user authority error",
+      `Add the member (or all members) to the app's contacts data scope in ${SCOPES} > Data permissions, publish a new app version, then retry.`,
+    ],
+    [
+      41012,
+      "user id invalid error",
+      "Check the member in the Lark Admin Console: the app only knows members deleted while it was subscribed.",
+    ],
+    [
+      40001,
+      "invalid parameter",
+      "Look the code up in Lark's error code list (open.larksuite.com), correct what it names in the Lark Admin Console, then retry.",
+    ],
+  ])("restore: %i (%s)", async (code, msg, nextStep) => {
+    expectToken();
+    nock(API).post(RESURRECT).query(true).reply(400, larkError(code, msg));
+    const { lark } = connector();
+    const error = await failure(lark.restore(restoreInput()));
+    expect(error.code).toBe(String(code));
+    expect(error.nextStep).toBe(nextStep);
+    // As the admin reads it: what happened, what it means, what to do.
+    expect(providerFailure(error, "Nothing was restored.")).toBe(
+      `${error.message}. Nothing was restored. ${nextStep}`,
+    );
+  });
+
+  it("names the scopes Lark says are missing (99991672)", async () => {
+    expectToken();
+    nock(API)
+      .post(RESURRECT)
+      .query(true)
+      .reply(400, missingScope(["contact:contact"]));
+    const { lark } = connector();
+    const error = await failure(lark.restore(restoreInput()));
+    expect(error.code).toBe("99991672");
+    expect(error.nextStep).toBe(
+      `Enable contact:contact in ${SCOPES}, publish a new app version, then retry.`,
+    );
+  });
+
+  it("reads the scopes from Lark's message when it lists no violations (99991672)", async () => {
+    expectToken();
+    nock(API).post("/open-apis/contact/v3/users/batch_get_id").query(true).reply(400, {
+      code: 99991672,
+      msg: "Access denied. One of the following scopes is required: [contact:user.id:readonly, contact:contact:readonly_as_app].",
+    });
+    const { lark } = connector();
+    const error = await failure(lark.findActive({ userNames: [], addresses: ["x@example.com"], phones: [] }));
+    expect(error.nextStep).toBe(
+      `Enable contact:user.id:readonly, contact:contact:readonly_as_app in ${SCOPES}, publish a new app version, then retry.`,
+    );
+  });
+
+  it.each([
+    [
+      10003,
+      "invalid param",
+      "Set LARK_APP_ID to the App ID (cli_…) on your app's Credentials & Basic Info page, then restart.",
+    ],
+    [
+      10014,
+      "app secret invalid",
+      "Set LARK_APP_SECRET to the App Secret on your app's Credentials & Basic Info page, then restart.",
+    ],
+  ])("token: %i", async (code, msg, nextStep) => {
+    nock(API).post("/open-apis/auth/v3/tenant_access_token/internal").reply(200, { code, msg });
+    const { lark } = connector();
+    const error = await failure(lark.removeActive(OPEN_ID));
+    expect(error.code).toBe(String(code));
+    expect(error.nextStep).toBe(nextStep);
+  });
+
+  it("a refused access token, twice (99991663)", async () => {
+    expectToken(API, "t-first-token-000000");
+    expectToken(API, "t-second-token-00000");
+    nock(API).delete(`/open-apis/contact/v3/users/${OPEN_ID}`).query(true).times(2).reply(400, tokenInvalid);
+    const { lark } = connector();
+    const error = await failure(lark.removeActive(OPEN_ID));
+    expect(error.code).toBe("99991663");
+    expect(error.nextStep).toBe(
+      "Check that LARK_APP_ID and LARK_APP_SECRET are the same app's and that LARK_API_URL is its cloud (Lark or Feishu), then restart.",
+    );
+  });
+
+  it.each([
+    [
+      429,
+      rateLimited,
+      { "x-ogw-ratelimit-reset": "600" },
+      "99991400",
+      /^Lark asked for a pause of 10 minute\(s\)/,
+    ],
+    [503, { code: 1, msg: "busy" }, {}, "1", /^Try again in a few minutes/],
+  ] as const)(
+    "Lark limiting or down (%i): the retries' own next step",
+    async (status, body, headers, code, next) => {
+      expectToken();
+      nock(API)
+        .delete(`/open-apis/contact/v3/users/${OPEN_ID}`)
+        .query(true)
+        .times(4)
+        .optionally()
+        .reply(status, body, headers);
+      const { lark } = connector();
+      const error = await failure(lark.removeActive(OPEN_ID));
+      expect(error.code).toBe(code);
+      expect(error.nextStep).toMatch(next);
+      nock.cleanAll();
+    },
+  );
+
+  it("what Lark cannot do says what to do instead, without calling Lark", async () => {
+    const { lark } = connector();
+    const rename = await failure(lark.restore(restoreInput({ newUserName: "zs2" })));
+    expect(rename.nextStep).toBe(
+      "Keep the user ID and replace the active member who has it (the plan's replace), then retry.",
+    );
+    const phone = await failure(lark.restore(restoreInput({ dropPhone: true })));
+    expect(phone.nextStep).toBe(
+      "Change the other member's phone number in the Lark Admin Console, then retry.",
+    );
+    const recreate = await failure(lark.recreate(restoreInput()));
+    expect(recreate.nextStep).toBe("Restore the member instead, within the 30 days.");
   });
 });

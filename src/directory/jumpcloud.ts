@@ -11,7 +11,32 @@
  * - findActive: `GET /api/systemusers?filter=username:$eq:…` / `filter=email:$eq:…`.
  * - removeActive: `DELETE /api/systemusers/{id}`.
  *
- * Auth: the admin's API key in `x-api-key`; `x-org-id` for multi-tenant (MSP) admins.
+ * Auth: the admin's API key in `x-api-key`.
+ *
+ * Three points where JumpCloud's Directory Insights spec disagrees with itself, decided from the
+ * spec (the OpenAPI 2.0 document JumpCloud ships in TheJumpCloud/jcapi-powershell,
+ * SwaggerSpecs/JumpCloud.SDK.DirectoryInsights.json, whose description is the published API
+ * reference) and from what JumpCloud's own SDKs send:
+ * 1. `x-org-id` is sent only when JUMPCLOUD_ORG_ID is set. The events operation's security
+ *    requirement lists `x-api-key` and `x-org-id` together, but the same document's prose sends
+ *    `x-api-key` alone and adds `x-org-id` only under "Managed Service Providers"; the v1 spec's
+ *    "Multi-Tenant Portal Headers" says single-tenant admins need not send it, and answers a
+ *    malformed or unknown id with 400/404. jcapi-python (jcapiv1) sends `x-org-id` only when the
+ *    caller gives one; the PowerShell SDK's Module.cs always adds the header, asking for the id at
+ *    the prompt. We have no id to send for a single-tenant admin, and an empty or guessed one is
+ *    what the v1 spec refuses, so we send none; an MSP admin sets JUMPCLOUD_ORG_ID and it goes on
+ *    every request, Directory Insights and the console API alike.
+ * 2. `search_term.and` is an object of field → value: `{"and": {"event_type": "user_delete"}}`. The
+ *    schema types it (TermConjunction) as an object with additionalProperties; the prose examples
+ *    wrap terms in an array. JumpCloud's PowerShell SDK (Get-JcSdkEvent, Get-JCEvent) takes
+ *    `-SearchTermAnd` as a hashtable and serializes it as that object, and its documented examples
+ *    AND two fields in one object. The object is what both the schema and JumpCloud's own client
+ *    send; with one term it means the same as the prose's one-element array.
+ * 3. `search_after` items are strings. The schema says `items: {type: string}`; the example
+ *    `X-Search_after` header is `[1576181718000, "DZrPyW8BNsa9iKWoOm7h"]` and the prose says to send
+ *    the header's value back. The PowerShell SDK parses that header into its `string[]` SearchAfter,
+ *    so the timestamp goes back as "1576181718000"; we do the same (strings also keep a sort value
+ *    exact where a JSON number would not).
  */
 import { z } from "zod";
 import type {
@@ -271,9 +296,10 @@ export class JumpCloudConnector implements DirectoryConnector {
       start_time: rfc3339(start),
       sort: "ASC",
       limit: PAGE_LIMIT,
-      search_term: { and: [{ event_type: "user_delete" }] },
+      // An object, not the prose's array: see point 2 in the header.
+      search_term: { and: { event_type: "user_delete" } },
     };
-    let searchAfter: unknown[] | null = null;
+    let searchAfter: string[] | null = null;
     const seen = new Set<string>();
     for (;;) {
       const answer: HttpAnswer<unknown> = await this.insights.post<unknown>("/insights/directory/v1/events", {
@@ -502,15 +528,24 @@ function headerNumber(headers: Headers, name: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** `X-Search_after: [1576181718000, "DZrPyW8BNsa9iKWoOm7h"]` → the array to send back. */
-function parseSearchAfter(value: string | null): unknown[] | null {
+/**
+ * `X-Search_after: [1576181718000, "DZrPyW8BNsa9iKWoOm7h"]` → `["1576181718000", "DZrPyW8BNsa9iKWoOm7h"]`,
+ * the spec's `string[]` (point 3 in the header). null when the header is missing or not a list of
+ * strings and numbers.
+ */
+export function parseSearchAfter(value: string | null): string[] | null {
   if (!value) return null;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(value);
-    return Array.isArray(parsed) && parsed.length > 0 ? parsed : null;
+    parsed = JSON.parse(value);
   } catch {
     return null;
   }
+  if (!Array.isArray(parsed) || parsed.length === 0) return null;
+  const items = parsed.map((item) =>
+    typeof item === "string" ? item : typeof item === "number" && Number.isFinite(item) ? String(item) : null,
+  );
+  return items.every((item): item is string => item !== null) ? items : null;
 }
 
 /** RFC 3339 in UTC, without milliseconds: `2026-08-26T10:00:00Z`. */

@@ -1,6 +1,6 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
+import { jumpcloudModule, parseSearchAfter } from "../../src/directory/jumpcloud.ts";
 import type { DeletedProviderUser, ProviderUser, RestoreInput } from "../../src/directory/port.ts";
 import { ProviderError } from "../../src/directory/port.ts";
 import {
@@ -11,6 +11,7 @@ import {
   failedUserDeleteEvent,
   insightsHeaders,
   notFound,
+  ORG_ID,
   serviceUnavailable,
   systemUsersList,
   unauthorized,
@@ -33,13 +34,17 @@ function connector(env: Record<string, string> = {}) {
   return { jc: jumpcloudModule.create(settings, quiet.deps), ...quiet };
 }
 
-/** The first query: directory events of type user_delete since 90 days before "now" (2026-11-24T10:00:00Z). */
+/**
+ * The first query, exactly: directory events of type user_delete since 90 days before "now"
+ * (2026-11-24T10:00:00Z), `search_term.and` as the spec's TermConjunction object (as JumpCloud's
+ * PowerShell SDK sends it), not the prose's array.
+ */
 const firstQuery = {
   service: ["directory"],
   start_time: "2026-08-26T10:00:00Z",
   sort: "ASC",
   limit: 1000,
-  search_term: { and: [{ event_type: "user_delete" }] },
+  search_term: { and: { event_type: "user_delete" } },
 };
 
 const snapshot: ProviderUser = {
@@ -108,6 +113,7 @@ describe("JumpCloud profile", () => {
 
 describe("JumpCloud listDeleted (Directory Insights user_delete events)", () => {
   it("follows X-Search_after page by page, yielding each page as it arrives", async () => {
+    // A single-tenant admin: the API key alone, no x-org-id (the v1 spec: not needed).
     const first = nock(INSIGHTS, {
       reqheaders: { "x-api-key": API_KEY, "content-type": "application/json" },
       badheaders: ["x-org-id"],
@@ -118,15 +124,16 @@ describe("JumpCloud listDeleted (Directory Insights user_delete events)", () => 
         [userDeleteEvent, failedUserDeleteEvent],
         insightsHeaders(2, 2, [1763652363218, "DZrPyW8B"]),
       );
-    const second = nock(INSIGHTS)
-      .post(EVENTS, { ...firstQuery, search_after: [1763652363218, "DZrPyW8B"] })
+    // The header's timestamp goes back as a string: the spec's `search_after: string[]`.
+    const second = nock(INSIGHTS, { badheaders: ["x-org-id"] })
+      .post(EVENTS, { ...firstQuery, search_after: ["1763652363218", "DZrPyW8B"] })
       .reply(
         200,
         [userDeleteEventWithChanges, userDeleteEvent3],
         insightsHeaders(2, 2, [1763800000000, "Xk2"]),
       );
     const third = nock(INSIGHTS)
-      .post(EVENTS, { ...firstQuery, search_after: [1763800000000, "Xk2"] })
+      .post(EVENTS, { ...firstQuery, search_after: ["1763800000000", "Xk2"] })
       .reply(200, [], insightsHeaders(0, 2, [1763800000000, "Xk2"]));
 
     const { jc } = connector();
@@ -170,16 +177,38 @@ describe("JumpCloud listDeleted (Directory Insights user_delete events)", () => 
   });
 
   it("sends x-org-id for a multi-tenant administrator and uses an overridden Insights URL (EU)", async () => {
-    nock("https://api.eu.jumpcloud.com", { reqheaders: { "x-api-key": API_KEY, "x-org-id": "org-42" } })
+    nock("https://api.eu.jumpcloud.com", { reqheaders: { "x-api-key": API_KEY, "x-org-id": ORG_ID } })
       .post(EVENTS, firstQuery)
       .reply(200, [], insightsHeaders(0, 1000, []));
     const { jc } = connector({
       JUMPCLOUD_INSIGHTS_URL: "https://api.eu.jumpcloud.com/",
-      JUMPCLOUD_ORG_ID: "org-42",
+      JUMPCLOUD_ORG_ID: ORG_ID,
     });
     const pages: DeletedProviderUser[][] = [];
     for await (const page of jc.listDeleted()) pages.push(page);
     expect(pages).toEqual([]);
+  });
+
+  it("sends a multi-tenant administrator's x-org-id to the console API too", async () => {
+    const scope = nock(CONSOLE, { reqheaders: { "x-api-key": API_KEY, "x-org-id": ORG_ID } })
+      .get("/api/systemusers")
+      .query({ filter: "username:$eq:ada.lovelace", limit: "100" })
+      .reply(200, systemUsersList([]));
+    const { jc } = connector({ JUMPCLOUD_ORG_ID: ORG_ID });
+    expect(await jc.findActive({ userNames: ["ada.lovelace"], addresses: [], phones: [] })).toEqual([]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("reads X-Search_after as the spec's strings, whatever mix of numbers and strings it holds", () => {
+    expect(parseSearchAfter('[1576181718000, "DZrPyW8BNsa9iKWoOm7h"]')).toEqual([
+      "1576181718000",
+      "DZrPyW8BNsa9iKWoOm7h",
+    ]);
+    expect(parseSearchAfter('["1576181718000", "DZrPyW8B"]')).toEqual(["1576181718000", "DZrPyW8B"]);
+    // Not a cursor: nothing to continue from.
+    for (const bad of [null, "", "[]", "not json", '{"a":1}', "[null]", '[{"a":1}]']) {
+      expect(parseSearchAfter(bad)).toBeNull();
+    }
   });
 
   it("waits out a 429's Retry-After, then goes on", async () => {
@@ -228,7 +257,7 @@ describe("JumpCloud listDeleted (Directory Insights user_delete events)", () => 
 
 describe("JumpCloud findActive", () => {
   it("looks each user name and address up with $eq filters and keeps exact matches once", async () => {
-    const scope = nock(CONSOLE, { reqheaders: { "x-api-key": API_KEY } })
+    const scope = nock(CONSOLE, { reqheaders: { "x-api-key": API_KEY }, badheaders: ["x-org-id"] })
       .get("/api/systemusers")
       .query({ filter: "username:$eq:ada.lovelace", limit: "100" })
       .reply(200, systemUsersList([activeSystemUser]))

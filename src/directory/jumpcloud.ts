@@ -9,6 +9,10 @@
  * - recreate: `POST {api}/api/systemusers` (email and username are required), then
  *   `POST /api/systemusers/{id}/expire` so the temporary password must be changed at first sign-in.
  * - findActive: `GET /api/systemusers?filter=username:$eq:…` / `filter=email:$eq:…`.
+ * - readActive: `GET /api/systemusers/{id}`, null on a 404. JumpCloud has no bin: a deleted user is
+ *   gone (404). Every user it still returns (Systemuserreturn's `state`: STAGED, ACTIVATED or
+ *   SUSPENDED) exists and holds its user name and email, so it is returned: a suspended user
+ *   reported as gone would let the mirror diverge from JumpCloud.
  * - removeActive: `DELETE /api/systemusers/{id}`.
  *
  * Auth: the admin's API key in `x-api-key`.
@@ -197,6 +201,7 @@ const JUMPCLOUD_NEXT_STEPS = {
   notSupported: "Re-create the user instead: a JumpCloud plan offers re-creation as a new account.",
   emailRequired: `JumpCloud needs an email on every user: keep the email in the plan by changing the email of the active user who holds it in ${USERS_PAGE}, then plan the re-creation again.`,
   emailMissing: `Create the user in ${USERS_PAGE} with an email address: Directory Insights recorded none for this account.`,
+  unreadableUser: `Look the user up in ${USERS_PAGE} and try again: JumpCloud's answer did not say the user's id or user name.`,
   badAnswer: `Look for the user in ${USERS_PAGE} before trying again: JumpCloud answered as if it created the account, and a second re-creation would clash with it.`,
 } as const;
 
@@ -546,6 +551,30 @@ export class JumpCloudConnector implements DirectoryConnector {
       externalId: created.externalId,
     });
     return created;
+  }
+
+  /**
+   * The user with this id as JumpCloud has it now, read by id. null only for a 404 about the user:
+   * JumpCloud deletes users outright, so "not found" is "deleted or never there". A 404 about an
+   * MSP admin's organization id (org_not_found) is a setup fault and is thrown, not read as "gone".
+   * Suspended and staged users are returned: they exist and hold their user name and email.
+   */
+  async readActive(externalId: string): Promise<ProviderUser | null> {
+    let answer: HttpAnswer<SystemUser>;
+    try {
+      answer = await this.api.get<SystemUser>(`/systemusers/${encodeURIComponent(externalId)}`);
+    } catch (error) {
+      if (error instanceof ProviderError && error.code === "not_found") return null;
+      throw error;
+    }
+    const user = providerUserOf(answer.body);
+    if (!user) {
+      throw new ProviderError(NAME, "bad_answer", "answered without the user's id or user name", {
+        status: answer.status,
+        nextStep: JUMPCLOUD_NEXT_STEPS.unreadableUser,
+      });
+    }
+    return user;
   }
 
   async removeActive(externalId: string): Promise<void> {

@@ -25,7 +25,9 @@ import {
   orgIdNotFound,
   passwordRefused,
   paymentRequired,
+  readSystemUser,
   serviceUnavailable,
+  suspendedSystemUser,
   systemUsersList,
   tooManyRequests,
   unauthorized,
@@ -402,6 +404,78 @@ describe("JumpCloud restore and re-creation", () => {
     const error = await caught(() => jc.recreate(input({ dropEmail: true })));
     expect(error.code).toBe("email_required");
     expect(error.conflict).toBe("email");
+  });
+});
+
+describe("JumpCloud readActive", () => {
+  const ID = "65a1f0c2e4b0a1b2c3d4e5f6";
+  const ada: ProviderUser = {
+    externalId: ID,
+    userName: "ada.lovelace",
+    email: "ada.lovelace@example.com",
+    aliases: [],
+    phone: "+44 20 7946 0018",
+    displayName: "Ada Lovelace",
+    givenName: "Ada",
+    familyName: "Lovelace",
+    department: "Research",
+    license: null,
+  };
+
+  /** readActive is optional on the port; JumpCloud has it. */
+  function read(jc: DirectoryConnector, id: string): Promise<ProviderUser | null> {
+    if (!jc.readActive) throw new Error("the JumpCloud connector reads users by id");
+    return jc.readActive(id);
+  }
+
+  it("reads the user by id from the console API and maps it like the others", async () => {
+    const scope = nock(CONSOLE, { reqheaders: { "x-api-key": API_KEY }, badheaders: ["x-org-id"] })
+      .get(`/api/systemusers/${ID}`)
+      .reply(200, readSystemUser);
+    const { jc } = connector();
+    expect(await read(jc, ID)).toEqual(ada);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("returns a suspended user: JumpCloud still has the account, holding its name and email", async () => {
+    nock(CONSOLE).get(`/api/systemusers/${ID}`).reply(200, suspendedSystemUser);
+    const { jc } = connector();
+    expect(await read(jc, ID)).toEqual(ada);
+  });
+
+  it("answers null for a user JumpCloud does not have (404): deleted or never there", async () => {
+    nock(CONSOLE).get("/api/systemusers/5c86b7149fdce00001d38014").reply(404, notFound);
+    const { jc } = connector();
+    expect(await read(jc, "5c86b7149fdce00001d38014")).toBeNull();
+  });
+
+  it("sends an MSP admin's x-org-id, and an unknown organization is a setup fault, not a gone user", async () => {
+    nock(CONSOLE, { reqheaders: { "x-org-id": ORG_ID } })
+      .get(`/api/systemusers/${ID}`)
+      .reply(404, orgIdNotFound);
+    const { jc } = connector({ JUMPCLOUD_ORG_ID: ORG_ID });
+    const error = await caught(() => read(jc, ID));
+    expect(error.code).toBe("org_not_found");
+    expect(error.nextStep).toMatch(/^Check that JUMPCLOUD_ORG_ID is the id of an organization/);
+  });
+
+  it("throws a refused API key with its next step rather than reading it as no user", async () => {
+    nock(CONSOLE).get(`/api/systemusers/${ID}`).reply(401, unauthorized);
+    const { jc } = connector();
+    const error = await caught(() => read(jc, ID));
+    expect(error.code).toBe("unauthorized");
+    expect(error.nextStep).toMatch(/^Set JUMPCLOUD_API_KEY/);
+  });
+
+  it("throws, with a next step, when JumpCloud's answer has no id", async () => {
+    const { _id, ...withoutId } = readSystemUser;
+    nock(CONSOLE).get(`/api/systemusers/${ID}`).reply(200, withoutId);
+    const { jc } = connector();
+    const error = await caught(() => read(jc, ID));
+    expect(error.code).toBe("bad_answer");
+    expect(error.nextStep).toMatch(
+      /^Look the user up in JumpCloud's Admin Portal \(User Management → Users\) and try again/,
+    );
   });
 });
 

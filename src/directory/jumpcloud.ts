@@ -256,8 +256,9 @@ export function jumpcloudErrorOf(
       JUMPCLOUD_NEXT_STEPS.conflict,
     );
   }
-  // The v1 spec's x-org-id answers: 400 "Malformed ID", 404 "Organization ID Not Found".
-  const aboutOrgId = orgIdSet && said !== null && /x-org-id|organi[sz]ation|malformed id/i.test(said);
+  // The v1 spec's x-org-id answers: 400 "Malformed ID.", 400 "x-org-id and Organization path ID do
+  // not match", 404 "Organization ID Not Found.". Only an MSP admin sends the header.
+  const aboutOrgId = orgIdSet && said !== null && /x-org-id|organi[sz]ation id|malformed id/i.test(said);
   switch (status) {
     case 401:
       return error(
@@ -280,8 +281,9 @@ export function jumpcloudErrorOf(
         JUMPCLOUD_NEXT_STEPS.forbidden,
       );
     case 404:
-      if (aboutOrgId)
+      if (aboutOrgId) {
         return error("org_not_found", `no such organization: ${said}`, JUMPCLOUD_NEXT_STEPS.orgNotFound);
+      }
       return api === "insights"
         ? error(
             "not_found",
@@ -310,8 +312,9 @@ export function jumpcloudErrorOf(
       transient: true,
     });
   }
-  if (aboutOrgId)
+  if (aboutOrgId) {
     return error("org_id_invalid", `refused the organization id: ${said}`, JUMPCLOUD_NEXT_STEPS.orgIdInvalid);
+  }
   if (api === "console" && said && /password/i.test(said)) {
     return error(
       "password_rejected",
@@ -581,8 +584,8 @@ export class JumpCloudConnector implements DirectoryConnector {
     try {
       await this.api.request("DELETE", `/systemusers/${encodeURIComponent(externalId)}`);
     } catch (error) {
-      // Already gone is what we wanted.
-      if (error instanceof ProviderError && error.status === 404) return;
+      // Already gone is what we wanted; an MSP organization JumpCloud does not know is not that.
+      if (error instanceof ProviderError && error.code === "not_found") return;
       throw error;
     }
   }

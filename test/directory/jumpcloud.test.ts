@@ -648,6 +648,15 @@ const errorCases: ErrorCase[] = [
       /^Check the organization's Password Settings in JumpCloud's Admin Portal against the rule JumpCloud names above, then try again\.$/,
   },
   {
+    code: "password_rejected",
+    // An MSP admin's refusal that mentions the organization is still about the password.
+    env: { JUMPCLOUD_ORG_ID: ORG_ID },
+    answer: onCreate(400, passwordRefused),
+    call: recreate,
+    message: /refused the temporary password/,
+    nextStep: /Password Settings/,
+  },
+  {
     code: "http_400",
     answer: onEvents(400, badRequest),
     call: drain,
@@ -764,6 +773,16 @@ describe("JumpCloud removeActive", () => {
     await jc.removeActive("5d1e2f3a4b5c6d7e8f901234");
     await jc.removeActive("gone");
     expect(scope.isDone()).toBe(true);
+  });
+
+  it("does not take an organization JumpCloud does not know for a user already gone", async () => {
+    nock(CONSOLE, { reqheaders: { "x-org-id": ORG_ID } })
+      .delete("/api/systemusers/5d1e2f3a4b5c6d7e8f901234")
+      .reply(404, orgIdNotFound);
+    const { jc } = connector({ JUMPCLOUD_ORG_ID: ORG_ID });
+    const error = await caught(() => jc.removeActive("5d1e2f3a4b5c6d7e8f901234"));
+    expect(error.code).toBe("org_not_found");
+    expect(error.nextStep).toMatch(/JUMPCLOUD_ORG_ID/);
   });
 });
 

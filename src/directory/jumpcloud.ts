@@ -9,9 +9,42 @@
  * - recreate: `POST {api}/api/systemusers` (email and username are required), then
  *   `POST /api/systemusers/{id}/expire` so the temporary password must be changed at first sign-in.
  * - findActive: `GET /api/systemusers?filter=username:$eq:…` / `filter=email:$eq:…`.
+ * - readActive: `GET /api/systemusers/{id}`, null on a 404. JumpCloud has no bin: a deleted user is
+ *   gone (404). Every user it still returns (Systemuserreturn's `state`: STAGED, ACTIVATED or
+ *   SUSPENDED) exists and holds its user name and email, so it is returned: a suspended user
+ *   reported as gone would let the mirror diverge from JumpCloud.
  * - removeActive: `DELETE /api/systemusers/{id}`.
  *
- * Auth: the admin's API key in `x-api-key`; `x-org-id` for multi-tenant (MSP) admins.
+ * Auth: the admin's API key in `x-api-key`.
+ *
+ * Three points where JumpCloud's Directory Insights spec disagrees with itself, decided from the
+ * spec (the OpenAPI 2.0 document JumpCloud ships in TheJumpCloud/jcapi-powershell,
+ * SwaggerSpecs/JumpCloud.SDK.DirectoryInsights.json, whose description is the published API
+ * reference) and from what JumpCloud's own SDKs send:
+ * 1. `x-org-id` is sent only when JUMPCLOUD_ORG_ID is set. The events operation's security
+ *    requirement lists `x-api-key` and `x-org-id` together, but the same document's prose sends
+ *    `x-api-key` alone and adds `x-org-id` only under "Managed Service Providers"; the v1 spec's
+ *    "Multi-Tenant Portal Headers" says single-tenant admins need not send it, and answers a
+ *    malformed or unknown id with 400/404. jcapi-python (jcapiv1) sends `x-org-id` only when the
+ *    caller gives one; the PowerShell SDK's Module.cs always adds the header, asking for the id at
+ *    the prompt. We have no id to send for a single-tenant admin, and an empty or guessed one is
+ *    what the v1 spec refuses, so we send none; an MSP admin sets JUMPCLOUD_ORG_ID and it goes on
+ *    every request, Directory Insights and the console API alike.
+ * 2. `search_term.and` is an object of field → value: `{"and": {"event_type": "user_delete"}}`. The
+ *    schema types it (TermConjunction) as an object with additionalProperties; the prose examples
+ *    wrap terms in an array. JumpCloud's PowerShell SDK (Get-JcSdkEvent, Get-JCEvent) takes
+ *    `-SearchTermAnd` as a hashtable and serializes it as that object, and its documented examples
+ *    AND two fields in one object. The object is what both the schema and JumpCloud's own client
+ *    send; with one term it means the same as the prose's one-element array.
+ * 3. `search_after` items are strings. The schema says `items: {type: string}`; the example
+ *    `X-Search_after` header is `[1576181718000, "DZrPyW8BNsa9iKWoOm7h"]` and the prose says to send
+ *    the header's value back. The PowerShell SDK parses that header into its `string[]` SearchAfter,
+ *    so the timestamp goes back as "1576181718000"; we do the same (strings also keep a sort value
+ *    exact where a JSON number would not).
+ *
+ * Every error the connector creates carries a next step (ProviderError.details.nextStep, listed in
+ * JUMPCLOUD_NEXT_STEPS): the plan's choice for a conflict, a retry, or what to fix in JumpCloud's
+ * Admin Portal or in our settings.
  */
 import { z } from "zod";
 import type {
@@ -27,7 +60,7 @@ import type {
   RestoreInput,
 } from "./port.ts";
 import { ProviderError } from "./port.ts";
-import { type HttpAnswer, ProviderHttp } from "./provider-http.ts";
+import { type HttpAnswer, ProviderHttp, retryAfterMs } from "./provider-http.ts";
 
 const NAME = "JumpCloud";
 /** Directory Insights keeps events this long; a deletion older than that is no longer reported. */
@@ -124,8 +157,71 @@ interface SystemUsersList {
 
 const TAKEN = /already (exists|in use|taken|registered)|must be unique|not unique|duplicate|is taken|in use/i;
 
-/** JumpCloud's error answer → a ProviderError an admin can read; never echoes the API key. */
-export function jumpcloudErrorOf(answer: HttpAnswer, secrets: readonly string[] = []): ProviderError {
+/** Where an admin manages users; named in next steps. */
+const USERS_PAGE = "JumpCloud's Admin Portal (User Management → Users)";
+
+/**
+ * The next step of each error the connector creates: one sentence, what the admin does next.
+ * Conflicts point to the plan's choices for JumpCloud (a re-creation can take another user name or
+ * replace the holder; it cannot leave the email out). Sources: the API key's place and "Command
+ * runners receive a 403" (Directory Insights spec, "Authentication"), roles applying to the API key
+ * (JumpCloud help, "Admin Portal Roles"), the EU hosts (both specs), the x-org-id answers (v1 spec,
+ * "Multi-Tenant Portal Headers").
+ */
+const JUMPCLOUD_NEXT_STEPS = {
+  usernameTaken:
+    "Choose another user name for the re-created account in the plan, or replace the active user who holds it (needs approval).",
+  emailTaken: `JumpCloud needs this email on the new account: change the email of the active user who holds it in ${USERS_PAGE}, then plan the re-creation again.`,
+  conflict: `Find the active user that already has what JumpCloud names above in ${USERS_PAGE}, change it there, then plan the re-creation again.`,
+  unauthorized:
+    "Set JUMPCLOUD_API_KEY to the current API key of an active JumpCloud administrator (Admin Portal, your name at the top right → API Settings; generating a new key there revokes the old one); a multi-tenant (MSP) administrator also sets JUMPCLOUD_ORG_ID.",
+  unauthorizedMsp:
+    "Set JUMPCLOUD_API_KEY to the current API key of an administrator of that organization (Admin Portal, your name at the top right → API Settings) and check that JUMPCLOUD_ORG_ID is the id of an organization that administrator manages.",
+  paymentRequired:
+    "An administrator with billing access settles the organization's subscription in JumpCloud's Admin Portal; then try again.",
+  forbidden:
+    "Use the API key of an administrator with the Administrator or Administrator With Billing role (Settings → Administrators in JumpCloud's Admin Portal): JumpCloud applies an administrator's role to their API key, and refuses a Command Runner's.",
+  insightsNotFound:
+    "Set JUMPCLOUD_INSIGHTS_URL to your region's Directory Insights host (https://api.jumpcloud.com, or https://api.eu.jumpcloud.com for the EU data center), then try again.",
+  consoleNotFound:
+    "Set JUMPCLOUD_API_URL to your region's console host (https://console.jumpcloud.com, or https://console.eu.jumpcloud.com for the EU data center), then try again.",
+  orgNotFound:
+    "Check that JUMPCLOUD_ORG_ID is the id of an organization this administrator manages (Multi-Tenant Portal → the organization), and that JUMPCLOUD_API_URL and JUMPCLOUD_INSIGHTS_URL are your region's hosts.",
+  orgIdInvalid:
+    "Set JUMPCLOUD_ORG_ID to the organization's id exactly as the Multi-Tenant Portal shows it, or unset it for an administrator of a single organization.",
+  throttled:
+    "Try again in a few minutes: JumpCloud limits how many API requests an organization makes in a short time.",
+  down: "Try again in a few minutes; if it keeps failing, check JumpCloud's status at https://status.jumpcloud.com.",
+  passwordRejected:
+    "Check the organization's Password Settings in JumpCloud's Admin Portal against the rule JumpCloud names above, then try again.",
+  insightsRefused:
+    "Directory Insights refused this app's query: report the message above to the app's maintainers; the accounts already synced are kept.",
+  consoleRefused:
+    "Correct what JumpCloud names above, in the plan (for example another user name) or on the user in JumpCloud's Admin Portal, then try again.",
+  notSupported: "Re-create the user instead: a JumpCloud plan offers re-creation as a new account.",
+  emailRequired: `JumpCloud needs an email on every user: keep the email in the plan by changing the email of the active user who holds it in ${USERS_PAGE}, then plan the re-creation again.`,
+  emailMissing: `Create the user in ${USERS_PAGE} with an email address: Directory Insights recorded none for this account.`,
+  unreadableUser: `Look the user up in ${USERS_PAGE} and try again: JumpCloud's answer did not say the user's id or user name.`,
+  badAnswer: `Look for the user in ${USERS_PAGE} before trying again: JumpCloud answered as if it created the account, and a second re-creation would clash with it.`,
+} as const;
+
+/** What an error mapper knows besides the answer: which API answered, and how we are set up. */
+export interface JumpCloudErrorContext {
+  /** Directory Insights or the console API (system users): a wrong URL names its variable. */
+  api: "insights" | "console";
+  /** JUMPCLOUD_ORG_ID is set: an MSP admin, whose organization id may be what is wrong. */
+  orgIdSet: boolean;
+  /** Never echoed: the API key, a temporary password. */
+  secrets: readonly string[];
+  now: Date;
+}
+
+/** JumpCloud's error answer → a ProviderError an admin can read and act on; never echoes a secret. */
+export function jumpcloudErrorOf(
+  answer: HttpAnswer,
+  context: Partial<JumpCloudErrorContext> = {},
+): ProviderError {
+  const { api = "console", orgIdSet = false, secrets = [], now = new Date() } = context;
   const body = answer.body;
   const raw =
     typeof body === "string"
@@ -135,61 +231,101 @@ export function jumpcloudErrorOf(answer: HttpAnswer, secrets: readonly string[] 
         : null;
   const said = raw ? tidy(redact(raw, secrets)) : null;
   const status = answer.status;
-  const details = { status };
+  const error = (code: string, message: string, nextStep: string, more: { transient?: boolean } = {}) =>
+    new ProviderError(NAME, code, message, { status, nextStep, ...more });
 
   if (status === 409 || ((status === 400 || status === 422) && said && TAKEN.test(said))) {
     const conflict = conflictOf(said ?? "");
     if (conflict === "userName") {
       return new ProviderError(NAME, "username_taken", "another user already has this user name", {
-        ...details,
+        status,
         conflict,
+        nextStep: JUMPCLOUD_NEXT_STEPS.usernameTaken,
       });
     }
     if (conflict === "email") {
       return new ProviderError(NAME, "email_taken", "another user already has this email address", {
-        ...details,
+        status,
         conflict,
+        nextStep: JUMPCLOUD_NEXT_STEPS.emailTaken,
       });
     }
-    return new ProviderError(
-      NAME,
+    return error(
       "conflict",
       said ? `conflict: ${said}` : "conflict with another user",
-      details,
+      JUMPCLOUD_NEXT_STEPS.conflict,
     );
   }
+  // The v1 spec's x-org-id answers: 400 "Malformed ID.", 400 "x-org-id and Organization path ID do
+  // not match", 404 "Organization ID Not Found.". Only an MSP admin sends the header.
+  const aboutOrgId = orgIdSet && said !== null && /x-org-id|organi[sz]ation id|malformed id/i.test(said);
   switch (status) {
     case 401:
-      return new ProviderError(
-        NAME,
+      return error(
         "unauthorized",
         "refused the API key (check JUMPCLOUD_API_KEY)",
-        details,
+        orgIdSet ? JUMPCLOUD_NEXT_STEPS.unauthorizedMsp : JUMPCLOUD_NEXT_STEPS.unauthorized,
       );
     case 402:
+      return error(
+        "payment_required",
+        "refused: the organization's subscription does not cover this (payment required)",
+        JUMPCLOUD_NEXT_STEPS.paymentRequired,
+      );
     case 403:
-      return new ProviderError(
-        NAME,
+      return error(
         "forbidden",
-        "the API key's administrator may not do this (or Directory Insights is not enabled)",
-        details,
+        api === "insights"
+          ? "the API key's administrator may not read Directory Insights"
+          : "the API key's administrator may not manage users",
+        JUMPCLOUD_NEXT_STEPS.forbidden,
       );
     case 404:
-      return new ProviderError(NAME, "not_found", "no such user", details);
-    case 429:
-      return new ProviderError(NAME, "throttled", "asked us to slow down", { ...details, transient: true });
+      if (aboutOrgId) {
+        return error("org_not_found", `no such organization: ${said}`, JUMPCLOUD_NEXT_STEPS.orgNotFound);
+      }
+      return api === "insights"
+        ? error(
+            "not_found",
+            "found no Directory Insights at this address",
+            JUMPCLOUD_NEXT_STEPS.insightsNotFound,
+          )
+        : error(
+            "not_found",
+            said ? `not found: ${said}` : "not found",
+            orgIdSet ? JUMPCLOUD_NEXT_STEPS.orgNotFound : JUMPCLOUD_NEXT_STEPS.consoleNotFound,
+          );
+    case 429: {
+      const waitMs = retryAfterMs(answer.headers, now);
+      return error(
+        "throttled",
+        "asked us to slow down",
+        waitMs !== null && waitMs >= 60_000
+          ? `JumpCloud asked for a pause of ${Math.ceil(waitMs / 60_000)} minute(s): try again after it.`
+          : JUMPCLOUD_NEXT_STEPS.throttled,
+        { transient: true },
+      );
+    }
   }
   if (status >= 500) {
-    return new ProviderError(NAME, `http_${status}`, "is not answering properly", {
-      ...details,
+    return error(`http_${status}`, "is not answering properly", JUMPCLOUD_NEXT_STEPS.down, {
       transient: true,
     });
   }
-  return new ProviderError(
-    NAME,
+  if (aboutOrgId) {
+    return error("org_id_invalid", `refused the organization id: ${said}`, JUMPCLOUD_NEXT_STEPS.orgIdInvalid);
+  }
+  if (api === "console" && said && /password/i.test(said)) {
+    return error(
+      "password_rejected",
+      `refused the temporary password: ${said}`,
+      JUMPCLOUD_NEXT_STEPS.passwordRejected,
+    );
+  }
+  return error(
     `http_${status}`,
     said ? `refused: ${said}` : "refused the request",
-    details,
+    api === "insights" ? JUMPCLOUD_NEXT_STEPS.insightsRefused : JUMPCLOUD_NEXT_STEPS.consoleRefused,
   );
 }
 
@@ -241,19 +377,25 @@ export class JumpCloudConnector implements DirectoryConnector {
       "x-api-key": settings.JUMPCLOUD_API_KEY,
       ...(settings.JUMPCLOUD_ORG_ID ? { "x-org-id": settings.JUMPCLOUD_ORG_ID } : {}),
     });
-    const errorOf = (answer: HttpAnswer) => jumpcloudErrorOf(answer, [settings.JUMPCLOUD_API_KEY]);
+    const errorOf = (api: JumpCloudErrorContext["api"]) => (answer: HttpAnswer) =>
+      jumpcloudErrorOf(answer, {
+        api,
+        orgIdSet: settings.JUMPCLOUD_ORG_ID !== null,
+        secrets: [settings.JUMPCLOUD_API_KEY],
+        now: deps.now(),
+      });
     this.insights = new ProviderHttp({
       provider: NAME,
       baseUrl: settings.JUMPCLOUD_INSIGHTS_URL,
       authHeaders,
-      errorOf,
+      errorOf: errorOf("insights"),
       deps,
     });
     this.api = new ProviderHttp({
       provider: NAME,
       baseUrl: `${settings.JUMPCLOUD_API_URL}/api`,
       authHeaders,
-      errorOf,
+      errorOf: errorOf("console"),
       deps,
     });
   }
@@ -271,9 +413,10 @@ export class JumpCloudConnector implements DirectoryConnector {
       start_time: rfc3339(start),
       sort: "ASC",
       limit: PAGE_LIMIT,
-      search_term: { and: [{ event_type: "user_delete" }] },
+      // An object, not the prose's array: see point 2 in the header.
+      search_term: { and: { event_type: "user_delete" } },
     };
-    let searchAfter: unknown[] | null = null;
+    let searchAfter: string[] | null = null;
     const seen = new Set<string>();
     for (;;) {
       const answer: HttpAnswer<unknown> = await this.insights.post<unknown>("/insights/directory/v1/events", {
@@ -295,11 +438,15 @@ export class JumpCloudConnector implements DirectoryConnector {
           NAME,
           "no_cursor",
           "Directory Insights sent a full page but no X-Search_after to continue from",
+          { status: answer.status, nextStep: syncAgain(answer.headers) },
         );
       }
       const key = JSON.stringify(next);
       if (seen.has(key)) {
-        throw new ProviderError(NAME, "cursor_loop", "Directory Insights sent the same page cursor twice");
+        throw new ProviderError(NAME, "cursor_loop", "Directory Insights sent the same page cursor twice", {
+          status: answer.status,
+          nextStep: syncAgain(answer.headers),
+        });
       }
       seen.add(key);
       searchAfter = next;
@@ -333,19 +480,32 @@ export class JumpCloudConnector implements DirectoryConnector {
       NAME,
       "not_supported",
       "cannot restore a deleted user; restoring re-creates the user as a new account",
+      { nextStep: JUMPCLOUD_NEXT_STEPS.notSupported },
     );
   }
 
   async recreate(input: RestoreInput): Promise<RestoredUser> {
     const { user } = input;
     const userName = (input.newUserName ?? user.userName).trim();
-    const email = input.dropEmail ? null : user.email?.trim() || null;
+    const recorded = user.email?.trim() || null;
+    if (!recorded) {
+      // Nothing the plan can choose: the snapshot has no address to give the new account.
+      throw new ProviderError(
+        NAME,
+        "email_missing",
+        "needs an email address to create a user, and none is recorded",
+        {
+          nextStep: JUMPCLOUD_NEXT_STEPS.emailMissing,
+        },
+      );
+    }
+    const email = input.dropEmail ? null : recorded;
     if (!email) {
       throw new ProviderError(
         NAME,
         "email_required",
-        "needs an email address to create a user; free the address and try again",
-        { conflict: "email" },
+        "needs an email address to create a user; the address cannot be left out",
+        { conflict: "email", nextStep: JUMPCLOUD_NEXT_STEPS.emailRequired },
       );
     }
     const password = input.temporaryPassword;
@@ -371,6 +531,7 @@ export class JumpCloudConnector implements DirectoryConnector {
     if (!created) {
       throw new ProviderError(NAME, "bad_answer", "created the user but did not say its id", {
         status: answer.status,
+        nextStep: JUMPCLOUD_NEXT_STEPS.badAnswer,
       });
     }
     if (password) {
@@ -395,15 +556,45 @@ export class JumpCloudConnector implements DirectoryConnector {
     return created;
   }
 
+  /**
+   * The user with this id as JumpCloud has it now, read by id. null only for a 404 about the user:
+   * JumpCloud deletes users outright, so "not found" is "deleted or never there". A 404 about an
+   * MSP admin's organization id (org_not_found) is a setup fault and is thrown, not read as "gone".
+   * Suspended and staged users are returned: they exist and hold their user name and email.
+   */
+  async readActive(externalId: string): Promise<ProviderUser | null> {
+    let answer: HttpAnswer<SystemUser>;
+    try {
+      answer = await this.api.get<SystemUser>(`/systemusers/${encodeURIComponent(externalId)}`);
+    } catch (error) {
+      if (error instanceof ProviderError && error.code === "not_found") return null;
+      throw error;
+    }
+    const user = providerUserOf(answer.body);
+    if (!user) {
+      throw new ProviderError(NAME, "bad_answer", "answered without the user's id or user name", {
+        status: answer.status,
+        nextStep: JUMPCLOUD_NEXT_STEPS.unreadableUser,
+      });
+    }
+    return user;
+  }
+
   async removeActive(externalId: string): Promise<void> {
     try {
       await this.api.request("DELETE", `/systemusers/${encodeURIComponent(externalId)}`);
     } catch (error) {
-      // Already gone is what we wanted.
-      if (error instanceof ProviderError && error.status === 404) return;
+      // Already gone is what we wanted; an MSP organization JumpCloud does not know is not that.
+      if (error instanceof ProviderError && error.code === "not_found") return;
       throw error;
     }
   }
+}
+
+/** A paging fault of Directory Insights: the next sync starts over; JumpCloud can trace the request. */
+function syncAgain(headers: Headers): string {
+  const requestId = headers.get("x-request-id")?.trim();
+  return `Run the sync again later; the accounts already synced are kept${requestId ? `. If it repeats, give JumpCloud support the request id ${requestId}` : ""}.`;
 }
 
 /** Runs a request; a ProviderError whose message would carry one of the secrets is rebuilt without it. */
@@ -502,15 +693,24 @@ function headerNumber(headers: Headers, name: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** `X-Search_after: [1576181718000, "DZrPyW8BNsa9iKWoOm7h"]` → the array to send back. */
-function parseSearchAfter(value: string | null): unknown[] | null {
+/**
+ * `X-Search_after: [1576181718000, "DZrPyW8BNsa9iKWoOm7h"]` → `["1576181718000", "DZrPyW8BNsa9iKWoOm7h"]`,
+ * the spec's `string[]` (point 3 in the header). null when the header is missing or not a list of
+ * strings and numbers.
+ */
+export function parseSearchAfter(value: string | null): string[] | null {
   if (!value) return null;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(value);
-    return Array.isArray(parsed) && parsed.length > 0 ? parsed : null;
+    parsed = JSON.parse(value);
   } catch {
     return null;
   }
+  if (!Array.isArray(parsed) || parsed.length === 0) return null;
+  const items = parsed.map((item) =>
+    typeof item === "string" ? item : typeof item === "number" && Number.isFinite(item) ? String(item) : null,
+  );
+  return items.every((item): item is string => item !== null) ? items : null;
 }
 
 /** RFC 3339 in UTC, without milliseconds: `2026-08-26T10:00:00Z`. */

@@ -9,6 +9,12 @@
  *   into an organizational unit; it answers with an empty body, so the user is read again after.
  * - Google cannot rename, drop an alias or re-create at restore: a conflicting user or alias must be
  *   freed first (the approved "replace", or the admin renames it in the Admin console).
+ * - Org units: orgunits.list (type=all: every unit below the top one, which it leaves out) is
+ *   where a restored user can go; the sync mirrors it so a plan can offer them when the user's own
+ *   unit is gone. It needs its own scope, asked for with its own token: an admin who has not granted
+ *   it yet keeps restores working, and only the list is missing (departments stay free text).
+ * - Every error says what to do next (`nextStep`): a choice in the plan, a retry, or what to change
+ *   in the Admin console (domain-wide delegation's scopes, the admin the service account acts as).
  *
  * Settings come from separate variables (not the JSON key file): GOOGLE_SERVICE_ACCOUNT_EMAIL and
  * GOOGLE_PRIVATE_KEY are the key file's `client_email` and `private_key`.
@@ -29,10 +35,20 @@ import type {
   RestoreInput,
 } from "./port.ts";
 import { ProviderError } from "./port.ts";
-import { CachedToken, type HttpAnswer, ProviderHttp, type RequestOptions } from "./provider-http.ts";
+import {
+  CachedToken,
+  type HttpAnswer,
+  ProviderHttp,
+  type RequestOptions,
+  retryAfterMs,
+} from "./provider-http.ts";
 
 const NAME = "Google Workspace";
 export const GOOGLE_SCOPE = "https://www.googleapis.com/auth/admin.directory.user";
+/** Only for orgunits.list; its own token, so that without it users can still be restored. */
+export const GOOGLE_ORGUNIT_SCOPE = "https://www.googleapis.com/auth/admin.directory.orgunit.readonly";
+/** Where domain-wide delegation is granted, for next steps. */
+const DELEGATION_PAGE = "Security > Access and data control > API controls > Domain-wide delegation";
 const JWT_LIFETIME_SECONDS = 3600;
 /** users.list accepts 1 to 500. */
 const PAGE_SIZE = 500;
@@ -168,6 +184,11 @@ const usersPage = z.object({
   nextPageToken: z.string().nullish(),
 });
 
+/** orgunits.list: `organizationUnits` is left out when there is no unit below the top one. */
+const orgUnitsAnswer = z.object({
+  organizationUnits: z.array(z.object({ orgUnitPath: z.string().startsWith("/") })).nullish(),
+});
+
 const tokenAnswer = z.object({
   access_token: z.string().min(1),
   expires_in: z.coerce.number().positive().default(3600),
@@ -189,26 +210,40 @@ interface GoogleErrorBody {
 // The connector
 // ---------------------------------------------------------------------------------------------
 
+/** One OAuth scope: its own token, and the client that sends it (errors name the scope). */
+interface ScopedClient {
+  scope: string;
+  token: CachedToken;
+  http: ProviderHttp;
+}
+
 class GoogleConnector implements DirectoryConnector {
   readonly kind = "google" as const;
   readonly name = NAME;
   readonly profile = GOOGLE_PROFILE;
-  private readonly http: ProviderHttp;
-  private readonly token: CachedToken;
+  private readonly users: ScopedClient;
+  private readonly orgUnits: ScopedClient;
 
   constructor(
     private readonly settings: GoogleSettings,
     private readonly deps: ConnectorDeps,
   ) {
-    this.token = new CachedToken(() => this.fetchToken(), deps.now);
-    this.http = new ProviderHttp({
+    this.users = this.client(GOOGLE_SCOPE);
+    this.orgUnits = this.client(GOOGLE_ORGUNIT_SCOPE);
+  }
+
+  private client(scope: string): ScopedClient {
+    const token: CachedToken = new CachedToken(() => this.fetchToken(client), this.deps.now);
+    const http: ProviderHttp = new ProviderHttp({
       provider: NAME,
-      baseUrl: `${settings.apiUrl}/admin/directory/v1/`,
-      authHeaders: async () => ({ authorization: `Bearer ${await this.token.get()}` }),
-      onUnauthorized: () => this.token.invalidate(),
-      errorOf: (answer) => this.errorOf(answer),
-      deps,
+      baseUrl: `${this.settings.apiUrl}/admin/directory/v1/`,
+      authHeaders: async () => ({ authorization: `Bearer ${await token.get()}` }),
+      onUnauthorized: () => token.invalidate(),
+      errorOf: (answer) => this.errorOf(answer, scope),
+      deps: this.deps,
     });
+    const client = { scope, token, http };
+    return client;
   }
 
   async *listDeleted(): AsyncIterable<DeletedProviderUser[]> {
@@ -230,6 +265,7 @@ class GoogleConnector implements DirectoryConnector {
       if (pageToken && seen.has(pageToken)) {
         throw new ProviderError(NAME, "paging_loop", "sent the same page of deleted users twice", {
           transient: true,
+          nextStep: "Sync again in a few minutes: the list of deleted users was changing while it was read.",
         });
       }
       if (pageToken) seen.add(pageToken);
@@ -247,18 +283,35 @@ class GoogleConnector implements DirectoryConnector {
     ];
     const found = new Map<string, ProviderUser>();
     for (const key of wanted) {
-      let answer: HttpAnswer;
-      try {
-        answer = await this.call("GET", `users/${encodeURIComponent(key)}`);
-      } catch (error) {
-        if (error instanceof ProviderError && error.status === 404) continue;
-        throw error;
-      }
-      const user = this.parse(googleUser, answer.body, "a user");
-      if (user.deletionTime) continue;
-      found.set(user.id, toUser(user));
+      const user = await this.readUser(key);
+      if (user) found.set(user.externalId, user);
     }
     return [...found.values()];
+  }
+
+  /**
+   * users.get by the immutable id. A suspended user is active here, as in findActive: it still
+   * holds its address and aliases, and its licence (Google's "suspend" is not "delete").
+   */
+  readActive(externalId: string): Promise<ProviderUser | null> {
+    return this.readUser(externalId);
+  }
+
+  /**
+   * Every org unit path, the top one ("/") included: orgunits.list with type=all lists all units
+   * below the one asked for (the top, by default) and never that one itself. One answer, no paging.
+   */
+  async listDepartments(): Promise<string[]> {
+    const customer = encodeURIComponent(this.settings.customerId);
+    const answer = await this.call(
+      "GET",
+      `customer/${customer}/orgunits`,
+      { query: { type: "all" } },
+      this.orgUnits,
+    );
+    const list = this.parse(orgUnitsAnswer, answer.body, "the list of organizational units");
+    const paths = new Set(["/", ...(list.organizationUnits ?? []).map((u) => u.orgUnitPath)]);
+    return [...paths].sort();
   }
 
   async restore(input: RestoreInput): Promise<RestoredUser> {
@@ -267,6 +320,10 @@ class GoogleConnector implements DirectoryConnector {
         NAME,
         "not_supported",
         "cannot rename a user while restoring: rename or remove the user holding the name first",
+        {
+          nextStep:
+            "Rename or delete the user holding the name in the Google Admin console (or choose replace in the plan), then restore without a new name.",
+        },
       );
     }
     if (input.dropEmail || input.dropAliases.length > 0) {
@@ -274,9 +331,15 @@ class GoogleConnector implements DirectoryConnector {
         NAME,
         "not_supported",
         "cannot leave out an address while restoring: free the address from the user holding it first",
+        {
+          nextStep:
+            "Remove the address from the user or group holding it in the Google Admin console, then restore with every address.",
+        },
       );
     }
     // Phones are not unique in Google: dropPhone needs nothing here.
+    // The org unit the admin chose (the plan checked it against the mirrored list) wins over the
+    // one the user was deleted from, which may be gone.
     const orgUnitPath = input.department ?? input.user.department ?? "/";
     const id = encodeURIComponent(input.externalId);
     try {
@@ -303,6 +366,10 @@ class GoogleConnector implements DirectoryConnector {
       NAME,
       "not_supported",
       "re-creating is not needed: Google Workspace restores deleted users for 20 days",
+      {
+        nextStep:
+          "Restore the user instead; past Google's 20 days, create the user again in the Google Admin console.",
+      },
     );
   }
 
@@ -321,36 +388,54 @@ class GoogleConnector implements DirectoryConnector {
 
   // -------------------------------------------------------------------------------------------
 
+  /** users.get by address, alias or id: the active user, or null (404, or only in the bin). */
+  private async readUser(key: string): Promise<ProviderUser | null> {
+    let answer: HttpAnswer;
+    try {
+      answer = await this.call("GET", `users/${encodeURIComponent(key)}`);
+    } catch (error) {
+      if (error instanceof ProviderError && error.status === 404) return null;
+      throw error;
+    }
+    const user = this.parse(googleUser, answer.body, "a user");
+    return user.deletionTime ? null : toUser(user);
+  }
+
   /**
    * The token is fetched before the request: a refusal at the token endpoint then reaches the
    * caller as itself, rather than as "could not be reached" from inside the request's auth headers.
    */
-  private async call(method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {
-    await this.token.get();
-    return this.http.request(method, path, options);
+  private async call(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+    client: ScopedClient = this.users,
+  ): Promise<HttpAnswer> {
+    await client.token.get();
+    return client.http.request(method, path, options);
   }
 
-  private async fetchToken(): Promise<{ token: string; expiresInSeconds: number }> {
-    const answer = await this.http.post(this.settings.tokenUrl, {
+  private async fetchToken(client: ScopedClient): Promise<{ token: string; expiresInSeconds: number }> {
+    const answer = await client.http.post(this.settings.tokenUrl, {
       anonymous: true,
       form: {
         grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
-        assertion: this.assertion(),
+        assertion: this.assertion(client.scope),
       },
     });
     const token = this.parse(tokenAnswer, answer.body, "the token answer");
     return { token: token.access_token, expiresInSeconds: token.expires_in };
   }
 
-  /** RFC 7523 JWT: the service account (iss) acting for the admin (sub). */
-  private assertion(): string {
+  /** RFC 7523 JWT: the service account (iss) acting for the admin (sub), for one scope. */
+  private assertion(scope: string): string {
     const iat = Math.floor(this.deps.now().getTime() / 1000);
     const header = base64url(JSON.stringify({ alg: "RS256", typ: "JWT" }));
     const claims = base64url(
       JSON.stringify({
         iss: this.settings.serviceAccountEmail,
         sub: this.settings.adminEmail,
-        scope: GOOGLE_SCOPE,
+        scope,
         aud: this.settings.tokenUrl,
         iat,
         exp: iat + JWT_LIFETIME_SECONDS,
@@ -366,7 +451,10 @@ class GoogleConnector implements DirectoryConnector {
   private parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
     const parsed = schema.safeParse(body);
     if (parsed.success) return parsed.data;
-    throw new ProviderError(NAME, "unexpected_answer", `sent ${what} in a shape we do not know`);
+    throw new ProviderError(NAME, "unexpected_answer", `sent ${what} in a shape we do not know`, {
+      nextStep:
+        "Try again; if it happens again, report it with the app's log: Google's answer may have changed shape.",
+    });
   }
 
   /** An undelete's refusal, in the terms of a restore. */
@@ -377,28 +465,51 @@ class GoogleConnector implements DirectoryConnector {
         NAME,
         error.code,
         "the user is no longer among the recently deleted users (Google keeps them 20 days)",
-        { ...error.details, conflict: "expired" },
+        {
+          ...error.details,
+          conflict: "expired",
+          nextStep:
+            "Sync Google Workspace (restore-user sync google) to see whether the user was restored in the Admin console; if not, create the user again there.",
+        },
       );
     }
     return error;
   }
 
-  /** Google's error body (API or token endpoint) → our error. Messages are ours or Google's, scrubbed. */
-  private errorOf(answer: HttpAnswer): ProviderError {
+  /**
+   * Google's error body (API or token endpoint) → our error, with what to do next. Messages are
+   * ours or Google's, scrubbed. `scope` is the one the failed request's token was asked for.
+   */
+  private errorOf(answer: HttpAnswer, scope: string): ProviderError {
     const body = (answer.body && typeof answer.body === "object" ? answer.body : {}) as GoogleErrorBody;
     const status = answer.status;
+    const admin = this.settings.adminEmail;
+    const delegate = `In the Google Admin console (${DELEGATION_PAGE}), give the service account's client ID the scope ${scope}`;
 
     // The token endpoint: {"error": "invalid_grant", "error_description": "…"}.
     if (typeof body.error === "string") {
       const code = body.error;
       const said = body.error_description ? `: ${scrub(body.error_description)}` : "";
-      const message =
-        code === "unauthorized_client"
-          ? `refused a token to the service account: in the Admin console, allow its client ID the scope ${GOOGLE_SCOPE} (domain-wide delegation)`
-          : code === "invalid_grant"
-            ? `refused a token (${scrub(body.error_description ?? "invalid grant")}): check the service account email, its private key, GOOGLE_ADMIN_EMAIL and the server clock`
-            : `refused a token${said}`;
-      return new ProviderError(NAME, code, message, { status, transient: status >= 500 });
+      const token = (message: string, nextStep: string) =>
+        new ProviderError(NAME, code, message, { status, transient: status >= 500, nextStep });
+      if (code === "unauthorized_client") {
+        return token(
+          `refused a token to the service account: in the Admin console, allow its client ID the scope ${scope} (domain-wide delegation)`,
+          `${delegate} (the client ID is the service account's Unique ID in Google Cloud), then try again.`,
+        );
+      }
+      if (code === "invalid_grant") {
+        return token(
+          `refused a token (${scrub(body.error_description ?? "invalid grant")}): check the service account email, its private key, GOOGLE_ADMIN_EMAIL and the server clock`,
+          `Check that GOOGLE_SERVICE_ACCOUNT_EMAIL and GOOGLE_PRIVATE_KEY come from the same active key of the service account, that GOOGLE_ADMIN_EMAIL (${admin}) is an active admin of the domain, and that this server's clock is right; then try again.`,
+        );
+      }
+      return token(
+        `refused a token${said}`,
+        status >= 500
+          ? "Try again in a few minutes; if it keeps failing, check the Google Workspace Status Dashboard."
+          : "Check the service account's key in Google Cloud (IAM & Admin > Service accounts > Keys): if it was deleted or disabled, create a new one and set GOOGLE_PRIVATE_KEY from it; then try again.",
+      );
     }
 
     const error = body.error && typeof body.error === "object" ? body.error : undefined;
@@ -407,8 +518,12 @@ class GoogleConnector implements DirectoryConnector {
     const said = scrub(
       error?.message ?? first?.message ?? (typeof answer.body === "string" ? answer.body : ""),
     );
-    const make = (message: string, conflict: ProviderConflict | null = null, transient = false) =>
-      new ProviderError(NAME, reason, message, { status, conflict, transient });
+    const make = (
+      message: string,
+      nextStep: string,
+      conflict: ProviderConflict | null = null,
+      transient = false,
+    ) => new ProviderError(NAME, reason, message, { status, conflict, transient, nextStep });
 
     if (
       status === 429 ||
@@ -416,34 +531,79 @@ class GoogleConnector implements DirectoryConnector {
       reason === "userRateLimitExceeded" ||
       reason === "quotaExceeded"
     ) {
-      return make("is limiting how fast we may ask", null, true);
+      const pause = retryAfterMs(answer.headers, this.deps.now());
+      return make(
+        "is limiting how fast we may ask",
+        pause !== null && pause >= 60_000
+          ? `Google asked for a pause of ${Math.ceil(pause / 60_000)} minute(s): try again after it.`
+          : "Try again in a minute; if it keeps happening, raise the Admin SDK API's per-minute quota in the Google Cloud console (APIs & Services > Admin SDK API > Quotas).",
+        null,
+        true,
+      );
     }
-    if (status >= 500) return make("is not available right now", null, true);
-    if (status === 401) return make("refused the access token");
+    if (status >= 500) {
+      return make(
+        "is not available right now",
+        "Try again in a few minutes; if it keeps failing, check the Google Workspace Status Dashboard.",
+        null,
+        true,
+      );
+    }
+    if (status === 401) {
+      return make(
+        "refused the access token",
+        `${delegate} if it was removed, and check that ${admin} (GOOGLE_ADMIN_EMAIL) is still an active super admin; then try again.`,
+      );
+    }
     if (status === 403 && reason === "dailyLimitExceeded") {
-      return make("refused: the project's daily quota for the Admin SDK is used up");
+      return make(
+        "refused: the project's daily quota for the Admin SDK is used up",
+        "Try again after the daily quota resets, or ask for a higher Admin SDK API quota in the Google Cloud console (APIs & Services > Admin SDK API > Quotas).",
+      );
     }
     if (status === 403) {
       return make(
-        `refused: ${this.settings.adminEmail} must be a super admin, and the service account needs domain-wide delegation for ${GOOGLE_SCOPE}`,
+        `refused: ${admin} must be a super admin, and the service account needs domain-wide delegation for ${scope}`,
+        `${delegate}, and make sure ${admin} (GOOGLE_ADMIN_EMAIL) is a super admin; then try again.`,
       );
     }
     if (status === 409 || reason === "duplicate") {
       return /alias/i.test(said)
-        ? make("an alias of the user now belongs to another user or group: free it first", "alias")
+        ? make(
+            "an alias of the user now belongs to another user or group: free it first",
+            "Remove the alias from the user or group holding it in the Google Admin console, then restore again.",
+            "alias",
+          )
         : make(
             "the user's address is now used by another user, alias or group: rename or remove it first",
+            "Choose replace in the plan if it offers one, or rename or delete the user, group or alias holding the address in the Google Admin console; then restore again.",
             "userName",
           );
     }
     if (/INVALID_OU_ID|Invalid Ou Id|org ?unit/i.test(said)) {
-      return make("the organizational unit does not exist any more: choose another one", "department");
+      return make(
+        "the organizational unit does not exist any more: choose another one",
+        "Choose an org unit that exists in the plan (from the CLI: --department with its full path, such as /Sales), then restore again.",
+        "department",
+      );
     }
     if (status === 412 || /user limit|licen[cs]e/i.test(said)) {
-      return make("has no free user licence: free or buy one, then try again", "seat");
+      return make(
+        "has no free user licence: free or buy one, then try again",
+        "Free a licence or buy more in the Google Admin console (Billing > Subscriptions), then restore again.",
+        "seat",
+      );
     }
-    if (status === 404) return make("found no such user");
-    return make(said ? `refused the request: ${said}` : `refused the request (HTTP ${status})`);
+    if (status === 404) {
+      return make(
+        "found no such user",
+        "Sync Google Workspace (restore-user sync google): the user may have been deleted, restored or purged in the Admin console meanwhile.",
+      );
+    }
+    return make(
+      said ? `refused the request: ${said}` : `refused the request (HTTP ${status})`,
+      "Google's words say what it refused: correct it in the Google Admin console, or sync Google Workspace (restore-user sync google) if the user changed there; then try again.",
+    );
   }
 }
 

@@ -6,13 +6,19 @@
  */
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { accounts, directories } from "../db/schema.ts";
+import { accounts, departments, directories } from "../db/schema.ts";
+import { log as defaultLog, type Logger } from "../log.ts";
 import { recordAudit } from "../restore/audit.ts";
 import { snapshotOf } from "../restore/execute.ts";
 import { searchTextOf } from "../restore/names.ts";
 import { tombstone } from "../restore/purge.ts";
 import { applyRetention } from "./builtin.ts";
-import type { DeletedProviderUser, DirectoryConnector, ProviderUser } from "./port.ts";
+import {
+  type DeletedProviderUser,
+  type DirectoryConnector,
+  ProviderError,
+  type ProviderUser,
+} from "./port.ts";
 
 export interface SyncResult {
   directoryId: string;
@@ -21,6 +27,11 @@ export interface SyncResult {
   seen: number;
   /** Accounts the mirror no longer shows as restorable because the provider's bin dropped them. */
   gone: number;
+  /**
+   * Departments mirrored from the provider's list; null when it keeps none (departments are free
+   * text) or the list could not be read this time (the last list read is kept).
+   */
+  departments: number | null;
   ms: number;
 }
 
@@ -157,6 +168,8 @@ export async function syncDirectory(
     actor?: string;
     /** After each page; false stops the sync (the scheduler lost its claim to another copy). */
     onPage?: (progress: { pages: number; seen: number }) => Promise<boolean>;
+    /** Where a department list that could not be read is said (the sync goes on without it). */
+    log?: Logger;
   } = {},
 ): Promise<SyncResult> {
   const actor = options.actor ?? "sync";
@@ -194,14 +207,60 @@ export async function syncDirectory(
   if (connector.profile.capabilities.listsWholeBin) {
     gone = await markGone(db, connector, startedAt, actor);
   }
+  const mirroredDepartments = await syncDepartments(db, connector, options.log ?? defaultLog);
   await recordAudit(db, {
     at: now(),
     actor,
     action: "sync",
     directoryId,
-    details: { provider: connector.name, pages, seen, gone },
+    details: { provider: connector.name, pages, seen, gone, departments: mirroredDepartments },
   });
-  return { directoryId, pages, seen, gone, ms: performance.now() - started };
+  return {
+    directoryId,
+    pages,
+    seen,
+    gone,
+    departments: mirroredDepartments,
+    ms: performance.now() - started,
+  };
+}
+
+/**
+ * The provider's list of departments (Google's org unit paths) becomes the directory's rows in
+ * `departments`, so plans say when an account's department is gone and offer the others. One
+ * delete and one insert, in a transaction: a plan reads the old list or the new one, never none.
+ * A list that cannot be read (the scope not granted, the provider down) does not fail the sync:
+ * it is logged with the provider's next step, and the last list read stays (none: free text).
+ */
+async function syncDepartments(db: Db, connector: DirectoryConnector, log: Logger): Promise<number | null> {
+  if (!connector.listDepartments) return null;
+  let names: string[];
+  try {
+    names = [...new Set((await connector.listDepartments()).map((n) => n.trim()).filter(Boolean))];
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    log.warn("departments could not be listed; the sync went on without them", {
+      provider: connector.name,
+      code: error.code,
+      status: error.status,
+      error: error.message,
+      nextStep: error.nextStep,
+    });
+    return null;
+  }
+  const directoryId = connector.kind;
+  const list = JSON.stringify(names);
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      delete from ${departments}
+      where ${departments.directoryId} = ${directoryId}
+        and not (${departments.name} = any (select jsonb_array_elements_text(${list}::jsonb)))`);
+    await tx.execute(sql`
+      insert into ${departments} (directory_id, name)
+      select ${directoryId}, n from jsonb_array_elements_text(${list}::jsonb) as n
+      on conflict do nothing`);
+  });
+  return names.length;
 }
 
 /** Deleted accounts the whole-bin listing did not show: tombstones, like a purge, a page at a time. */

@@ -1,7 +1,7 @@
 import { createVerify, generateKeyPairSync } from "node:crypto";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GOOGLE_SCOPE, googleModule } from "../../src/directory/google.ts";
+import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE, googleModule } from "../../src/directory/google.ts";
 import { type DeletedProviderUser, ProviderError, type RestoreInput } from "../../src/directory/port.ts";
 import {
   ALICE_ID,
@@ -13,6 +13,8 @@ import {
   deletedCarol,
   emptyUsersPage,
   errors,
+  orgUnitsAll,
+  orgUnitsNone,
   restoredAlice,
   tokenAnswer,
   tokenErrors,
@@ -29,6 +31,7 @@ const PEM_BODY = PEM.split("\n")[1] ?? "";
 
 const API = "https://admin.googleapis.com";
 const USERS = "/admin/directory/v1/users";
+const ORG_UNITS = "/admin/directory/v1/customer/my_customer/orgunits";
 const TOKEN_HOST = "https://oauth2.googleapis.com";
 const SA = "restore-user@acme-it.iam.gserviceaccount.com";
 const ADMIN = "it-admin@example.com";
@@ -55,6 +58,13 @@ function tokenEndpoint(token: string, assertions: string[] = [], host = TOKEN_HO
       return true;
     })
     .reply(200, tokenAnswer(token));
+}
+
+/** The token endpoint, answering `answer` only to an assertion asking for `scope`. */
+function tokenForScope(scope: string, status: number, answer: object) {
+  return nock(TOKEN_HOST)
+    .post("/token", (body: Record<string, string>) => decodeJwt(body.assertion ?? "").claims.scope === scope)
+    .reply(status, answer);
 }
 
 const api = (token = "ya29.access-1") => nock(API, { reqheaders: { authorization: `Bearer ${token}` } });
@@ -577,5 +587,338 @@ describe("Google Workspace secrets", () => {
     expect(seen).not.toContain(PEM_BODY.slice(0, 30));
     expect(seen).not.toContain(assertions[0] ?? "no-assertion");
     expect(echoed.message).toContain("[token]");
+  });
+});
+
+describe("Google Workspace org units", () => {
+  it("lists every org unit path with the top one, asked with a token for the org unit scope only", async () => {
+    const assertions: string[] = [];
+    nock(TOKEN_HOST)
+      .post("/token", (body: Record<string, string>) => {
+        assertions.push(body.assertion ?? "");
+        return true;
+      })
+      .reply(200, tokenAnswer("ya29.orgunits-1", GOOGLE_ORGUNIT_SCOPE));
+    api("ya29.orgunits-1").get(ORG_UNITS).query({ type: "all" }).reply(200, orgUnitsAll);
+    const { connector } = build();
+    expect(await connector.listDepartments?.()).toEqual([
+      "/",
+      "/Engineering",
+      "/Sales",
+      "/Sales/EMEA",
+      "/Support",
+    ]);
+    expect(assertions.map((a) => decodeJwt(a).claims.scope)).toEqual([GOOGLE_ORGUNIT_SCOPE]);
+    expect(decodeJwt(assertions[0] ?? "").verified).toBe(true);
+  });
+
+  it("a domain with no unit below the top one has the top one only; another customer id is asked for", async () => {
+    tokenEndpoint("ya29.orgunits-1");
+    api("ya29.orgunits-1")
+      .get("/admin/directory/v1/customer/C03az79cb/orgunits")
+      .query({ type: "all" })
+      .reply(200, orgUnitsNone);
+    const { connector } = build({ GOOGLE_CUSTOMER_ID: "C03az79cb" });
+    expect(await connector.listDepartments?.()).toEqual(["/"]);
+  });
+
+  it("without the org unit scope granted, the list fails naming the scope while users still work", async () => {
+    tokenForScope(GOOGLE_ORGUNIT_SCOPE, 401, tokenErrors.unauthorizedClient);
+    tokenForScope(GOOGLE_SCOPE, 200, tokenAnswer("ya29.users-1"));
+    api("ya29.users-1").get(`${USERS}/bob%40example.com`).reply(404, errors.notFound);
+    const { connector, waits } = build();
+    const error = await failure(connector.listDepartments?.() ?? Promise.resolve());
+    expect(error.code).toBe("unauthorized_client");
+    expect(error.message).toContain(GOOGLE_ORGUNIT_SCOPE);
+    expect(error.nextStep).toMatch(/^In the Google Admin console \(.*Domain-wide delegation\), give/);
+    expect(error.nextStep).toContain(GOOGLE_ORGUNIT_SCOPE);
+    expect(waits).toEqual([]);
+    expect(await connector.findActive({ userNames: ["bob@example.com"], addresses: [], phones: [] })).toEqual(
+      [],
+    );
+  });
+
+  it("an admin who may not read org units gets the org unit scope and the admin to check", async () => {
+    tokenEndpoint("ya29.orgunits-1");
+    api("ya29.orgunits-1").get(ORG_UNITS).query({ type: "all" }).reply(403, errors.forbidden);
+    const { connector } = build();
+    const error = await failure(connector.listDepartments?.() ?? Promise.resolve());
+    expect(error.status).toBe(403);
+    expect(error.nextStep).toContain(GOOGLE_ORGUNIT_SCOPE);
+    expect(error.nextStep).toContain(`${ADMIN} (GOOGLE_ADMIN_EMAIL) is a super admin`);
+  });
+});
+
+describe("Google Workspace reading a user by id", () => {
+  it("returns the active user, mapped as everywhere else", async () => {
+    tokenEndpoint("ya29.access-1");
+    api().get(`${USERS}/${ALICE_ID}`).reply(200, restoredAlice("/Sales/EMEA"));
+    const { connector } = build();
+    expect(await connector.readActive?.(ALICE_ID)).toMatchObject({
+      externalId: ALICE_ID,
+      userName: "alice.martin@example.com",
+      aliases: ["a.martin@example.com", "alice.martin@example.com.test-google-a.com"],
+      department: "/Sales/EMEA",
+    });
+  });
+
+  it("a suspended user is still active: it keeps its address and aliases in Google", async () => {
+    tokenEndpoint("ya29.access-1");
+    const { deletionTime: _, ...suspendedCarol } = deletedCarol;
+    api().get(`${USERS}/${CAROL_ID}`).reply(200, suspendedCarol);
+    const { connector } = build();
+    expect(await connector.readActive?.(CAROL_ID)).toMatchObject({
+      externalId: CAROL_ID,
+      aliases: ["support@example.com"],
+    });
+  });
+
+  it("no user (404), or one only in the bin, is null", async () => {
+    tokenEndpoint("ya29.access-1");
+    api().get(`${USERS}/${BOB_ID}`).reply(404, errors.notFound);
+    api().get(`${USERS}/${ALICE_ID}`).reply(200, deletedAlice);
+    const { connector } = build();
+    expect(await connector.readActive?.(BOB_ID)).toBeNull();
+    expect(await connector.readActive?.(ALICE_ID)).toBeNull();
+  });
+
+  it("any other refusal is an error with its next step, not a null", async () => {
+    tokenEndpoint("ya29.access-1");
+    api().get(`${USERS}/${BOB_ID}`).reply(403, errors.forbidden);
+    const { connector } = build();
+    const error = await failure(connector.readActive?.(BOB_ID) ?? Promise.resolve());
+    expect(error.code).toBe("forbidden");
+    expect(error.nextStep).toContain(GOOGLE_SCOPE);
+  });
+});
+
+describe("Google Workspace errors end in a next step", () => {
+  type Case = {
+    what: string;
+    reply: [number, object, Record<string, string>?];
+    code: string;
+    conflict?: string;
+    next: RegExp;
+  };
+  // The undelete's answers: each error Google sends, as the admin reads it after a restore.
+  const undelete: Case[] = [
+    {
+      what: "user name taken",
+      reply: [409, errors.duplicate],
+      code: "duplicate",
+      conflict: "userName",
+      next: /^Choose replace in the plan .* Google Admin console; then restore again\.$/,
+    },
+    {
+      what: "alias taken",
+      reply: [409, errors.aliasDuplicate],
+      code: "duplicate",
+      conflict: "alias",
+      next: /^Remove the alias from the user or group holding it in the Google Admin console/,
+    },
+    {
+      what: "gone from the bin",
+      reply: [404, errors.notFound],
+      code: "notFound",
+      conflict: "expired",
+      next: /^Sync Google Workspace \(restore-user sync google\).*create the user again/,
+    },
+    {
+      what: "org unit gone (INVALID_OU_ID)",
+      reply: [400, errors.invalidOu],
+      code: "invalid",
+      conflict: "department",
+      next: /^Choose an org unit that exists in the plan .*--department.*\/Sales/,
+    },
+    {
+      what: "org unit gone (Invalid Ou Id)",
+      reply: [400, errors.invalidOuId],
+      code: "invalid",
+      conflict: "department",
+      next: /^Choose an org unit that exists in the plan/,
+    },
+    {
+      what: "no licence left",
+      reply: [412, errors.userLimit],
+      code: "conditionNotMet",
+      conflict: "seat",
+      next: /^Free a licence or buy more in the Google Admin console \(Billing > Subscriptions\)/,
+    },
+    {
+      what: "not allowed",
+      reply: [403, errors.forbidden],
+      code: "forbidden",
+      next: new RegExp(
+        `Domain-wide delegation\\), give the service account's client ID the scope ${GOOGLE_SCOPE}, and make sure ${ADMIN} \\(GOOGLE_ADMIN_EMAIL\\) is a super admin`,
+      ),
+    },
+    {
+      what: "daily quota used up",
+      reply: [403, errors.dailyLimit],
+      code: "dailyLimitExceeded",
+      next: /^Try again after the daily quota resets, or ask for a higher Admin SDK API quota/,
+    },
+    {
+      what: "other invalid input",
+      reply: [400, errors.notDeleted],
+      code: "invalid",
+      next: /^Google's words say what it refused: .*restore-user sync google/,
+    },
+    {
+      what: "token refused twice",
+      reply: [401, errors.authError],
+      code: "authError",
+      next: new RegExp(`scope ${GOOGLE_SCOPE} if it was removed, and check that ${ADMIN}`),
+    },
+  ];
+  it.each(undelete)("undelete: $what → $code with its next step", async ({ reply, code, conflict, next }) => {
+    tokenEndpoint("ya29.access-1");
+    if (reply[0] === 401) tokenEndpoint("ya29.access-1"); // a 401 fetches a token once more
+    api()
+      .post(`${USERS}/${ALICE_ID}/undelete`)
+      .times(reply[0] === 401 ? 2 : 1)
+      .reply(...reply);
+    const { connector } = build();
+    const error = await failure(connector.restore(restoreInput()));
+    expect(error.code).toBe(code);
+    expect(error.conflict).toBe(conflict ?? null);
+    expect(error.nextStep).toMatch(next);
+    expect(error.transient).toBe(false);
+  });
+
+  // Errors retried first: the next step is read after the last try.
+  const retried: Case[] = [
+    {
+      what: "Google down",
+      reply: [503, errors.backendError],
+      code: "backendError",
+      next: /^Try again in a few minutes; .*Google Workspace Status Dashboard\.$/,
+    },
+    {
+      what: "rate limited",
+      reply: [429, errors.rateLimit],
+      code: "rateLimitExceeded",
+      next: /^Try again in a minute; .*Admin SDK API > Quotas/,
+    },
+    {
+      what: "per-user rate limited",
+      reply: [403, errors.userRateLimit],
+      code: "userRateLimitExceeded",
+      next: /^Try again in a minute; .*Admin SDK API > Quotas/,
+    },
+    {
+      what: "too many at once",
+      reply: [403, errors.quotaExceeded],
+      code: "quotaExceeded",
+      next: /^Try again in a minute/,
+    },
+  ];
+  it.each(retried)("listing: $what → $code, retried, then its next step", async ({ reply, code, next }) => {
+    tokenEndpoint("ya29.access-1");
+    api()
+      .get(USERS)
+      .query(listQuery())
+      .times(4)
+      .reply(...reply);
+    const { connector, waits } = build();
+    const error = await failure(
+      (async () => {
+        for await (const _ of connector.listDeleted()) {
+          // never reached
+        }
+      })(),
+    );
+    expect(error.code).toBe(code);
+    expect(error.transient).toBe(true);
+    expect(waits).toHaveLength(3);
+    expect(error.nextStep).toMatch(next);
+  });
+
+  it("a pause Google asks for beyond what we wait is the next step, in minutes", async () => {
+    tokenEndpoint("ya29.access-1");
+    api().get(USERS).query(listQuery()).reply(429, errors.rateLimit, { "retry-after": "600" });
+    const { connector, waits } = build();
+    const error = await failure(
+      (async () => {
+        for await (const _ of connector.listDeleted()) {
+          // never reached
+        }
+      })(),
+    );
+    expect(waits).toEqual([]);
+    expect(error.nextStep).toBe("Google asked for a pause of 10 minute(s): try again after it.");
+  });
+
+  const token: { what: string; status: number; body: object; code: string; next: RegExp }[] = [
+    {
+      what: "scope not delegated",
+      status: 401,
+      body: tokenErrors.unauthorizedClient,
+      code: "unauthorized_client",
+      next: new RegExp(
+        `Domain-wide delegation\\), give the service account's client ID the scope ${GOOGLE_SCOPE} \\(the client ID is the service account's Unique ID`,
+      ),
+    },
+    {
+      what: "bad key, admin or clock",
+      status: 400,
+      body: tokenErrors.invalidGrant,
+      code: "invalid_grant",
+      next: new RegExp(
+        `GOOGLE_PRIVATE_KEY come from the same active key .*GOOGLE_ADMIN_EMAIL \\(${ADMIN}\\) .*clock`,
+      ),
+    },
+    {
+      what: "key deleted",
+      status: 401,
+      body: tokenErrors.invalidClient,
+      code: "invalid_client",
+      next: /^Check the service account's key in Google Cloud \(IAM & Admin > Service accounts > Keys\)/,
+    },
+  ];
+  it.each(token)("token endpoint: $what → $code with its next step", async ({ status, body, code, next }) => {
+    nock(TOKEN_HOST).post("/token").reply(status, body);
+    const { connector } = build();
+    const error = await failure(connector.removeActive(BOB_ID));
+    expect(error.code).toBe(code);
+    expect(error.nextStep).toMatch(next);
+  });
+
+  it("our own refusals say what to do instead", async () => {
+    const { connector } = build();
+    const rename = await failure(connector.restore(restoreInput({ newUserName: "alice.m@example.com" })));
+    expect(rename.nextStep).toMatch(
+      /^Rename or delete the user holding the name in the Google Admin console/,
+    );
+    const drop = await failure(connector.restore(restoreInput({ dropEmail: true })));
+    expect(drop.nextStep).toMatch(/^Remove the address from the user or group holding it/);
+    const recreate = await failure(connector.recreate(restoreInput()));
+    expect(recreate.nextStep).toMatch(/^Restore the user instead/);
+  });
+
+  it("an answer in a shape we do not know, or a paging loop, says what to do", async () => {
+    tokenEndpoint("ya29.access-1");
+    api().get(`${USERS}/${BOB_ID}`).reply(200, { kind: "admin#directory#user" });
+    api()
+      .get(USERS)
+      .query(listQuery())
+      .reply(200, usersPage([deletedBob], "again"));
+    api()
+      .get(USERS)
+      .query(listQuery("again"))
+      .reply(200, usersPage([deletedBob], "again"));
+    const { connector } = build();
+    const shape = await failure(connector.readActive?.(BOB_ID) ?? Promise.resolve());
+    expect(shape.code).toBe("unexpected_answer");
+    expect(shape.nextStep).toMatch(/^Try again; if it happens again, report it with the app's log/);
+    const loop = await failure(
+      (async () => {
+        for await (const _ of connector.listDeleted()) {
+          // the first page, then the loop
+        }
+      })(),
+    );
+    expect(loop.code).toBe("paging_loop");
+    expect(loop.nextStep).toMatch(/^Sync again in a few minutes/);
   });
 });

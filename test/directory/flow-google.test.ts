@@ -1,0 +1,265 @@
+/**
+ * Google Workspace end to end through the service, on Google's API as nock answers it in the shapes
+ * of test/fixtures/google.ts: the sync mirrors the org units with the bin, a plan offers them when
+ * the user's own org unit is gone, and the undelete sends the org unit the admin chose. Without
+ * the org unit scope the sync still runs and the org unit is free text.
+ */
+
+import { generateKeyPairSync } from "node:crypto";
+import { eq } from "drizzle-orm";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { accounts, auditEvents, departments } from "../../src/db/schema.ts";
+import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE, googleModule } from "../../src/directory/google.ts";
+import type { DirectoryConnector } from "../../src/directory/port.ts";
+import { syncDirectory } from "../../src/directory/sync.ts";
+import { policyFrom } from "../../src/restore/access.ts";
+import { isRefusal } from "../../src/restore/outcome.ts";
+import { RestoreService } from "../../src/restore/service.ts";
+import * as g from "../fixtures/google.ts";
+import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
+import { quietDeps } from "./support.ts";
+
+const world = useWorld();
+const API = "https://admin.google.test";
+const TOKEN_URL = "https://oauth2.google.test/token";
+const USERS = "/admin/directory/v1/users";
+const ORG_UNITS = "/admin/directory/v1/customer/my_customer/orgunits";
+const USERS_TOKEN = "ya29.users-token";
+const ORG_UNITS_TOKEN = "ya29.orgunits-token";
+const ALL_ORG_UNITS = ["/", "/Engineering", "/Sales", "/Sales/EMEA", "/Support"];
+
+// A key made for this run only: no key is ever committed.
+const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const PEM = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+
+beforeAll(() => nock.disableNetConnect());
+afterAll(() => nock.enableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+function google() {
+  const quiet = quietDeps(() => world.clock.now());
+  const connector = googleModule.create(
+    googleModule.settings.parse({
+      GOOGLE_SERVICE_ACCOUNT_EMAIL: "restore-user@acme-it.iam.gserviceaccount.com",
+      GOOGLE_PRIVATE_KEY: PEM,
+      GOOGLE_ADMIN_EMAIL: "it-admin@example.com",
+      GOOGLE_API_URL: API,
+      GOOGLE_TOKEN_URL: TOKEN_URL,
+    }),
+    quiet.deps,
+  );
+  return { connector, warnings: quiet.warnings };
+}
+
+function serviceWith(connector: DirectoryConnector) {
+  return new RestoreService(
+    world.database.db,
+    world.clock,
+    policyFrom([ADMIN], [APPROVER]),
+    { approvalsRequired: 1, approvalTtlHours: 24 },
+    new Map([[connector.kind, connector]]),
+  );
+}
+
+/** The scope a token request's JWT asks for (its claims are plain base64url JSON). */
+function scopeOf(body: Record<string, string>): string {
+  const claims = (body.assertion ?? "").split(".")[1] ?? "";
+  return JSON.parse(Buffer.from(claims, "base64url").toString()).scope;
+}
+
+/** Google's token endpoint: one token per scope, or a refusal of the org unit scope. */
+function tokens(orgUnits: "granted" | "not granted" = "granted") {
+  const host = new URL(TOKEN_URL);
+  nock(host.origin)
+    .post(host.pathname, (body) => scopeOf(body) === GOOGLE_SCOPE)
+    .reply(200, g.tokenAnswer(USERS_TOKEN));
+  const refusal = nock(host.origin).post(host.pathname, (body) => scopeOf(body) === GOOGLE_ORGUNIT_SCOPE);
+  if (orgUnits === "granted") refusal.reply(200, g.tokenAnswer(ORG_UNITS_TOKEN, GOOGLE_ORGUNIT_SCOPE));
+  else refusal.reply(401, g.tokenErrors.unauthorizedClient);
+}
+
+const api = (token = USERS_TOKEN) => nock(API, { reqheaders: { authorization: `Bearer ${token}` } });
+
+/** The bin (Erin only) and, when granted, the org units: what one sync asks Google. */
+function googleBin(orgUnits: object | null = g.orgUnitsAll) {
+  api()
+    .get(USERS)
+    .query({ customer: "my_customer", showDeleted: "true", maxResults: "500" })
+    .reply(200, g.usersPage([g.deletedErin]));
+  if (orgUnits) api(ORG_UNITS_TOKEN).get(ORG_UNITS).query({ type: "all" }).reply(200, orgUnits);
+}
+
+/** Nobody active holds Erin's address in Google (asked before each restore, and maybe each plan). */
+function nobodyHoldsErin() {
+  api().get(`${USERS}/erin.cole%40example.com`).times(10).optionally().reply(404, g.errors.notFound);
+}
+
+async function mirrored(externalId: string) {
+  const [row] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
+  return row;
+}
+
+async function mirroredDepartments() {
+  const rows = await world.database.db
+    .select({ name: departments.name })
+    .from(departments)
+    .where(eq(departments.directoryId, "google"));
+  return rows.map((r) => r.name).sort();
+}
+
+describe("Google Workspace, end to end: the org unit is gone", () => {
+  it("the plan offers the org units, a restore without a choice is refused, and the chosen one is where Google restores", async () => {
+    const { connector } = google();
+    const service = serviceWith(connector);
+    tokens();
+    googleBin();
+    const synced = await service.sync(ADMIN, "google");
+    expect(synced).toMatchObject([{ directoryId: "google", seen: 1, gone: 0, departments: 5 }]);
+    expect(await mirroredDepartments()).toEqual(ALL_ORG_UNITS);
+    const erin = (await mirrored(g.ERIN_ID))?.id as string;
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({ status: "deleted", department: "/Engineering/Old" });
+
+    nobodyHoldsErin();
+    const plan = await service.plan(ADMIN, erin);
+    if (isRefusal(plan)) throw new Error(plan.message);
+    expect(plan.ready).toBe(false);
+    expect(plan.conflicts).toEqual([
+      {
+        kind: "department",
+        department: "/Engineering/Old",
+        available: ALL_ORG_UNITS,
+        resolutions: ["chooseDepartment"],
+        resolvedBy: null,
+      },
+    ]);
+    expect(plan.blockers).toEqual(["The department /Engineering/Old no longer exists: choose a department."]);
+
+    // Without a choice: refused with the same choice, and Google is not asked to undelete.
+    nobodyHoldsErin();
+    const refused = await service.restore(ADMIN, erin);
+    expect(refused).toMatchObject({ type: "refused", code: "blocked" });
+    expect(isRefusal(refused) && refused.message).toMatch(
+      /\/Engineering\/Old no longer exists: choose a department/,
+    );
+    expect(isRefusal(refused) && refused.plan?.conflicts[0]).toMatchObject({
+      kind: "department",
+      available: ALL_ORG_UNITS,
+    });
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({ status: "deleted" });
+
+    // With /Sales chosen: the undelete asks for /Sales, not the old unit.
+    nobodyHoldsErin();
+    const undelete = api()
+      .post(`${USERS}/${g.ERIN_ID}/undelete`, (body) => JSON.stringify(body) === '{"orgUnitPath":"/Sales"}')
+      .reply(204);
+    api().get(`${USERS}/${g.ERIN_ID}`).reply(200, g.restoredErin("/Sales"));
+    const done = await service.restore(ADMIN, erin, { department: "/Sales" });
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(undelete.isDone()).toBe(true);
+    expect(done).toMatchObject({
+      type: "restored",
+      action: "restore",
+      account: { status: "active", department: "/Sales" },
+    });
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({
+      status: "active",
+      userName: "erin.cole@example.com",
+      department: "/Sales",
+    });
+  });
+
+  it("a chosen org unit Google does not have is refused before Google is asked", async () => {
+    const { connector } = google();
+    const service = serviceWith(connector);
+    tokens();
+    googleBin();
+    await service.sync(ADMIN, "google");
+    const erin = (await mirrored(g.ERIN_ID))?.id as string;
+    nobodyHoldsErin();
+    const refused = await service.restore(ADMIN, erin, { department: "/Marketing" });
+    expect(refused).toMatchObject({ type: "refused", code: "invalid_choice" });
+    expect(isRefusal(refused) && refused.message).toMatch(/There is no department called \/Marketing/);
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({ status: "deleted" });
+  });
+
+  it("an org unit removed in Google after the sync comes back as the department conflict, not a dead end", async () => {
+    const { connector } = google();
+    const service = serviceWith(connector);
+    tokens();
+    googleBin();
+    await service.sync(ADMIN, "google");
+    const erin = (await mirrored(g.ERIN_ID))?.id as string;
+    nobodyHoldsErin();
+    api()
+      .post(`${USERS}/${g.ERIN_ID}/undelete`, { orgUnitPath: "/Sales/EMEA" })
+      .reply(400, g.errors.invalidOuId);
+    const refused = await service.restore(ADMIN, erin, { department: "/Sales/EMEA" });
+    expect(refused).toMatchObject({ type: "refused", code: "blocked" });
+    expect(isRefusal(refused) && refused.message).toMatch(
+      /^Google Workspace: the organizational unit does not exist any more: choose another one \(invalid\)\. Nothing was restored/,
+    );
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({ status: "deleted" });
+  });
+
+  it("each sync mirrors Google's list: a unit removed there is gone from the plan's choices", async () => {
+    const { connector } = google();
+    const service = serviceWith(connector);
+    tokens();
+    googleBin();
+    await service.sync(ADMIN, "google");
+    world.clock.advance(60_000);
+    googleBin({
+      ...g.orgUnitsAll,
+      organizationUnits: g.orgUnitsAll.organizationUnits.filter((u) => !u.orgUnitPath.startsWith("/Sales")),
+    });
+    expect(await service.sync(ADMIN, "google")).toMatchObject([{ departments: 3 }]);
+    expect(await mirroredDepartments()).toEqual(["/", "/Engineering", "/Support"]);
+    const [event] = (
+      await world.database.db.select().from(auditEvents).where(eq(auditEvents.action, "sync"))
+    ).slice(-1);
+    expect(event?.details).toMatchObject({ provider: "Google Workspace", seen: 1, departments: 3 });
+  });
+});
+
+describe("Google Workspace, end to end: the org unit scope not granted", () => {
+  it("the sync still mirrors the bin and warns with the scope; the chosen org unit is sent as typed", async () => {
+    const { connector } = google();
+    tokens("not granted");
+    googleBin(null);
+    const warned: { message: string; fields?: Record<string, unknown> }[] = [];
+    const log = {
+      info: () => {},
+      warn: (message: string, fields?: Record<string, unknown>) => warned.push({ message, fields }),
+      error: (message: string, fields?: Record<string, unknown>) => warned.push({ message, fields }),
+    };
+    const synced = await syncDirectory(world.database.db, connector, () => world.clock.now(), { log });
+    expect(synced).toMatchObject({ seen: 1, departments: null });
+    expect(await mirroredDepartments()).toEqual([]);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.message).toMatch(/departments could not be listed/);
+    expect(warned[0]?.fields).toMatchObject({ provider: "Google Workspace", code: "unauthorized_client" });
+    expect(String(warned[0]?.fields?.nextStep)).toContain(GOOGLE_ORGUNIT_SCOPE);
+    expect(JSON.stringify(warned)).not.toContain("ya29.");
+
+    // No list: the org unit is free text, so the plan has no conflict and takes the one typed.
+    const service = serviceWith(connector);
+    const erin = (await mirrored(g.ERIN_ID))?.id as string;
+    nobodyHoldsErin();
+    const plan = await service.plan(ADMIN, erin, { department: "/Sales" });
+    if (isRefusal(plan)) throw new Error(plan.message);
+    expect(plan).toMatchObject({ ready: true, conflicts: [], outcome: { department: "/Sales" } });
+
+    nobodyHoldsErin();
+    const undelete = api().post(`${USERS}/${g.ERIN_ID}/undelete`, { orgUnitPath: "/Sales" }).reply(204);
+    api().get(`${USERS}/${g.ERIN_ID}`).reply(200, g.restoredErin("/Sales"));
+    const done = await service.restore(ADMIN, erin, { department: "/Sales" });
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(undelete.isDone()).toBe(true);
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({ status: "active", department: "/Sales" });
+  });
+});

@@ -111,6 +111,7 @@ async function main(): Promise<void> {
       clock: core.clock,
       owner,
       connectors: core.connectors,
+      log,
       everyMs: config.SYNC_INTERVAL_MINUTES * 60_000,
     },
     outbox: slack

@@ -255,7 +255,7 @@ export async function executeRestore(
     replaced,
     followUp: plan.followUp,
     mustChangePassword: password !== null,
-    notes: followed?.notes ?? [],
+    notes: [...(followed?.notes ?? []), ...departmentNote(connector, choices, followed)],
     needsAttention,
   };
   audits.push({
@@ -369,6 +369,19 @@ async function writeRestored(tx: Db, input: RowInput, user: ProviderUser | null)
     .set({ recreatedAs: restored.id, version: account.version + 1, updatedAt: now })
     .where(eq(accounts.id, account.id));
   return restored;
+}
+
+/** A department the admin chose that the provider did not take: said, not hidden. */
+function departmentNote(
+  connector: DirectoryConnector | null,
+  choices: RestoreChoices,
+  followed: Followed | null,
+): string[] {
+  const chosen = choices.department?.trim();
+  if (!connector || !followed || !chosen || followed.user.department === chosen) return [];
+  return [
+    `${connector.name} kept the department ${followed.user.department ?? "(none)"}: the chosen ${chosen} was not set. Set it in ${connector.name}'s admin console.`,
+  ];
 }
 
 /** The account as the provider has it, when the mirror could not be written: what the admin is shown. */

@@ -144,7 +144,9 @@ export class RestoreService {
       const results: SyncResult[] = [];
       for (const connector of chosen) {
         try {
-          results.push(await syncDirectory(this.db, connector, () => this.clock.now(), { actor }));
+          results.push(
+            await syncDirectory(this.db, connector, () => this.clock.now(), { actor, log: this.log }),
+          );
         } catch (error) {
           if (!(error instanceof ProviderError)) throw error;
           throw new Refused(

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import type { DirectoryConnector } from "../directory/port.ts";
 import { type SyncResult, syncDirectory } from "../directory/sync.ts";
+import type { Logger } from "../log.ts";
 import { claimRun, finishRun, recordProgress } from "./runs.ts";
 
 /** A page can take a provider a while (retries included); the claim must outlive it. */
@@ -12,6 +13,7 @@ export interface SyncJobDeps {
   clock: Clock;
   owner: string;
   connectors: readonly DirectoryConnector[];
+  log?: Logger;
 }
 
 export function syncJob(connector: DirectoryConnector): string {
@@ -35,6 +37,7 @@ export async function runSyncs(
     try {
       const result = await syncDirectory(deps.db, connector, () => deps.clock.now(), {
         onPage: (progress) => recordProgress(deps.db, claim, { progress }, deps.clock.now(), LEASE_MS),
+        ...(deps.log ? { log: deps.log } : {}),
       });
       await finishRun(deps.db, claim, deps.clock.now(), {
         pages: result.pages,

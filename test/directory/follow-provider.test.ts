@@ -1,0 +1,227 @@
+/**
+ * After a provider has acted, it is the truth: a restore answer our mirror cannot take as it is
+ * (Graph keeps a renamed user's old `mail`, which the mirror has on the account that caused the
+ * rename) must never be reported as "nothing restored". The mirror re-reads the provider, refreshes
+ * or tombstones its stale rows, and writes what the provider says; failing that, the admin reads
+ * exactly what happened and App Home and the digest list it under "Needs attention".
+ */
+import { and, eq } from "drizzle-orm";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { accountAddresses, accounts, auditEvents } from "../../src/db/schema.ts";
+import { buildDigest } from "../../src/digest/build.ts";
+import { entraModule } from "../../src/directory/entra.ts";
+import type { DirectoryConnector } from "../../src/directory/port.ts";
+import { policyFrom } from "../../src/restore/access.ts";
+import { isRefusal } from "../../src/restore/outcome.ts";
+import { RestoreService } from "../../src/restore/service.ts";
+import { homeView } from "../../src/slack/blocks/home.ts";
+import * as fx from "../fixtures/entra.ts";
+import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
+import { quietDeps } from "./support.ts";
+
+const world = useWorld();
+const GRAPH = "https://graph.test";
+const LOGIN = "https://login.test";
+const DELETED = "/v1.0/directory/deletedItems/microsoft.graph.user";
+const HOLDER_ID = "5b9c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4";
+const RENAMED = "alice.martin@contoso.com";
+
+beforeAll(() => nock.disableNetConnect());
+afterAll(() => nock.enableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+function entra(): DirectoryConnector {
+  return entraModule.create(
+    entraModule.settings.parse({
+      ENTRA_TENANT_ID: fx.TENANT_ID,
+      ENTRA_CLIENT_ID: fx.CLIENT_ID,
+      ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
+      ENTRA_GRAPH_URL: GRAPH,
+      ENTRA_LOGIN_URL: LOGIN,
+    }),
+    quietDeps(() => world.clock.now()).deps,
+  );
+}
+
+function serviceWith(connector: DirectoryConnector) {
+  return new RestoreService(
+    world.database.db,
+    world.clock,
+    policyFrom([ADMIN], [APPROVER]),
+    { approvalsRequired: 1, approvalTtlHours: 24 },
+    new Map([[connector.kind, connector]]),
+  );
+}
+
+/** Syncs Entra's bin (Alice among the deleted) and mirrors Moreau, who holds alice@contoso.com now. */
+async function aliceDeletedMoreauActive(
+  service: RestoreService,
+  active: object = fx.activeUsers,
+): Promise<string> {
+  nock(LOGIN).post(`/${fx.TENANT_ID}/oauth2/v2.0/token`).reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
+  nock(GRAPH)
+    .get(DELETED)
+    .query((q) => q.$skiptoken === undefined)
+    .reply(200, { ...fx.deletedUsersPage1(`${GRAPH}${DELETED}?$skiptoken=page2`) });
+  nock(GRAPH).get(DELETED).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+  await service.sync(ADMIN, "entra");
+  nock(GRAPH).get("/v1.0/users").query(true).times(20).optionally().reply(200, active);
+  const [alice] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, fx.ALICE_ID));
+  return alice?.id as string;
+}
+
+/** Graph restores Alice under the new name and answers with her old mail, as it does. */
+function graphRestoresKeepingOldMail() {
+  return nock(GRAPH)
+    .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`, {
+      newUserPrincipalName: RENAMED,
+      autoReconcileProxyConflict: true,
+    })
+    .reply(200, fx.restoredAliceRenamed);
+}
+
+/** Graph's user lookup, with $select, as the connector reads one user by id. */
+function graphUser(id: string, status: number, body: object) {
+  return nock(GRAPH).get(`/v1.0/users/${id}`).query(true).reply(status, body);
+}
+
+const aliceNow = { ...fx.restoredAliceRenamed, proxyAddresses: ["SMTP:alice@contoso.com"], department: null };
+
+async function row(externalId: string) {
+  const [r] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
+  return r;
+}
+
+async function indexedHolderOf(address: string) {
+  const rows = await world.database.db
+    .select({ accountId: accountAddresses.accountId })
+    .from(accountAddresses)
+    .where(and(eq(accountAddresses.address, address), eq(accountAddresses.active, true)));
+  return rows.map((r) => r.accountId);
+}
+
+async function audited(action: string) {
+  return world.database.db.select().from(auditEvents).where(eq(auditEvents.action, action));
+}
+
+describe("after Entra restored a user, the mirror follows Entra", () => {
+  it("the holder of the old mail is gone in Entra: marked deleted here, and Alice is restored with Entra's mail", async () => {
+    const service = serviceWith(entra());
+    const alice = await aliceDeletedMoreauActive(service);
+    const restored = graphRestoresKeepingOldMail();
+    graphUser(fx.ALICE_ID, 200, aliceNow);
+    graphUser(HOLDER_ID, 404, fx.notFound);
+
+    const done = await service.restore(ADMIN, alice, { renameTo: RENAMED });
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(restored.isDone()).toBe(true);
+    expect(done.needsAttention).toBeNull();
+    expect(done.notes).toEqual([
+      "Alice Moreau (alice@contoso.com) is no longer active in Microsoft Entra ID: marked deleted here too.",
+    ]);
+    expect(await row(fx.ALICE_ID)).toMatchObject({
+      status: "active",
+      userName: RENAMED,
+      email: "alice@contoso.com",
+    });
+    expect(await row(HOLDER_ID)).toMatchObject({ status: "deleted" });
+    expect(await indexedHolderOf("alice@contoso.com")).toEqual([alice]);
+    const [audit] = await audited("restore");
+    expect(audit?.details).toMatchObject({
+      reconciled: [{ userName: "alice@contoso.com", became: "deleted" }],
+    });
+  });
+
+  it("Entra keeps the mail on both: Alice is restored as Entra has her, and the admin is told to change it on one", async () => {
+    const service = serviceWith(entra());
+    const alice = await aliceDeletedMoreauActive(service);
+    graphRestoresKeepingOldMail();
+    graphUser(fx.ALICE_ID, 200, aliceNow);
+    graphUser(HOLDER_ID, 200, { ...fx.activeUsers.value[0], userPrincipalName: "alice.moreau@contoso.com" });
+
+    const done = await service.restore(ADMIN, alice, { renameTo: RENAMED });
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(done.needsAttention).toBeNull();
+    expect(done.notes).toEqual([
+      "Microsoft Entra ID kept alice@contoso.com on both Alice Martin and Alice Moreau: change it on one of them in Microsoft Entra ID.",
+    ]);
+    expect(await row(fx.ALICE_ID)).toMatchObject({ status: "active", email: "alice@contoso.com" });
+    // Moreau was refreshed from Entra (her new user name), and still holds the address in the index.
+    const holder = await row(HOLDER_ID);
+    expect(holder).toMatchObject({ status: "active", userName: "alice.moreau@contoso.com" });
+    expect(await indexedHolderOf("alice@contoso.com")).toEqual([holder?.id]);
+  });
+
+  it("when the mirror still cannot follow, the restore is reported as done in Entra and listed as needing attention", async () => {
+    const service = serviceWith(entra());
+    // Nobody holds Alice's name in Entra; but contoso.com was removed from the tenant since, so
+    // Entra gives her back on the initial domain (as it does), a name the mirror has on a row it
+    // cannot re-read (Entra refuses the lookup).
+    const alice = await aliceDeletedMoreauActive(service, { value: [] });
+    const initial = "alice@contoso.onmicrosoft.com";
+    const [clash] = await world.database.db
+      .insert(accounts)
+      .values({
+        directoryId: "entra",
+        externalId: "d00d0000-0000-4000-8000-000000000001",
+        userName: initial,
+        displayName: "Stale Copy",
+        status: "active",
+        aliases: [],
+        createdAt: world.clock.now(),
+        updatedAt: world.clock.now(),
+      })
+      .returning();
+    const answer = { ...fx.restoredAlice, userPrincipalName: initial, mail: null };
+    nock(GRAPH).post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`).reply(200, answer);
+    graphUser(fx.ALICE_ID, 200, { ...answer, proxyAddresses: [], department: null });
+    graphUser(clash?.externalId as string, 403, fx.forbidden);
+
+    const done = await service.restore(ADMIN, alice);
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(done.type).toBe("restored");
+    expect(done.needsAttention).toMatch(
+      /^Alice Martin \(alice@contoso\.onmicrosoft\.com\) was restored in Microsoft Entra ID, but this app's records could not follow: .*Run `restore-user sync entra`/,
+    );
+    expect(done.needsAttention).not.toMatch(/insert|update|select|\$\d/i);
+    expect(await row(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
+    const [attention] = await audited("needs_attention");
+    expect(attention).toMatchObject({
+      actor: ADMIN,
+      before: { status: "deleted", userName: "alice@contoso.com" },
+      after: { status: "active", userName: initial },
+      details: { provider: "Microsoft Entra ID", providerId: fx.ALICE_ID, did: "restore" },
+    });
+
+    // Shown where admins look: App Home and the daily digest.
+    const items = await service.needingAttention(ADMIN);
+    if (isRefusal(items)) throw new Error(items.message);
+    const home = JSON.stringify(
+      homeView({
+        now: world.clock.now(),
+        isAdmin: true,
+        isApprover: false,
+        pending: [],
+        expiring: [],
+        recent: [],
+        attention: items,
+      }),
+    );
+    expect(home).toContain("Needs attention (1)");
+    expect(home).toContain(initial);
+    const digest = await buildDigest(world.database.db, {
+      date: "2026-11-24",
+      timeZone: "UTC",
+      windowDays: 7,
+      now: world.clock.now(),
+      since: null,
+    });
+    expect(digest.attention).toMatchObject([{ userName: initial, provider: "Microsoft Entra ID" }]);
+    expect(digest.empty).toBe(false);
+  });
+});

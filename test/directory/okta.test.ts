@@ -11,15 +11,18 @@ import {
   adaProvisioned,
   alan,
   alreadyActive,
+  departmentInvalid,
   emailTaken,
   forbidden,
   grace,
+  illegalArgument,
   internalError,
   invalidToken,
   loginTaken,
   notFound,
   ORG,
   rateLimited,
+  wrongStatus,
 } from "../fixtures/okta.ts";
 import { quietDeps } from "./support.ts";
 
@@ -28,7 +31,6 @@ const AUTH = { reqheaders: { authorization: `SSWS ${API_TOKEN}` } };
 /** `status eq "DEPROVISIONED"`, encoded as Okta documents it. */
 const DEPROVISIONED_SEARCH = "search=status%20eq%20%22DEPROVISIONED%22&limit=200";
 const NOW_S = Date.parse("2026-11-24T10:00:00Z") / 1000;
-
 function connector(env: Record<string, string> = ENV) {
   const quiet = quietDeps();
   return { okta: oktaModule.create(oktaModule.settings.parse(env), quiet.deps), ...quiet };
@@ -327,6 +329,7 @@ describe("restoring (activating) a deactivated user", () => {
     expect(dropEmail.code).toBe("not_supported");
     const department = await failure(okta.restore(restoreInput({ department: "Research" })));
     expect(department.message).toMatch(/cannot move the user to another department/);
+    expect(department.nextStep).toMatch(/^Restore the user in its department, then change the department/);
     const recreate = await failure(okta.recreate(restoreInput()));
     expect(recreate.message).toMatch(/^Okta: a deleted Okta user cannot be created again/);
   });
@@ -381,7 +384,8 @@ describe("Okta's refusals, in our terms", () => {
     // An SSWS token cannot be renewed by the app (there is no token endpoint), so a 401 is not retried.
     const { error, waits } = await activateAnswering(401, invalidToken);
     expect(error.status).toBe(401);
-    expect(error.message).toMatch(/API token is not valid.*set OKTA_API_TOKEN \(E0000011\)$/);
+    expect(error.message).toMatch(/API token is not valid.*\(E0000011\)$/);
+    expect(error.nextStep).toMatch(/Security → API → Tokens.*set OKTA_API_TOKEN/);
     expect(waits).toEqual([]);
   });
 });
@@ -486,5 +490,214 @@ describe("secrets", () => {
     const everything = JSON.stringify({ echoed: echoed.message, down: down.message, warnings });
     expect(everything).not.toContain(API_TOKEN);
     expect(everything).not.toContain("Tmp-Secret-123!");
+  });
+});
+
+describe("every error ends in a next step", () => {
+  it.each([
+    [
+      "a taken login: cancel, free it in Okta",
+      400,
+      loginTaken,
+      "E0000001",
+      "userName",
+      /^Choose Cancel in the plan, change the login of the Okta user who holds it .*replacing the holder would not free it\.$/,
+    ],
+    [
+      "a taken email: cancel, change it in Okta",
+      400,
+      emailTaken,
+      "E0000001",
+      "email",
+      /^Choose Cancel in the plan, change the email of the Okta user who has it/,
+    ],
+    [
+      "another validation failure: fix the attribute",
+      400,
+      departmentInvalid,
+      "E0000001",
+      null,
+      /correct the profile attribute Okta names, then try again\.$/,
+    ],
+    [
+      "a token's admin without the role",
+      403,
+      forbidden,
+      "E0000006",
+      null,
+      /the Super Administrator or Organization Administrator role, or a custom role with Manage users \(okta\.users\.manage\)/,
+    ],
+    [
+      "a user deleted for good: cancel",
+      404,
+      notFound,
+      "E0000007",
+      "expired",
+      /^Choose Cancel in the plan: nothing can bring this user back; create them anew .*Add person/,
+    ],
+    [
+      "an invalid token: a new one",
+      401,
+      invalidToken,
+      "E0000011",
+      null,
+      /^Create a new API token .*Security → API → Tokens.*set OKTA_API_TOKEN to it and restart this app\.$/,
+    ],
+    [
+      "an already active user: sync",
+      403,
+      alreadyActive,
+      "E0000016",
+      null,
+      /^Nothing is left to do in Okta: sync Okta/,
+    ],
+    [
+      "a status that forbids it: look at the user",
+      403,
+      wrongStatus,
+      "E0000038",
+      null,
+      /Directory → People.*unsuspended there\), then sync Okta and try again\.$/,
+    ],
+    ["an unknown Okta code: the System Log", 400, illegalArgument, "E0000002", null, /System Log/],
+    ["a 401 without a body: a new token", 401, "", "HTTP_401", null, /^Create a new API token/],
+    ["a 403 without a body: the admin's role", 403, "", "HTTP_403", null, /Super Administrator/],
+    [
+      "a proxy's 404 page: the org URL",
+      404,
+      "<html>Not found</html>",
+      "HTTP_404",
+      null,
+      /^Check that OKTA_ORG_URL is your Okta org's own URL/,
+    ],
+    ["a 400 without a body: the System Log", 400, "", "HTTP_400", null, /System Log/],
+  ] as const)("%s (%s, %s)", async (_name, status, body, code, conflict, nextStep) => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(status, body as nock.Body);
+    const { okta, waits } = connector();
+    const error = await failure(okta.restore(restoreInput()));
+    expect(error.code).toBe(code);
+    expect(error.conflict).toBe(conflict);
+    expect(error.nextStep).toMatch(nextStep);
+    expect(waits).toEqual([]);
+    expect(error.nextStep).not.toContain(API_TOKEN);
+  });
+
+  it("Okta down: retried within the bound, then pointed to Okta's status page", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .times(4)
+      .reply(503, internalError);
+    const { okta } = connector();
+    const error = await failure(okta.restore(restoreInput()));
+    expect(error.code).toBe("E0000009");
+    expect(error.transient).toBe(true);
+    expect(error.nextStep).toBe(
+      "Try again in a few minutes; if it keeps failing, check Okta's service status at status.okta.com.",
+    );
+  });
+
+  it("a rate limit longer than we wait: the time it resets, and where to see who uses it up", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(429, rateLimited, { "x-rate-limit-remaining": "0", "x-rate-limit-reset": String(NOW_S + 120) });
+    const { okta, waits } = connector();
+    const error = await failure(okta.restore(restoreInput()));
+    expect(error.code).toBe("E0000047");
+    expect(waits).toEqual([]);
+    expect(error.nextStep).toBe(
+      "Try again after 10:02:00 UTC, when Okta's rate limit resets; if it keeps happening, see which app uses up the limit in the Okta Admin Console's rate limit dashboard (Reports → Rate Limits).",
+    );
+  });
+
+  it.each([
+    [
+      "rename",
+      { newUserName: "ada.l@example.com" },
+      /^Restore the user with its login, then change the login/,
+    ],
+    [
+      "drop addresses",
+      { dropAliases: ["ada@example.org"] },
+      /^Restore the user with the addresses and phone it had/,
+    ],
+    ["drop the email address", { dropEmail: true }, /^Restore the user with the addresses and phone it had/],
+    ["drop the phone number", { dropPhone: true }, /^Restore the user with the addresses and phone it had/],
+  ] as const)(
+    "what Okta cannot do while restoring (%s) says what to do instead",
+    async (what, over, nextStep) => {
+      const { okta } = connector();
+      const error = await failure(okta.restore(restoreInput(over as Partial<RestoreInput>)));
+      expect(error.code).toBe("not_supported");
+      expect(error.message).toBe(
+        `Okta: cannot ${what} while restoring a user; nothing was changed (not_supported)`,
+      );
+      expect(error.nextStep).toMatch(nextStep);
+    },
+  );
+
+  it("a re-creation points to the Admin Console", async () => {
+    const { okta } = connector();
+    const error = await failure(okta.recreate(restoreInput()));
+    expect(error.nextStep).toMatch(
+      /^Create the user anew in the Okta Admin Console \(Directory → People → Add person\)/,
+    );
+  });
+
+  it("a holder gone before its replace: plan again", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${activeAda.id}/lifecycle/deactivate`)
+      .query({ sendEmail: "false" })
+      .reply(404, notFound);
+    const { okta } = connector();
+    const error = await failure(okta.removeActive(activeAda.id));
+    expect(error.code).toBe("E0000007");
+    expect(error.nextStep).toMatch(/^Open the plan again/);
+  });
+
+  it("answers that are not Okta's (a listing that is no list, bad links)", async () => {
+    const drain = async (okta: ReturnType<typeof connector>["okta"]) =>
+      failure(
+        (async () => {
+          for await (const _ of okta.listDeleted()) {
+            // drained
+          }
+        })(),
+      );
+    nock(ORG).get(`/api/v1/users?${DEPROVISIONED_SEARCH}`).reply(200, { users: [] });
+    const notAList = await drain(connector().okta);
+    nock(ORG)
+      .get(`/api/v1/users?${DEPROVISIONED_SEARCH}`)
+      .reply(200, [ada], { link: '<https://evil.example/api/v1/users?after=x>; rel="next"' });
+    const elsewhere = await drain(connector().okta);
+    nock(ORG)
+      .get(`/api/v1/users?${DEPROVISIONED_SEARCH}`)
+      .reply(200, [ada], { link: '<http://[bad>; rel="next"' });
+    const notAUrl = await drain(connector().okta);
+    for (const error of [notAList, elsewhere, notAUrl]) {
+      expect(error.nextStep).toMatch(/^Check that OKTA_ORG_URL is your Okta org's own URL/);
+    }
+    expect([notAList, elsewhere, notAUrl].map((e) => e.code)).toEqual([
+      "unexpected_answer",
+      "bad_next_link",
+      "bad_next_link",
+    ]);
+
+    const page2 = `${ORG}/api/v1/users?after=${ada.id}&limit=200`;
+    nock(ORG)
+      .get(`/api/v1/users?${DEPROVISIONED_SEARCH}`)
+      .reply(200, [ada], { link: `<${page2}>; rel="next"` });
+    nock(ORG)
+      .get(`/api/v1/users?after=${ada.id}&limit=200`)
+      .reply(200, [grace], { link: `<${page2}>; rel="next"` });
+    const loop = await drain(connector().okta);
+    expect(loop.code).toBe("paging_loop");
+    expect(loop.nextStep).toMatch(
+      /^Try again in a few minutes; if Okta sends the same page link again, open a case with Okta Support\.$/,
+    );
   });
 });

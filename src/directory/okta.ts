@@ -6,7 +6,13 @@
  * API (Okta Management API, API token auth `Authorization: SSWS <token>`):
  * - list:    GET  /api/v1/users?search=status eq "DEPROVISIONED"&limit=200, paged by Link rel="next"
  * - find:    GET  /api/v1/users?search=profile.login eq "…" or profile.email eq "…" (ne is not
- *            supported, so deactivated users are dropped here rather than in the query)
+ *            supported, so deactivated users are dropped here rather than in the query), then
+ *            confirmed by ID lookups: the search is eventually consistent and Okta's reference says
+ *            to "use an ID lookup for records that you update". Each user name is looked up as
+ *            GET /api/v1/users/{login} (the path takes "an ID, login, or login shortname") and each
+ *            user the search calls active is read again by id, so a holder created or deactivated
+ *            seconds ago is seen as it is now. Calls: the searches, one per user name, one per hit.
+ * - read:    GET  /api/v1/users/{id} (readActive: the mirror follows this answer)
  * - restore: POST /api/v1/users/{id}/lifecycle/activate?sendEmail=false, then GET /api/v1/users/{id}
  * - replace: POST /api/v1/users/{id}/lifecycle/deactivate?sendEmail=false
  * Every error names its next step (ProviderError.details.nextStep): a choice in the plan, a retry,
@@ -200,7 +206,44 @@ class OktaConnector implements DirectoryConnector {
     }
   }
 
+  /**
+   * The search finds candidates; ID lookups decide. A login is unique in Okta, so looking each user
+   * name up directly finds its holder even when the search has not caught up, and each user the
+   * search calls active is read again by id, so one deactivated (or deleted) seconds ago drops out.
+   */
   async findActive(keys: ConflictKeys): Promise<ProviderUser[]> {
+    const [searched, byLogin] = await Promise.all([
+      this.search(keys),
+      Promise.all(keys.userNames.map((name) => this.userByLogin(name))),
+    ]);
+    const read = new Map<string, OktaUser | null>();
+    for (const user of byLogin) if (user) read.set(user.id, user);
+    // Users the search calls deactivated are not read again, so the calls stay one per hit that
+    // counts: one reactivated since is found by the login lookups when it holds a user name (Okta
+    // lets users share emails and phones, so only the login makes a holder there).
+    const toRead = [...new Set(searched.filter(holdsAsActive).map((u) => u.id))].filter(
+      (id) => !read.has(id),
+    );
+    const reread = await Promise.all(toRead.map(async (id) => [id, await this.userById(id)] as const));
+    for (const [id, user] of reread) read.set(id, user);
+    const found = new Map<string, ProviderUser>();
+    for (const id of [...searched.map((u) => u.id), ...read.keys()]) {
+      const user = read.get(id);
+      // As Okta has the user now: still active, and still holding what the search matched.
+      if (user && holdsAsActive(user) && holdsAnyOf(user, keys) && !found.has(user.id)) {
+        found.set(user.id, providerUserOf(user));
+      }
+    }
+    return [...found.values()];
+  }
+
+  async readActive(externalId: string): Promise<ProviderUser | null> {
+    const user = await this.userById(externalId);
+    return user && holdsAsActive(user) ? providerUserOf(user) : null;
+  }
+
+  /** Every user the search matches, deactivated ones included (the caller decides). */
+  private async search(keys: ConflictKeys): Promise<OktaUser[]> {
     const terms = new Set<string>();
     for (const name of keys.userNames) terms.add(`profile.login eq ${quoted(name)}`);
     for (const address of keys.addresses) {
@@ -212,19 +255,52 @@ class OktaConnector implements DirectoryConnector {
       terms.add(`profile.primaryPhone eq ${quoted(phone)}`);
     }
     const all = [...terms];
-    const found = new Map<string, ProviderUser>();
+    const found: OktaUser[] = [];
     for (let i = 0; i < all.length; i += TERMS_PER_SEARCH) {
       const expression = all.slice(i, i + TERMS_PER_SEARCH).join(" or ");
       for await (const users of this.pages(
         `api/v1/users?search=${searchParam(expression)}&limit=${PAGE_SIZE}`,
       )) {
-        // Okta's search has no `ne`: deactivated users (the bin) are dropped here.
-        for (const user of users) {
-          if (user.status !== DEPROVISIONED && !found.has(user.id)) found.set(user.id, providerUserOf(user));
-        }
+        found.push(...users);
       }
     }
-    return [...found.values()];
+    return found;
+  }
+
+  /** The user with this id as Okta has it now; null when Okta has no such user (E0000007). */
+  private async userById(id: string): Promise<OktaUser | null> {
+    const user = await this.userAt(id);
+    // The path also takes a login: only the user with this very id is an answer.
+    return user?.id === id ? user : null;
+  }
+
+  /**
+   * The user whose login this is, by ID lookup. The path also matches a login *shortname* ("ada"
+   * for ada@example.com), so only an exact login counts. Okta cannot look up logins with a `/` by
+   * path: those rest on the search.
+   */
+  private async userByLogin(login: string): Promise<OktaUser | null> {
+    if (login.includes("/")) return null;
+    const user = await this.userAt(login);
+    return user && text(user.profile?.login)?.toLowerCase() === login.trim().toLowerCase() ? user : null;
+  }
+
+  private async userAt(idOrLogin: string): Promise<OktaUser | null> {
+    let answer: HttpAnswer<unknown>;
+    try {
+      answer = await this.http.get<unknown>(`api/v1/users/${encodeURIComponent(idOrLogin)}`);
+    } catch (error) {
+      // Not found: deleted for good, or never there. Any other refusal is the caller's to report.
+      if (error instanceof ProviderError && error.code === "E0000007") return null;
+      throw error;
+    }
+    if (!isOktaUser(answer.body)) {
+      throw new ProviderError(OKTA, "unexpected_answer", "answered a user lookup with something else", {
+        status: answer.status,
+        nextStep: CHECK_ORG_URL,
+      });
+    }
+    return answer.body;
   }
 
   async restore(input: RestoreInput): Promise<RestoredUser> {
@@ -439,6 +515,30 @@ function refuseWhatOktaCannotDo(input: RestoreInput): void {
       "Restore the user in its department, then change the department in the Okta Admin Console (Directory → People → Profile).",
     );
   }
+}
+
+/** Whether the user (as read by id) holds one of the keys, matched as the search matches them. */
+function holdsAnyOf(user: OktaUser, keys: ConflictKeys): boolean {
+  const p = user.profile ?? {};
+  const lower = (value: string | null | undefined) => text(value)?.toLowerCase() ?? null;
+  const names = new Set([...keys.userNames, ...keys.addresses].map(lower));
+  const addresses = new Set(keys.addresses.map(lower));
+  const phones = new Set(keys.phones.map((phone) => phone.trim()));
+  const login = lower(p.login);
+  const email = lower(p.email);
+  return (
+    (login !== null && names.has(login)) ||
+    (email !== null && addresses.has(email)) ||
+    [p.mobilePhone, p.primaryPhone].some((phone) => text(phone) !== null && phones.has(text(phone) as string))
+  );
+}
+
+/**
+ * Whether Okta counts the user as holding its login as an active account: every status but
+ * DEPROVISIONED (staged, pending, suspended, locked out and expired users all keep it).
+ */
+function holdsAsActive(user: OktaUser): boolean {
+  return user.status !== DEPROVISIONED;
 }
 
 function providerUserOf(user: OktaUser): ProviderUser {

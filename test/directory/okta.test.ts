@@ -19,6 +19,7 @@ import {
   internalError,
   invalidToken,
   loginTaken,
+  newLoginHolder,
   notFound,
   ORG,
   rateLimited,
@@ -31,6 +32,9 @@ const AUTH = { reqheaders: { authorization: `SSWS ${API_TOKEN}` } };
 /** `status eq "DEPROVISIONED"`, encoded as Okta documents it. */
 const DEPROVISIONED_SEARCH = "search=status%20eq%20%22DEPROVISIONED%22&limit=200";
 const NOW_S = Date.parse("2026-11-24T10:00:00Z") / 1000;
+/** Retrieve a user by login: the path takes a login, percent-encoded. */
+const BY_LOGIN = `/api/v1/users/${encodeURIComponent("ada.lovelace@example.com")}`;
+
 function connector(env: Record<string, string> = ENV) {
   const quiet = quietDeps();
   return { okta: oktaModule.create(oktaModule.settings.parse(env), quiet.deps), ...quiet };
@@ -229,6 +233,9 @@ describe("finding active users that hold a name, address or phone", () => {
     nock(ORG, AUTH)
       .get(`/api/v1/users?search=${encodeURIComponent(expression)}&limit=200`)
       .reply(200, [activeAda, ada]);
+    // The login is looked up directly (it is Ada's own, deactivated); the active hit is read again by id.
+    nock(ORG, AUTH).get(BY_LOGIN).reply(200, ada);
+    nock(ORG, AUTH).get(`/api/v1/users/${activeAda.id}`).reply(200, activeAda);
     const { okta } = connector();
     const found = await okta.findActive({
       userNames: ["ada.lovelace@example.com"],
@@ -251,7 +258,7 @@ describe("finding active users that hold a name, address or phone", () => {
     ]);
   });
 
-  it("splits a long search and follows its pages, listing each user once", async () => {
+  it("splits a long search and follows its pages, and reads each user it finds once", async () => {
     const names = Array.from({ length: 12 }, (_, i) => `user${i}@example.com`);
     const firstTen = names
       .slice(0, 10)
@@ -261,24 +268,143 @@ describe("finding active users that hold a name, address or phone", () => {
       .slice(10)
       .map((n) => `profile.login eq "${n}"`)
       .join(" or ");
+    const holder = { ...activeAda, profile: { ...activeAda.profile, login: "user3@example.com" } };
+    const other = { ...newLoginHolder, profile: { ...newLoginHolder.profile, login: "user11@example.com" } };
     const more = `${ORG}/api/v1/users?after=00u1&limit=200&search=${encodeURIComponent(firstTen)}`;
     nock(ORG, AUTH)
       .get(`/api/v1/users?search=${encodeURIComponent(firstTen)}&limit=200`)
-      .reply(200, [activeAda], { link: `<${more}>; rel="next"` });
+      .reply(200, [holder], { link: `<${more}>; rel="next"` });
     nock(ORG, AUTH)
       .get(`/api/v1/users?after=00u1&limit=200&search=${encodeURIComponent(firstTen)}`)
-      .reply(200, []);
+      .reply(200, [other]);
     nock(ORG, AUTH)
       .get(`/api/v1/users?search=${encodeURIComponent(lastTwo)}&limit=200`)
-      .reply(200, [activeAda]);
+      .reply(200, [other]);
+    // One lookup per user name; the holder found by its login is not read again by id.
+    for (const name of names) {
+      const answer = name === "user3@example.com" ? holder : null;
+      nock(ORG, AUTH)
+        .get(`/api/v1/users/${encodeURIComponent(name)}`)
+        .reply(answer ? 200 : 404, answer ?? notFound);
+    }
+    // Listed by both searches (and not found by its login yet): read again once.
+    nock(ORG, AUTH).get(`/api/v1/users/${other.id}`).once().reply(200, other);
     const { okta } = connector();
     const found = await okta.findActive({ userNames: names, addresses: [], phones: [] });
-    expect(found.map((u) => u.externalId)).toEqual([activeAda.id]);
+    expect(found.map((u) => [u.externalId, u.userName])).toEqual([
+      [holder.id, "user3@example.com"],
+      [other.id, "user11@example.com"],
+    ]);
+  });
+
+  it("finds a holder by login lookup that the search does not list yet", async () => {
+    nock(ORG, AUTH)
+      .get(
+        `/api/v1/users?search=${encodeURIComponent('profile.login eq "ada.lovelace@example.com"')}&limit=200`,
+      )
+      .reply(200, []);
+    nock(ORG, AUTH).get(BY_LOGIN).reply(200, newLoginHolder);
+    const { okta } = connector();
+    const found = await okta.findActive({
+      userNames: ["ada.lovelace@example.com"],
+      addresses: [],
+      phones: [],
+    });
+    expect(found).toEqual([
+      expect.objectContaining({
+        externalId: newLoginHolder.id,
+        userName: "ada.lovelace@example.com",
+        displayName: "Ada Holder",
+      }),
+    ]);
+  });
+
+  it("drops a search hit that its id lookup says was deactivated, deleted or renamed since", async () => {
+    // The search still lists three users with Ada's login; read by id, none holds it as an active user.
+    const deactivated = newLoginHolder;
+    const deleted = { ...newLoginHolder, id: "00u1gone000000000006" };
+    const renamed = { ...newLoginHolder, id: "00u1renamed000000007" };
+    nock(ORG, AUTH)
+      .get(
+        `/api/v1/users?search=${encodeURIComponent('profile.login eq "ada.lovelace@example.com"')}&limit=200`,
+      )
+      .reply(200, [deactivated, deleted, renamed]);
+    // The login itself is Ada's, deactivated: no holder either.
+    nock(ORG, AUTH).get(BY_LOGIN).reply(200, ada);
+    nock(ORG, AUTH)
+      .get(`/api/v1/users/${deactivated.id}`)
+      .reply(200, { ...deactivated, status: "DEPROVISIONED", statusChanged: "2026-11-24T09:59:58.000Z" });
+    nock(ORG, AUTH).get(`/api/v1/users/${deleted.id}`).reply(404, notFound);
+    nock(ORG, AUTH)
+      .get(`/api/v1/users/${renamed.id}`)
+      .reply(200, { ...renamed, profile: { ...renamed.profile, login: "ada.holder@example.com" } });
+    const { okta } = connector();
+    expect(
+      await okta.findActive({ userNames: ["ada.lovelace@example.com"], addresses: [], phones: [] }),
+    ).toEqual([]);
+  });
+
+  it("counts a login lookup only for that very login, not a login shortname it also matches", async () => {
+    // GET /api/v1/users/ada.lovelace matches the shortname of ada.lovelace@example.com.
+    nock(ORG, AUTH)
+      .get(`/api/v1/users?search=${encodeURIComponent('profile.login eq "ada.lovelace"')}&limit=200`)
+      .reply(200, []);
+    nock(ORG, AUTH).get("/api/v1/users/ada.lovelace").reply(200, newLoginHolder);
+    const { okta } = connector();
+    expect(await okta.findActive({ userNames: ["ada.lovelace"], addresses: [], phones: [] })).toEqual([]);
+  });
+
+  it("leaves a login with a slash to the search: Okta can only look those up by id", async () => {
+    const holder = { ...newLoginHolder, profile: { ...newLoginHolder.profile, login: "eng/ada" } };
+    nock(ORG, AUTH)
+      .get(`/api/v1/users?search=${encodeURIComponent('profile.login eq "eng/ada"')}&limit=200`)
+      .reply(200, [holder]);
+    nock(ORG, AUTH).get(`/api/v1/users/${holder.id}`).reply(200, holder);
+    const { okta } = connector();
+    const found = await okta.findActive({ userNames: ["eng/ada"], addresses: [], phones: [] });
+    expect(found.map((u) => u.userName)).toEqual(["eng/ada"]);
   });
 
   it("asks nothing when there is nothing to look for", async () => {
     const { okta } = connector();
     expect(await okta.findActive({ userNames: [], addresses: [], phones: [] })).toEqual([]);
+  });
+});
+
+describe("reading a user by id (the truth the mirror follows)", () => {
+  it("answers an active user, and counts a pending one (PROVISIONED) as active", async () => {
+    nock(ORG, AUTH).get(`/api/v1/users/${activeAda.id}`).reply(200, activeAda);
+    nock(ORG, AUTH).get(`/api/v1/users/${ada.id}`).reply(200, adaProvisioned);
+    const { okta } = connector();
+    expect(await okta.readActive?.(activeAda.id)).toEqual({
+      externalId: activeAda.id,
+      userName: "ada.lovelace2@example.com",
+      email: "ada.lovelace@example.com",
+      aliases: [],
+      phone: "+44 20 7946 0001",
+      displayName: "Ada Byron",
+      givenName: "Ada",
+      familyName: "Byron",
+      department: null,
+      license: null,
+    });
+    expect(await okta.readActive?.(ada.id)).toMatchObject({ externalId: ada.id, department: "Engineering" });
+  });
+
+  it("answers null for a deactivated user and for one Okta no longer has", async () => {
+    nock(ORG, AUTH).get(`/api/v1/users/${ada.id}`).reply(200, ada);
+    nock(ORG, AUTH).get(`/api/v1/users/${grace.id}`).reply(404, notFound);
+    const { okta } = connector();
+    expect(await okta.readActive?.(ada.id)).toBeNull();
+    expect(await okta.readActive?.(grace.id)).toBeNull();
+  });
+
+  it("reports a refusal rather than guessing", async () => {
+    nock(ORG, AUTH).get(`/api/v1/users/${ada.id}`).reply(403, forbidden);
+    const { okta } = connector();
+    const error = await failure(okta.readActive?.(ada.id) ?? Promise.resolve());
+    expect(error.code).toBe("E0000006");
+    expect(error.nextStep).toMatch(/Super Administrator or Organization Administrator/);
   });
 });
 
@@ -659,7 +785,7 @@ describe("every error ends in a next step", () => {
     expect(error.nextStep).toMatch(/^Open the plan again/);
   });
 
-  it("answers that are not Okta's (a listing that is no list, bad links)", async () => {
+  it("answers that are not Okta's (a listing that is no list, a user that is no user, bad links)", async () => {
     const drain = async (okta: ReturnType<typeof connector>["okta"]) =>
       failure(
         (async () => {
@@ -670,6 +796,8 @@ describe("every error ends in a next step", () => {
       );
     nock(ORG).get(`/api/v1/users?${DEPROVISIONED_SEARCH}`).reply(200, { users: [] });
     const notAList = await drain(connector().okta);
+    nock(ORG).get(`/api/v1/users/${ada.id}`).reply(200, [ada]);
+    const notAUser = await failure(connector().okta.readActive?.(ada.id) ?? Promise.resolve());
     nock(ORG)
       .get(`/api/v1/users?${DEPROVISIONED_SEARCH}`)
       .reply(200, [ada], { link: '<https://evil.example/api/v1/users?after=x>; rel="next"' });
@@ -678,10 +806,11 @@ describe("every error ends in a next step", () => {
       .get(`/api/v1/users?${DEPROVISIONED_SEARCH}`)
       .reply(200, [ada], { link: '<http://[bad>; rel="next"' });
     const notAUrl = await drain(connector().okta);
-    for (const error of [notAList, elsewhere, notAUrl]) {
+    for (const error of [notAList, notAUser, elsewhere, notAUrl]) {
       expect(error.nextStep).toMatch(/^Check that OKTA_ORG_URL is your Okta org's own URL/);
     }
-    expect([notAList, elsewhere, notAUrl].map((e) => e.code)).toEqual([
+    expect([notAList, notAUser, elsewhere, notAUrl].map((e) => e.code)).toEqual([
+      "unexpected_answer",
       "unexpected_answer",
       "bad_next_link",
       "bad_next_link",

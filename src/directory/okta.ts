@@ -13,7 +13,9 @@
  *            user the search calls active is read again by id, so a holder created or deactivated
  *            seconds ago is seen as it is now. Calls: the searches, one per user name, one per hit.
  * - read:    GET  /api/v1/users/{id} (readActive: the mirror follows this answer)
- * - restore: POST /api/v1/users/{id}/lifecycle/activate?sendEmail=false, then GET /api/v1/users/{id}
+ * - restore: POST /api/v1/users/{id}/lifecycle/activate?sendEmail=false, then, for a chosen
+ *            department, POST /api/v1/users/{id} {"profile":{"department":…}} (partial update:
+ *            POST changes only what it names; PUT would null the rest), else GET /api/v1/users/{id}
  * - replace: POST /api/v1/users/{id}/lifecycle/deactivate?sendEmail=false
  * Every error names its next step (ProviderError.details.nextStep): a choice in the plan, a retry,
  * or what to fix in the Okta Admin Console.
@@ -309,6 +311,23 @@ class OktaConnector implements DirectoryConnector {
     // With sendEmail=false the answer carries an activation link and token: secrets for the user
     // alone. They are dropped here unread and never logged.
     await this.http.post(`api/v1/users/${id}/lifecycle/activate`, { query: { sendEmail: false } });
+    // From here on the user is active in Okta: nothing below may report the restore as failed.
+    const department = chosenDepartment(input);
+    if (department !== null) {
+      try {
+        // POST is Okta's partial update: only the department changes.
+        const answer = await this.http.post<unknown>(`api/v1/users/${id}`, {
+          json: { profile: { department } },
+        });
+        if (isOktaUser(answer.body)) return providerUserOf(answer.body);
+      } catch (error) {
+        // Restored, in its old department: the read-back below says which, so the mirror follows Okta.
+        this.deps.log.warn("okta user restored but its department could not be set", {
+          provider: OKTA,
+          code: error instanceof ProviderError ? error.code : "unknown",
+        });
+      }
+    }
     try {
       const answer = await this.http.get<OktaUser>(`api/v1/users/${id}`);
       if (isOktaUser(answer.body)) return providerUserOf(answer.body);
@@ -509,12 +528,12 @@ function refuseWhatOktaCannotDo(input: RestoreInput): void {
   if (input.dropAliases.length > 0) throw refuse("drop addresses", asItWas);
   if (input.dropEmail) throw refuse("drop the email address", asItWas);
   if (input.dropPhone) throw refuse("drop the phone number", asItWas);
-  if (input.department !== null && input.department !== input.user.department) {
-    throw refuse(
-      "move the user to another department",
-      "Restore the user in its department, then change the department in the Okta Admin Console (Directory → People → Profile).",
-    );
-  }
+}
+
+/** The department the admin chose, when it is not the one the user already had; null otherwise. */
+function chosenDepartment(input: RestoreInput): string | null {
+  const chosen = text(input.department);
+  return chosen !== null && chosen !== text(input.user.department) ? chosen : null;
 }
 
 /** Whether the user (as read by id) holds one of the keys, matched as the search matches them. */

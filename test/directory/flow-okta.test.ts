@@ -145,6 +145,30 @@ describe("Okta's holders, confirmed by ID lookup", () => {
   });
 });
 
+describe("restoring into another department", () => {
+  it("a chosen department is set in Okta after the activation, and the mirror and result say it", async () => {
+    const service = serviceWith(connector());
+    const ada = await synced(service);
+    const plan = await service.plan(ADMIN, ada, { department: "Research" });
+    if (isRefusal(plan)) throw new Error(plan.message);
+    expect(plan).toMatchObject({ ready: true, outcome: { department: "Research" } });
+
+    holders([okta.ada], okta.ada);
+    activation();
+    const update = nock(okta.ORG)
+      .post(`/api/v1/users/${okta.ada.id}`, { profile: { department: "Research" } })
+      .reply(200, okta.adaInResearch);
+    const done = await service.restore(ADMIN, ada, { department: "Research" });
+    if (isRefusal(done)) throw new Error(done.message);
+    expect(update.isDone()).toBe(true);
+    expect(done).toMatchObject({
+      department: "Research",
+      account: { status: "active", department: "Research" },
+    });
+    expect(await mirrored(okta.ada.id)).toMatchObject({ status: "active", department: "Research" });
+  });
+});
+
 describe("Okta's refusals, with the next step", () => {
   it("a token whose admin may not activate users: what happened, nothing restored, which role to give", async () => {
     const service = serviceWith(connector());

@@ -8,6 +8,7 @@ import {
   activationToken,
   activeAda,
   ada,
+  adaInResearch,
   adaProvisioned,
   alan,
   alreadyActive,
@@ -453,11 +454,58 @@ describe("restoring (activating) a deactivated user", () => {
     );
     const dropEmail = await failure(okta.restore(restoreInput({ dropEmail: true })));
     expect(dropEmail.code).toBe("not_supported");
-    const department = await failure(okta.restore(restoreInput({ department: "Research" })));
-    expect(department.message).toMatch(/cannot move the user to another department/);
-    expect(department.nextStep).toMatch(/^Restore the user in its department, then change the department/);
     const recreate = await failure(okta.recreate(restoreInput()));
     expect(recreate.message).toMatch(/^Okta: a deleted Okta user cannot be created again/);
+  });
+});
+
+describe("restoring into another department", () => {
+  it("activates, then sets the chosen department with a partial update, and answers Okta's user", async () => {
+    let updateBody: unknown = "not called";
+    nock(ORG, AUTH)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(200, activationToken);
+    nock(ORG, AUTH)
+      .post(`/api/v1/users/${ada.id}`)
+      .reply(200, (_uri, body) => {
+        updateBody = body;
+        return adaInResearch;
+      });
+    const { okta } = connector();
+    const restored = await okta.restore(restoreInput({ department: " Research " }));
+    // Only the department: POST is a partial update, the rest of the profile stays as Okta has it.
+    expect(updateBody).toEqual({ profile: { department: "Research" } });
+    expect(restored).toEqual({ ...restoreInput().user, department: "Research" });
+  });
+
+  it("sends no update when the department is the one the user had", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(200, activationToken);
+    nock(ORG).get(`/api/v1/users/${ada.id}`).reply(200, adaProvisioned);
+    const { okta } = connector();
+    const restored = await okta.restore(restoreInput({ department: "Engineering" }));
+    expect(restored.department).toBe("Engineering");
+  });
+
+  it("a refused department still leaves the user restored, as Okta has it, and says so in the log", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(200, activationToken);
+    nock(ORG).post(`/api/v1/users/${ada.id}`).reply(400, departmentInvalid);
+    nock(ORG).get(`/api/v1/users/${ada.id}`).reply(200, adaProvisioned);
+    const { okta, warnings } = connector();
+    const restored = await okta.restore(restoreInput({ department: "Research" }));
+    expect(restored).toMatchObject({ externalId: ada.id, department: "Engineering" });
+    expect(warnings).toEqual([
+      {
+        message: "okta user restored but its department could not be set",
+        fields: { provider: "Okta", code: "E0000001" },
+      },
+    ]);
   });
 });
 

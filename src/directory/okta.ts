@@ -216,7 +216,7 @@ class OktaConnector implements DirectoryConnector {
   async findActive(keys: ConflictKeys): Promise<ProviderUser[]> {
     const [searched, byLogin] = await Promise.all([
       this.search(keys),
-      Promise.all(keys.userNames.map((name) => this.userByLogin(name))),
+      Promise.all([...new Set(keys.userNames)].map((name) => this.userByLogin(name))),
     ]);
     const read = new Map<string, OktaUser | null>();
     for (const user of byLogin) if (user) read.set(user.id, user);
@@ -279,10 +279,10 @@ class OktaConnector implements DirectoryConnector {
   /**
    * The user whose login this is, by ID lookup. The path also matches a login *shortname* ("ada"
    * for ada@example.com), so only an exact login counts. Okta cannot look up logins with a `/` by
-   * path: those rest on the search.
+   * path: those rest on the search (as does an empty one, whose path would list every user).
    */
   private async userByLogin(login: string): Promise<OktaUser | null> {
-    if (login.includes("/")) return null;
+    if (!login.trim() || login.includes("/")) return null;
     const user = await this.userAt(login);
     return user && text(user.profile?.login)?.toLowerCase() === login.trim().toLowerCase() ? user : null;
   }

@@ -34,7 +34,8 @@ const AUTH = { reqheaders: { authorization: `SSWS ${API_TOKEN}` } };
 const DEPROVISIONED_SEARCH = "search=status%20eq%20%22DEPROVISIONED%22&limit=200";
 const NOW_S = Date.parse("2026-11-24T10:00:00Z") / 1000;
 /** Retrieve a user by login: the path takes a login, percent-encoded. */
-const BY_LOGIN = `/api/v1/users/${encodeURIComponent("ada.lovelace@example.com")}`;
+const LOGIN_ADA = "ada.lovelace@example.com";
+const BY_LOGIN = `/api/v1/users/${encodeURIComponent(LOGIN_ADA)}`;
 
 function connector(env: Record<string, string> = ENV) {
   const quiet = quietDeps();
@@ -369,6 +370,21 @@ describe("finding active users that hold a name, address or phone", () => {
   it("asks nothing when there is nothing to look for", async () => {
     const { okta } = connector();
     expect(await okta.findActive({ userNames: [], addresses: [], phones: [] })).toEqual([]);
+  });
+
+  it("looks a user name up once, however often it is asked for, and never an empty one", async () => {
+    nock(ORG, AUTH)
+      .get("/api/v1/users")
+      .query((q) => String(q.search).startsWith("profile.login eq"))
+      .reply(200, []);
+    nock(ORG, AUTH).get(BY_LOGIN).once().reply(200, newLoginHolder);
+    const { okta } = connector();
+    const found = await okta.findActive({
+      userNames: [LOGIN_ADA, LOGIN_ADA, " "],
+      addresses: [],
+      phones: [],
+    });
+    expect(found.map((u) => u.externalId)).toEqual([newLoginHolder.id]);
   });
 });
 

@@ -6,9 +6,19 @@
  * API (Okta Management API, API token auth `Authorization: SSWS <token>`):
  * - list:    GET  /api/v1/users?search=status eq "DEPROVISIONED"&limit=200, paged by Link rel="next"
  * - find:    GET  /api/v1/users?search=profile.login eq "…" or profile.email eq "…" (ne is not
- *            supported, so deactivated users are dropped here rather than in the query)
- * - restore: POST /api/v1/users/{id}/lifecycle/activate?sendEmail=false, then GET /api/v1/users/{id}
+ *            supported, so deactivated users are dropped here rather than in the query), then
+ *            confirmed by ID lookups: the search is eventually consistent and Okta's reference says
+ *            to "use an ID lookup for records that you update". Each user name is looked up as
+ *            GET /api/v1/users/{login} (the path takes "an ID, login, or login shortname") and each
+ *            user the search calls active is read again by id, so a holder created or deactivated
+ *            seconds ago is seen as it is now. Calls: the searches, one per user name, one per hit.
+ * - read:    GET  /api/v1/users/{id} (readActive: the mirror follows this answer)
+ * - restore: POST /api/v1/users/{id}/lifecycle/activate?sendEmail=false, then, for a chosen
+ *            department, POST /api/v1/users/{id} {"profile":{"department":…}} (partial update:
+ *            POST changes only what it names; PUT would null the rest), else GET /api/v1/users/{id}
  * - replace: POST /api/v1/users/{id}/lifecycle/deactivate?sendEmail=false
+ * Every error names its next step (ProviderError.details.nextStep): a choice in the plan, a retry,
+ * or what to fix in the Okta Admin Console.
  * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/
  * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/
  */
@@ -143,6 +153,30 @@ const PAGE_SIZE = 200;
 /** Search terms per findActive request: an overly long search expression is refused. */
 const TERMS_PER_SEARCH = 10;
 
+// Next steps, one sentence each: what the admin does about an error (ProviderError.details.nextStep).
+const CHECK_ORG_URL =
+  "Check that OKTA_ORG_URL is your Okta org's own URL (https://<your-org>.okta.com) and that no proxy answers in its place, then try again.";
+const NEW_TOKEN =
+  "Create a new API token in the Okta Admin Console (Security → API → Tokens) as an admin who stays active and may manage users, set OKTA_API_TOKEN to it and restart this app.";
+const ADMIN_ROLE =
+  "Give the admin who created the API token (its owner in Security → API → Tokens) the Super Administrator or Organization Administrator role, or a custom role with Manage users (okta.users.manage) over these users, or create the token as such an admin; then try again.";
+const LOGIN_TAKEN =
+  "Choose Cancel in the plan, change the login of the Okta user who holds it (Directory → People → Profile), then restore again: Okta keeps a login even on a deactivated user, so replacing the holder would not free it.";
+const EMAIL_TAKEN =
+  "Choose Cancel in the plan, change the email of the Okta user who has it (Directory → People → Profile), then restore again.";
+const USER_GONE =
+  "Choose Cancel in the plan: nothing can bring this user back; create them anew in the Okta Admin Console (Directory → People → Add person) if they need an account.";
+const OKTA_DOWN =
+  "Try again in a few minutes; if it keeps failing, check Okta's service status at status.okta.com.";
+
+/** For an answer without an Okta error code (a proxy's page, an empty body): what to fix, by status. */
+function nextStepOfStatus(status: number): string {
+  if (status === 401) return NEW_TOKEN;
+  if (status === 403) return ADMIN_ROLE;
+  if (status === 404) return CHECK_ORG_URL;
+  return "Find the request in the Okta Admin Console's System Log (Reports → System Log) for the reason, fix what it names, then try again.";
+}
+
 class OktaConnector implements DirectoryConnector {
   readonly kind = "okta" as const;
   readonly name = OKTA;
@@ -174,7 +208,44 @@ class OktaConnector implements DirectoryConnector {
     }
   }
 
+  /**
+   * The search finds candidates; ID lookups decide. A login is unique in Okta, so looking each user
+   * name up directly finds its holder even when the search has not caught up, and each user the
+   * search calls active is read again by id, so one deactivated (or deleted) seconds ago drops out.
+   */
   async findActive(keys: ConflictKeys): Promise<ProviderUser[]> {
+    const [searched, byLogin] = await Promise.all([
+      this.search(keys),
+      Promise.all([...new Set(keys.userNames)].map((name) => this.userByLogin(name))),
+    ]);
+    const read = new Map<string, OktaUser | null>();
+    for (const user of byLogin) if (user) read.set(user.id, user);
+    // Users the search calls deactivated are not read again, so the calls stay one per hit that
+    // counts: one reactivated since is found by the login lookups when it holds a user name (Okta
+    // lets users share emails and phones, so only the login makes a holder there).
+    const toRead = [...new Set(searched.filter(holdsAsActive).map((u) => u.id))].filter(
+      (id) => !read.has(id),
+    );
+    const reread = await Promise.all(toRead.map(async (id) => [id, await this.userById(id)] as const));
+    for (const [id, user] of reread) read.set(id, user);
+    const found = new Map<string, ProviderUser>();
+    for (const id of [...searched.map((u) => u.id), ...read.keys()]) {
+      const user = read.get(id);
+      // As Okta has the user now: still active, and still holding what the search matched.
+      if (user && holdsAsActive(user) && holdsAnyOf(user, keys) && !found.has(user.id)) {
+        found.set(user.id, providerUserOf(user));
+      }
+    }
+    return [...found.values()];
+  }
+
+  async readActive(externalId: string): Promise<ProviderUser | null> {
+    const user = await this.userById(externalId);
+    return user && holdsAsActive(user) ? providerUserOf(user) : null;
+  }
+
+  /** Every user the search matches, deactivated ones included (the caller decides). */
+  private async search(keys: ConflictKeys): Promise<OktaUser[]> {
     const terms = new Set<string>();
     for (const name of keys.userNames) terms.add(`profile.login eq ${quoted(name)}`);
     for (const address of keys.addresses) {
@@ -186,19 +257,52 @@ class OktaConnector implements DirectoryConnector {
       terms.add(`profile.primaryPhone eq ${quoted(phone)}`);
     }
     const all = [...terms];
-    const found = new Map<string, ProviderUser>();
+    const found: OktaUser[] = [];
     for (let i = 0; i < all.length; i += TERMS_PER_SEARCH) {
       const expression = all.slice(i, i + TERMS_PER_SEARCH).join(" or ");
       for await (const users of this.pages(
         `api/v1/users?search=${searchParam(expression)}&limit=${PAGE_SIZE}`,
       )) {
-        // Okta's search has no `ne`: deactivated users (the bin) are dropped here.
-        for (const user of users) {
-          if (user.status !== DEPROVISIONED && !found.has(user.id)) found.set(user.id, providerUserOf(user));
-        }
+        found.push(...users);
       }
     }
-    return [...found.values()];
+    return found;
+  }
+
+  /** The user with this id as Okta has it now; null when Okta has no such user (E0000007). */
+  private async userById(id: string): Promise<OktaUser | null> {
+    const user = await this.userAt(id);
+    // The path also takes a login: only the user with this very id is an answer.
+    return user?.id === id ? user : null;
+  }
+
+  /**
+   * The user whose login this is, by ID lookup. The path also matches a login *shortname* ("ada"
+   * for ada@example.com), so only an exact login counts. Okta cannot look up logins with a `/` by
+   * path: those rest on the search (as does an empty one, whose path would list every user).
+   */
+  private async userByLogin(login: string): Promise<OktaUser | null> {
+    if (!login.trim() || login.includes("/")) return null;
+    const user = await this.userAt(login);
+    return user && text(user.profile?.login)?.toLowerCase() === login.trim().toLowerCase() ? user : null;
+  }
+
+  private async userAt(idOrLogin: string): Promise<OktaUser | null> {
+    let answer: HttpAnswer<unknown>;
+    try {
+      answer = await this.http.get<unknown>(`api/v1/users/${encodeURIComponent(idOrLogin)}`);
+    } catch (error) {
+      // Not found: deleted for good, or never there. Any other refusal is the caller's to report.
+      if (error instanceof ProviderError && error.code === "E0000007") return null;
+      throw error;
+    }
+    if (!isOktaUser(answer.body)) {
+      throw new ProviderError(OKTA, "unexpected_answer", "answered a user lookup with something else", {
+        status: answer.status,
+        nextStep: CHECK_ORG_URL,
+      });
+    }
+    return answer.body;
   }
 
   async restore(input: RestoreInput): Promise<RestoredUser> {
@@ -207,6 +311,23 @@ class OktaConnector implements DirectoryConnector {
     // With sendEmail=false the answer carries an activation link and token: secrets for the user
     // alone. They are dropped here unread and never logged.
     await this.http.post(`api/v1/users/${id}/lifecycle/activate`, { query: { sendEmail: false } });
+    // From here on the user is active in Okta: nothing below may report the restore as failed.
+    const department = chosenDepartment(input);
+    if (department !== null) {
+      try {
+        // POST is Okta's partial update: only the department changes.
+        const answer = await this.http.post<unknown>(`api/v1/users/${id}`, {
+          json: { profile: { department } },
+        });
+        if (isOktaUser(answer.body)) return providerUserOf(answer.body);
+      } catch (error) {
+        // Restored, in its old department: the read-back below says which, so the mirror follows Okta.
+        this.deps.log.warn("okta user restored but its department could not be set", {
+          provider: OKTA,
+          code: error instanceof ProviderError ? error.code : "unknown",
+        });
+      }
+    }
     try {
       const answer = await this.http.get<OktaUser>(`api/v1/users/${id}`);
       if (isOktaUser(answer.body)) return providerUserOf(answer.body);
@@ -225,6 +346,10 @@ class OktaConnector implements DirectoryConnector {
       OKTA,
       "not_supported",
       "a deleted Okta user cannot be created again from here; deactivated users are restored instead",
+      {
+        nextStep:
+          "Create the user anew in the Okta Admin Console (Directory → People → Add person); this app restores deactivated users only.",
+      },
     );
   }
 
@@ -238,6 +363,8 @@ class OktaConnector implements DirectoryConnector {
       if (error instanceof ProviderError && error.code === "E0000007") {
         throw new ProviderError(OKTA, error.code, "the active user no longer exists in Okta", {
           status: error.status,
+          nextStep:
+            "Open the plan again: it asks Okta afresh who holds the user name, and there is nothing to replace.",
         });
       }
       throw error;
@@ -254,12 +381,16 @@ class OktaConnector implements DirectoryConnector {
       if (!Array.isArray(answer.body)) {
         throw new ProviderError(OKTA, "unexpected_answer", "answered the user listing with something else", {
           status: answer.status,
+          nextStep: CHECK_ORG_URL,
         });
       }
       yield answer.body.filter(isOktaUser);
       next = this.nextLinkOf(answer.headers);
       if (next && seen.has(next)) {
-        throw new ProviderError(OKTA, "paging_loop", "sent the same page link twice; the listing stopped");
+        throw new ProviderError(OKTA, "paging_loop", "sent the same page link twice; the listing stopped", {
+          nextStep:
+            "Try again in a few minutes; if Okta sends the same page link again, open a case with Okta Support.",
+        });
       }
     }
   }
@@ -272,23 +403,40 @@ class OktaConnector implements DirectoryConnector {
     try {
       url = new URL(next, `${this.settings.orgUrl}/`);
     } catch {
-      throw new ProviderError(OKTA, "bad_next_link", "sent a next-page link that is not a URL");
+      throw new ProviderError(OKTA, "bad_next_link", "sent a next-page link that is not a URL", {
+        nextStep: CHECK_ORG_URL,
+      });
     }
     if (url.origin !== this.origin) {
-      throw new ProviderError(OKTA, "bad_next_link", "sent a next-page link to another site; not followed");
+      throw new ProviderError(OKTA, "bad_next_link", "sent a next-page link to another site; not followed", {
+        nextStep: CHECK_ORG_URL,
+      });
     }
     return url.toString();
   }
 
-  /** Okta's error body → our ProviderError. Messages are ours: short, plain, never a token. */
+  /**
+   * Okta's error body → our ProviderError, with the admin's next step. Messages are ours: short,
+   * plain, never a token. Codes: https://developer.okta.com/docs/reference/error-codes/
+   */
   private errorOf(answer: HttpAnswer): ProviderError {
     const body: OktaErrorBody =
       answer.body && typeof answer.body === "object" ? (answer.body as OktaErrorBody) : {};
     const status = answer.status;
     const code = typeof body.errorCode === "string" && body.errorCode ? body.errorCode : `HTTP_${status}`;
     const transient = status === 429 || status >= 500;
-    const make = (message: string, conflict: ProviderConflict | null = null, retryAfterMs?: number | null) =>
-      new ProviderError(OKTA, code, this.scrub(message), { status, conflict, transient, retryAfterMs });
+    const make = (
+      message: string,
+      nextStep: string,
+      more: { conflict?: ProviderConflict; retryAfterMs?: number | null } = {},
+    ) =>
+      new ProviderError(OKTA, code, this.scrub(message), {
+        status,
+        transient,
+        conflict: more.conflict ?? null,
+        retryAfterMs: more.retryAfterMs,
+        nextStep,
+      });
 
     switch (code) {
       case "E0000001": {
@@ -297,36 +445,62 @@ class OktaConnector implements DirectoryConnector {
           causes.some(
             (c) => c.toLowerCase().startsWith(`${field.toLowerCase()}:`) && /already exists/i.test(c),
           );
-        if (taken("login")) return make("the user name (login) now belongs to another Okta user", "userName");
-        if (taken("email")) return make("the email address now belongs to another Okta user", "email");
+        if (taken("login")) {
+          return make("the user name (login) now belongs to another Okta user", LOGIN_TAKEN, {
+            conflict: "userName",
+          });
+        }
+        if (taken("email")) {
+          return make("the email address now belongs to another Okta user", EMAIL_TAKEN, {
+            conflict: "email",
+          });
+        }
         const detail = causes.find(Boolean) ?? body.errorSummary ?? "";
-        return make(detail ? `refused the request: ${short(detail)}` : "refused the request");
+        return make(
+          detail ? `refused the request: ${short(detail)}` : "refused the request",
+          "Open the user in the Okta Admin Console (Directory → People), correct the profile attribute Okta names, then try again.",
+        );
       }
       case "E0000011":
-        return make(
-          "the API token is not valid (expired, revoked, or its admin was deactivated); create a new one in Security → API → Tokens and set OKTA_API_TOKEN",
-        );
+        return make("the API token is not valid (expired, revoked, or its admin was deactivated)", NEW_TOKEN);
       case "E0000006":
-        return make(
-          "the API token's admin is not allowed to do this; it needs an admin role that manages users",
-        );
+        return make("the API token's admin is not allowed to do this", ADMIN_ROLE);
       case "E0000007":
         return make(
           "the user no longer exists in Okta: it was deleted and cannot be brought back",
-          "expired",
+          USER_GONE,
+          {
+            conflict: "expired",
+          },
         );
       case "E0000016":
-        return make("the user is already active in Okta");
+        return make(
+          "the user is already active in Okta",
+          "Nothing is left to do in Okta: sync Okta so this app shows the user as active.",
+        );
       case "E0000038":
-        return make("the user's current status in Okta does not allow this");
-      case "E0000047":
-        return make("Okta's rate limit was reached", null, rateLimitResetMs(answer.headers, this.deps.now()));
+        return make(
+          "the user's current status in Okta does not allow this",
+          "Open the user in the Okta Admin Console (Directory → People) to see its status (a suspended user is unsuspended there), then sync Okta and try again.",
+        );
+      case "E0000047": {
+        const retryAfterMs = rateLimitResetMs(answer.headers, this.deps.now());
+        const when =
+          retryAfterMs === null
+            ? "Wait a minute and try again"
+            : `Try again after ${new Date(this.deps.now().getTime() + retryAfterMs).toISOString().slice(11, 19)} UTC, when Okta's rate limit resets`;
+        return make(
+          "Okta's rate limit was reached",
+          `${when}; if it keeps happening, see which app uses up the limit in the Okta Admin Console's rate limit dashboard (Reports → Rate Limits).`,
+          { retryAfterMs },
+        );
+      }
       default:
-        if (status >= 500) return make(`had a problem of its own (HTTP ${status})`);
+        if (status >= 500) return make(`had a problem of its own (HTTP ${status})`, OKTA_DOWN);
         if (typeof body.errorSummary === "string" && body.errorSummary) {
-          return make(`refused the request: ${short(body.errorSummary)}`);
+          return make(`refused the request: ${short(body.errorSummary)}`, nextStepOfStatus(status));
         }
-        return make(`answered HTTP ${status}`);
+        return make(`answered HTTP ${status}`, nextStepOfStatus(status));
     }
   }
 
@@ -339,15 +513,51 @@ class OktaConnector implements DirectoryConnector {
 
 /** The plan offered only what `resolves: []` allows; anything else would be silently wrong. */
 function refuseWhatOktaCannotDo(input: RestoreInput): void {
-  const refuse = (what: string) =>
-    new ProviderError(OKTA, "not_supported", `cannot ${what} while restoring a user; nothing was changed`);
-  if (input.newUserName !== null && input.newUserName !== input.user.userName) throw refuse("rename");
-  if (input.dropAliases.length > 0) throw refuse("drop addresses");
-  if (input.dropEmail) throw refuse("drop the email address");
-  if (input.dropPhone) throw refuse("drop the phone number");
-  if (input.department !== null && input.department !== input.user.department) {
-    throw refuse("move the user to another department");
+  const refuse = (what: string, nextStep: string) =>
+    new ProviderError(OKTA, "not_supported", `cannot ${what} while restoring a user; nothing was changed`, {
+      nextStep,
+    });
+  const asItWas =
+    "Restore the user with the addresses and phone it had (Okta lets users share them), then change them in the Okta Admin Console (Directory → People → Profile) if needed.";
+  if (input.newUserName !== null && input.newUserName !== input.user.userName) {
+    throw refuse(
+      "rename",
+      "Restore the user with its login, then change the login in the Okta Admin Console (Directory → People → Profile).",
+    );
   }
+  if (input.dropAliases.length > 0) throw refuse("drop addresses", asItWas);
+  if (input.dropEmail) throw refuse("drop the email address", asItWas);
+  if (input.dropPhone) throw refuse("drop the phone number", asItWas);
+}
+
+/** The department the admin chose, when it is not the one the user already had; null otherwise. */
+function chosenDepartment(input: RestoreInput): string | null {
+  const chosen = text(input.department);
+  return chosen !== null && chosen !== text(input.user.department) ? chosen : null;
+}
+
+/** Whether the user (as read by id) holds one of the keys, matched as the search matches them. */
+function holdsAnyOf(user: OktaUser, keys: ConflictKeys): boolean {
+  const p = user.profile ?? {};
+  const lower = (value: string | null | undefined) => text(value)?.toLowerCase() ?? null;
+  const names = new Set([...keys.userNames, ...keys.addresses].map(lower));
+  const addresses = new Set(keys.addresses.map(lower));
+  const phones = new Set(keys.phones.map((phone) => phone.trim()));
+  const login = lower(p.login);
+  const email = lower(p.email);
+  return (
+    (login !== null && names.has(login)) ||
+    (email !== null && addresses.has(email)) ||
+    [p.mobilePhone, p.primaryPhone].some((phone) => text(phone) !== null && phones.has(text(phone) as string))
+  );
+}
+
+/**
+ * Whether Okta counts the user as holding its login as an active account: every status but
+ * DEPROVISIONED (staged, pending, suspended, locked out and expired users all keep it).
+ */
+function holdsAsActive(user: OktaUser): boolean {
+  return user.status !== DEPROVISIONED;
 }
 
 function providerUserOf(user: OktaUser): ProviderUser {

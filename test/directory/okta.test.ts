@@ -8,18 +8,23 @@ import {
   activationToken,
   activeAda,
   ada,
+  adaInResearch,
   adaProvisioned,
   alan,
   alreadyActive,
+  departmentInvalid,
   emailTaken,
   forbidden,
   grace,
+  illegalArgument,
   internalError,
   invalidToken,
   loginTaken,
+  newLoginHolder,
   notFound,
   ORG,
   rateLimited,
+  wrongStatus,
 } from "../fixtures/okta.ts";
 import { quietDeps } from "./support.ts";
 
@@ -28,6 +33,9 @@ const AUTH = { reqheaders: { authorization: `SSWS ${API_TOKEN}` } };
 /** `status eq "DEPROVISIONED"`, encoded as Okta documents it. */
 const DEPROVISIONED_SEARCH = "search=status%20eq%20%22DEPROVISIONED%22&limit=200";
 const NOW_S = Date.parse("2026-11-24T10:00:00Z") / 1000;
+/** Retrieve a user by login: the path takes a login, percent-encoded. */
+const LOGIN_ADA = "ada.lovelace@example.com";
+const BY_LOGIN = `/api/v1/users/${encodeURIComponent(LOGIN_ADA)}`;
 
 function connector(env: Record<string, string> = ENV) {
   const quiet = quietDeps();
@@ -227,6 +235,9 @@ describe("finding active users that hold a name, address or phone", () => {
     nock(ORG, AUTH)
       .get(`/api/v1/users?search=${encodeURIComponent(expression)}&limit=200`)
       .reply(200, [activeAda, ada]);
+    // The login is looked up directly (it is Ada's own, deactivated); the active hit is read again by id.
+    nock(ORG, AUTH).get(BY_LOGIN).reply(200, ada);
+    nock(ORG, AUTH).get(`/api/v1/users/${activeAda.id}`).reply(200, activeAda);
     const { okta } = connector();
     const found = await okta.findActive({
       userNames: ["ada.lovelace@example.com"],
@@ -249,7 +260,7 @@ describe("finding active users that hold a name, address or phone", () => {
     ]);
   });
 
-  it("splits a long search and follows its pages, listing each user once", async () => {
+  it("splits a long search and follows its pages, and reads each user it finds once", async () => {
     const names = Array.from({ length: 12 }, (_, i) => `user${i}@example.com`);
     const firstTen = names
       .slice(0, 10)
@@ -259,24 +270,158 @@ describe("finding active users that hold a name, address or phone", () => {
       .slice(10)
       .map((n) => `profile.login eq "${n}"`)
       .join(" or ");
+    const holder = { ...activeAda, profile: { ...activeAda.profile, login: "user3@example.com" } };
+    const other = { ...newLoginHolder, profile: { ...newLoginHolder.profile, login: "user11@example.com" } };
     const more = `${ORG}/api/v1/users?after=00u1&limit=200&search=${encodeURIComponent(firstTen)}`;
     nock(ORG, AUTH)
       .get(`/api/v1/users?search=${encodeURIComponent(firstTen)}&limit=200`)
-      .reply(200, [activeAda], { link: `<${more}>; rel="next"` });
+      .reply(200, [holder], { link: `<${more}>; rel="next"` });
     nock(ORG, AUTH)
       .get(`/api/v1/users?after=00u1&limit=200&search=${encodeURIComponent(firstTen)}`)
-      .reply(200, []);
+      .reply(200, [other]);
     nock(ORG, AUTH)
       .get(`/api/v1/users?search=${encodeURIComponent(lastTwo)}&limit=200`)
-      .reply(200, [activeAda]);
+      .reply(200, [other]);
+    // One lookup per user name; the holder found by its login is not read again by id.
+    for (const name of names) {
+      const answer = name === "user3@example.com" ? holder : null;
+      nock(ORG, AUTH)
+        .get(`/api/v1/users/${encodeURIComponent(name)}`)
+        .reply(answer ? 200 : 404, answer ?? notFound);
+    }
+    // Listed by both searches (and not found by its login yet): read again once.
+    nock(ORG, AUTH).get(`/api/v1/users/${other.id}`).once().reply(200, other);
     const { okta } = connector();
     const found = await okta.findActive({ userNames: names, addresses: [], phones: [] });
-    expect(found.map((u) => u.externalId)).toEqual([activeAda.id]);
+    expect(found.map((u) => [u.externalId, u.userName])).toEqual([
+      [holder.id, "user3@example.com"],
+      [other.id, "user11@example.com"],
+    ]);
+  });
+
+  it("finds a holder by login lookup that the search does not list yet", async () => {
+    nock(ORG, AUTH)
+      .get(
+        `/api/v1/users?search=${encodeURIComponent('profile.login eq "ada.lovelace@example.com"')}&limit=200`,
+      )
+      .reply(200, []);
+    nock(ORG, AUTH).get(BY_LOGIN).reply(200, newLoginHolder);
+    const { okta } = connector();
+    const found = await okta.findActive({
+      userNames: ["ada.lovelace@example.com"],
+      addresses: [],
+      phones: [],
+    });
+    expect(found).toEqual([
+      expect.objectContaining({
+        externalId: newLoginHolder.id,
+        userName: "ada.lovelace@example.com",
+        displayName: "Ada Holder",
+      }),
+    ]);
+  });
+
+  it("drops a search hit that its id lookup says was deactivated, deleted or renamed since", async () => {
+    // The search still lists three users with Ada's login; read by id, none holds it as an active user.
+    const deactivated = newLoginHolder;
+    const deleted = { ...newLoginHolder, id: "00u1gone000000000006" };
+    const renamed = { ...newLoginHolder, id: "00u1renamed000000007" };
+    nock(ORG, AUTH)
+      .get(
+        `/api/v1/users?search=${encodeURIComponent('profile.login eq "ada.lovelace@example.com"')}&limit=200`,
+      )
+      .reply(200, [deactivated, deleted, renamed]);
+    // The login itself is Ada's, deactivated: no holder either.
+    nock(ORG, AUTH).get(BY_LOGIN).reply(200, ada);
+    nock(ORG, AUTH)
+      .get(`/api/v1/users/${deactivated.id}`)
+      .reply(200, { ...deactivated, status: "DEPROVISIONED", statusChanged: "2026-11-24T09:59:58.000Z" });
+    nock(ORG, AUTH).get(`/api/v1/users/${deleted.id}`).reply(404, notFound);
+    nock(ORG, AUTH)
+      .get(`/api/v1/users/${renamed.id}`)
+      .reply(200, { ...renamed, profile: { ...renamed.profile, login: "ada.holder@example.com" } });
+    const { okta } = connector();
+    expect(
+      await okta.findActive({ userNames: ["ada.lovelace@example.com"], addresses: [], phones: [] }),
+    ).toEqual([]);
+  });
+
+  it("counts a login lookup only for that very login, not a login shortname it also matches", async () => {
+    // GET /api/v1/users/ada.lovelace matches the shortname of ada.lovelace@example.com.
+    nock(ORG, AUTH)
+      .get(`/api/v1/users?search=${encodeURIComponent('profile.login eq "ada.lovelace"')}&limit=200`)
+      .reply(200, []);
+    nock(ORG, AUTH).get("/api/v1/users/ada.lovelace").reply(200, newLoginHolder);
+    const { okta } = connector();
+    expect(await okta.findActive({ userNames: ["ada.lovelace"], addresses: [], phones: [] })).toEqual([]);
+  });
+
+  it("leaves a login with a slash to the search: Okta can only look those up by id", async () => {
+    const holder = { ...newLoginHolder, profile: { ...newLoginHolder.profile, login: "eng/ada" } };
+    nock(ORG, AUTH)
+      .get(`/api/v1/users?search=${encodeURIComponent('profile.login eq "eng/ada"')}&limit=200`)
+      .reply(200, [holder]);
+    nock(ORG, AUTH).get(`/api/v1/users/${holder.id}`).reply(200, holder);
+    const { okta } = connector();
+    const found = await okta.findActive({ userNames: ["eng/ada"], addresses: [], phones: [] });
+    expect(found.map((u) => u.userName)).toEqual(["eng/ada"]);
   });
 
   it("asks nothing when there is nothing to look for", async () => {
     const { okta } = connector();
     expect(await okta.findActive({ userNames: [], addresses: [], phones: [] })).toEqual([]);
+  });
+
+  it("looks a user name up once, however often it is asked for, and never an empty one", async () => {
+    nock(ORG, AUTH)
+      .get("/api/v1/users")
+      .query((q) => String(q.search).startsWith("profile.login eq"))
+      .reply(200, []);
+    nock(ORG, AUTH).get(BY_LOGIN).once().reply(200, newLoginHolder);
+    const { okta } = connector();
+    const found = await okta.findActive({
+      userNames: [LOGIN_ADA, LOGIN_ADA, " "],
+      addresses: [],
+      phones: [],
+    });
+    expect(found.map((u) => u.externalId)).toEqual([newLoginHolder.id]);
+  });
+});
+
+describe("reading a user by id (the truth the mirror follows)", () => {
+  it("answers an active user, and counts a pending one (PROVISIONED) as active", async () => {
+    nock(ORG, AUTH).get(`/api/v1/users/${activeAda.id}`).reply(200, activeAda);
+    nock(ORG, AUTH).get(`/api/v1/users/${ada.id}`).reply(200, adaProvisioned);
+    const { okta } = connector();
+    expect(await okta.readActive?.(activeAda.id)).toEqual({
+      externalId: activeAda.id,
+      userName: "ada.lovelace2@example.com",
+      email: "ada.lovelace@example.com",
+      aliases: [],
+      phone: "+44 20 7946 0001",
+      displayName: "Ada Byron",
+      givenName: "Ada",
+      familyName: "Byron",
+      department: null,
+      license: null,
+    });
+    expect(await okta.readActive?.(ada.id)).toMatchObject({ externalId: ada.id, department: "Engineering" });
+  });
+
+  it("answers null for a deactivated user and for one Okta no longer has", async () => {
+    nock(ORG, AUTH).get(`/api/v1/users/${ada.id}`).reply(200, ada);
+    nock(ORG, AUTH).get(`/api/v1/users/${grace.id}`).reply(404, notFound);
+    const { okta } = connector();
+    expect(await okta.readActive?.(ada.id)).toBeNull();
+    expect(await okta.readActive?.(grace.id)).toBeNull();
+  });
+
+  it("reports a refusal rather than guessing", async () => {
+    nock(ORG, AUTH).get(`/api/v1/users/${ada.id}`).reply(403, forbidden);
+    const { okta } = connector();
+    const error = await failure(okta.readActive?.(ada.id) ?? Promise.resolve());
+    expect(error.code).toBe("E0000006");
+    expect(error.nextStep).toMatch(/Super Administrator or Organization Administrator/);
   });
 });
 
@@ -325,10 +470,58 @@ describe("restoring (activating) a deactivated user", () => {
     );
     const dropEmail = await failure(okta.restore(restoreInput({ dropEmail: true })));
     expect(dropEmail.code).toBe("not_supported");
-    const department = await failure(okta.restore(restoreInput({ department: "Research" })));
-    expect(department.message).toMatch(/cannot move the user to another department/);
     const recreate = await failure(okta.recreate(restoreInput()));
     expect(recreate.message).toMatch(/^Okta: a deleted Okta user cannot be created again/);
+  });
+});
+
+describe("restoring into another department", () => {
+  it("activates, then sets the chosen department with a partial update, and answers Okta's user", async () => {
+    let updateBody: unknown = "not called";
+    nock(ORG, AUTH)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(200, activationToken);
+    nock(ORG, AUTH)
+      .post(`/api/v1/users/${ada.id}`)
+      .reply(200, (_uri, body) => {
+        updateBody = body;
+        return adaInResearch;
+      });
+    const { okta } = connector();
+    const restored = await okta.restore(restoreInput({ department: " Research " }));
+    // Only the department: POST is a partial update, the rest of the profile stays as Okta has it.
+    expect(updateBody).toEqual({ profile: { department: "Research" } });
+    expect(restored).toEqual({ ...restoreInput().user, department: "Research" });
+  });
+
+  it("sends no update when the department is the one the user had", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(200, activationToken);
+    nock(ORG).get(`/api/v1/users/${ada.id}`).reply(200, adaProvisioned);
+    const { okta } = connector();
+    const restored = await okta.restore(restoreInput({ department: "Engineering" }));
+    expect(restored.department).toBe("Engineering");
+  });
+
+  it("a refused department still leaves the user restored, as Okta has it, and says so in the log", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(200, activationToken);
+    nock(ORG).post(`/api/v1/users/${ada.id}`).reply(400, departmentInvalid);
+    nock(ORG).get(`/api/v1/users/${ada.id}`).reply(200, adaProvisioned);
+    const { okta, warnings } = connector();
+    const restored = await okta.restore(restoreInput({ department: "Research" }));
+    expect(restored).toMatchObject({ externalId: ada.id, department: "Engineering" });
+    expect(warnings).toEqual([
+      {
+        message: "okta user restored but its department could not be set",
+        fields: { provider: "Okta", code: "E0000001" },
+      },
+    ]);
   });
 });
 
@@ -381,7 +574,8 @@ describe("Okta's refusals, in our terms", () => {
     // An SSWS token cannot be renewed by the app (there is no token endpoint), so a 401 is not retried.
     const { error, waits } = await activateAnswering(401, invalidToken);
     expect(error.status).toBe(401);
-    expect(error.message).toMatch(/API token is not valid.*set OKTA_API_TOKEN \(E0000011\)$/);
+    expect(error.message).toMatch(/API token is not valid.*\(E0000011\)$/);
+    expect(error.nextStep).toMatch(/Security → API → Tokens.*set OKTA_API_TOKEN/);
     expect(waits).toEqual([]);
   });
 });
@@ -486,5 +680,217 @@ describe("secrets", () => {
     const everything = JSON.stringify({ echoed: echoed.message, down: down.message, warnings });
     expect(everything).not.toContain(API_TOKEN);
     expect(everything).not.toContain("Tmp-Secret-123!");
+  });
+});
+
+describe("every error ends in a next step", () => {
+  it.each([
+    [
+      "a taken login: cancel, free it in Okta",
+      400,
+      loginTaken,
+      "E0000001",
+      "userName",
+      /^Choose Cancel in the plan, change the login of the Okta user who holds it .*replacing the holder would not free it\.$/,
+    ],
+    [
+      "a taken email: cancel, change it in Okta",
+      400,
+      emailTaken,
+      "E0000001",
+      "email",
+      /^Choose Cancel in the plan, change the email of the Okta user who has it/,
+    ],
+    [
+      "another validation failure: fix the attribute",
+      400,
+      departmentInvalid,
+      "E0000001",
+      null,
+      /correct the profile attribute Okta names, then try again\.$/,
+    ],
+    [
+      "a token's admin without the role",
+      403,
+      forbidden,
+      "E0000006",
+      null,
+      /the Super Administrator or Organization Administrator role, or a custom role with Manage users \(okta\.users\.manage\)/,
+    ],
+    [
+      "a user deleted for good: cancel",
+      404,
+      notFound,
+      "E0000007",
+      "expired",
+      /^Choose Cancel in the plan: nothing can bring this user back; create them anew .*Add person/,
+    ],
+    [
+      "an invalid token: a new one",
+      401,
+      invalidToken,
+      "E0000011",
+      null,
+      /^Create a new API token .*Security → API → Tokens.*set OKTA_API_TOKEN to it and restart this app\.$/,
+    ],
+    [
+      "an already active user: sync",
+      403,
+      alreadyActive,
+      "E0000016",
+      null,
+      /^Nothing is left to do in Okta: sync Okta/,
+    ],
+    [
+      "a status that forbids it: look at the user",
+      403,
+      wrongStatus,
+      "E0000038",
+      null,
+      /Directory → People.*unsuspended there\), then sync Okta and try again\.$/,
+    ],
+    ["an unknown Okta code: the System Log", 400, illegalArgument, "E0000002", null, /System Log/],
+    ["a 401 without a body: a new token", 401, "", "HTTP_401", null, /^Create a new API token/],
+    ["a 403 without a body: the admin's role", 403, "", "HTTP_403", null, /Super Administrator/],
+    [
+      "a proxy's 404 page: the org URL",
+      404,
+      "<html>Not found</html>",
+      "HTTP_404",
+      null,
+      /^Check that OKTA_ORG_URL is your Okta org's own URL/,
+    ],
+    ["a 400 without a body: the System Log", 400, "", "HTTP_400", null, /System Log/],
+  ] as const)("%s (%s, %s)", async (_name, status, body, code, conflict, nextStep) => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(status, body as nock.Body);
+    const { okta, waits } = connector();
+    const error = await failure(okta.restore(restoreInput()));
+    expect(error.code).toBe(code);
+    expect(error.conflict).toBe(conflict);
+    expect(error.nextStep).toMatch(nextStep);
+    expect(waits).toEqual([]);
+    expect(error.nextStep).not.toContain(API_TOKEN);
+  });
+
+  it("Okta down: retried within the bound, then pointed to Okta's status page", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .times(4)
+      .reply(503, internalError);
+    const { okta } = connector();
+    const error = await failure(okta.restore(restoreInput()));
+    expect(error.code).toBe("E0000009");
+    expect(error.transient).toBe(true);
+    expect(error.nextStep).toBe(
+      "Try again in a few minutes; if it keeps failing, check Okta's service status at status.okta.com.",
+    );
+  });
+
+  it("a rate limit longer than we wait: the time it resets, and where to see who uses it up", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${ada.id}/lifecycle/activate`)
+      .query({ sendEmail: "false" })
+      .reply(429, rateLimited, { "x-rate-limit-remaining": "0", "x-rate-limit-reset": String(NOW_S + 120) });
+    const { okta, waits } = connector();
+    const error = await failure(okta.restore(restoreInput()));
+    expect(error.code).toBe("E0000047");
+    expect(waits).toEqual([]);
+    expect(error.nextStep).toBe(
+      "Try again after 10:02:00 UTC, when Okta's rate limit resets; if it keeps happening, see which app uses up the limit in the Okta Admin Console's rate limit dashboard (Reports → Rate Limits).",
+    );
+  });
+
+  it.each([
+    [
+      "rename",
+      { newUserName: "ada.l@example.com" },
+      /^Restore the user with its login, then change the login/,
+    ],
+    [
+      "drop addresses",
+      { dropAliases: ["ada@example.org"] },
+      /^Restore the user with the addresses and phone it had/,
+    ],
+    ["drop the email address", { dropEmail: true }, /^Restore the user with the addresses and phone it had/],
+    ["drop the phone number", { dropPhone: true }, /^Restore the user with the addresses and phone it had/],
+  ] as const)(
+    "what Okta cannot do while restoring (%s) says what to do instead",
+    async (what, over, nextStep) => {
+      const { okta } = connector();
+      const error = await failure(okta.restore(restoreInput(over as Partial<RestoreInput>)));
+      expect(error.code).toBe("not_supported");
+      expect(error.message).toBe(
+        `Okta: cannot ${what} while restoring a user; nothing was changed (not_supported)`,
+      );
+      expect(error.nextStep).toMatch(nextStep);
+    },
+  );
+
+  it("a re-creation points to the Admin Console", async () => {
+    const { okta } = connector();
+    const error = await failure(okta.recreate(restoreInput()));
+    expect(error.nextStep).toMatch(
+      /^Create the user anew in the Okta Admin Console \(Directory → People → Add person\)/,
+    );
+  });
+
+  it("a holder gone before its replace: plan again", async () => {
+    nock(ORG)
+      .post(`/api/v1/users/${activeAda.id}/lifecycle/deactivate`)
+      .query({ sendEmail: "false" })
+      .reply(404, notFound);
+    const { okta } = connector();
+    const error = await failure(okta.removeActive(activeAda.id));
+    expect(error.code).toBe("E0000007");
+    expect(error.nextStep).toMatch(/^Open the plan again/);
+  });
+
+  it("answers that are not Okta's (a listing that is no list, a user that is no user, bad links)", async () => {
+    const drain = async (okta: ReturnType<typeof connector>["okta"]) =>
+      failure(
+        (async () => {
+          for await (const _ of okta.listDeleted()) {
+            // drained
+          }
+        })(),
+      );
+    nock(ORG).get(`/api/v1/users?${DEPROVISIONED_SEARCH}`).reply(200, { users: [] });
+    const notAList = await drain(connector().okta);
+    nock(ORG).get(`/api/v1/users/${ada.id}`).reply(200, [ada]);
+    const notAUser = await failure(connector().okta.readActive?.(ada.id) ?? Promise.resolve());
+    nock(ORG)
+      .get(`/api/v1/users?${DEPROVISIONED_SEARCH}`)
+      .reply(200, [ada], { link: '<https://evil.example/api/v1/users?after=x>; rel="next"' });
+    const elsewhere = await drain(connector().okta);
+    nock(ORG)
+      .get(`/api/v1/users?${DEPROVISIONED_SEARCH}`)
+      .reply(200, [ada], { link: '<http://[bad>; rel="next"' });
+    const notAUrl = await drain(connector().okta);
+    for (const error of [notAList, notAUser, elsewhere, notAUrl]) {
+      expect(error.nextStep).toMatch(/^Check that OKTA_ORG_URL is your Okta org's own URL/);
+    }
+    expect([notAList, notAUser, elsewhere, notAUrl].map((e) => e.code)).toEqual([
+      "unexpected_answer",
+      "unexpected_answer",
+      "bad_next_link",
+      "bad_next_link",
+    ]);
+
+    const page2 = `${ORG}/api/v1/users?after=${ada.id}&limit=200`;
+    nock(ORG)
+      .get(`/api/v1/users?${DEPROVISIONED_SEARCH}`)
+      .reply(200, [ada], { link: `<${page2}>; rel="next"` });
+    nock(ORG)
+      .get(`/api/v1/users?after=${ada.id}&limit=200`)
+      .reply(200, [grace], { link: `<${page2}>; rel="next"` });
+    const loop = await drain(connector().okta);
+    expect(loop.code).toBe("paging_loop");
+    expect(loop.nextStep).toMatch(
+      /^Try again in a few minutes; if Okta sends the same page link again, open a case with Okta Support\.$/,
+    );
   });
 });

@@ -196,11 +196,12 @@ export class ProviderHttp {
   ): Promise<void> {
     const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
     const ms = retryAfter ?? backoff;
-    // The path only: query strings may carry user names, and nothing here carries a token.
+    // The path only, without user names: query strings may carry them, and so may a path segment
+    // (Okta's /users/{login}). Nothing here carries a token.
     this.options.deps.log.warn("provider request will be retried", {
       provider: this.options.provider,
       method,
-      path: url.pathname,
+      path: loggablePath(url.pathname),
       code: error.code,
       status: error.status,
       attempt,
@@ -208,6 +209,14 @@ export class ProviderHttp {
     });
     await this.options.deps.sleep(ms);
   }
+}
+
+/** A request path for the log: a segment holding an address (a login, an email) becomes `{user}`. */
+export function loggablePath(pathname: string): string {
+  return pathname
+    .split("/")
+    .map((segment) => (/@|%40/i.test(segment) ? "{user}" : segment))
+    .join("/");
 }
 
 /** Retry-After in seconds or as an HTTP date, as milliseconds from now. */

@@ -14,7 +14,6 @@ import { accounts, auditEvents } from "../../src/db/schema.ts";
 import { entraModule } from "../../src/directory/entra.ts";
 import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
 import { larkModule } from "../../src/directory/lark.ts";
-import { oktaModule } from "../../src/directory/okta.ts";
 import type { DirectoryConnector } from "../../src/directory/port.ts";
 import { providersFrom } from "../../src/directory/providers.ts";
 import { ensureProviderDirectory } from "../../src/directory/sync.ts";
@@ -27,7 +26,6 @@ import { runSyncs } from "../../src/schedule/sync-job.ts";
 import * as fx from "../fixtures/entra.ts";
 import * as jc from "../fixtures/jumpcloud.ts";
 import * as lark from "../fixtures/lark.ts";
-import * as okta from "../fixtures/okta.ts";
 import { scratchDatabaseEnv } from "../support/database.ts";
 import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
 import { quietDeps } from "./support.ts";
@@ -424,77 +422,6 @@ describe("Lark's events without a secret", () => {
     expect(connector.readEvent?.({ rawBody: JSON.stringify(lark.deletedEvent()), headers: {} })).toEqual({
       kind: "rejected",
       reason: "set LARK_VERIFICATION_TOKEN or LARK_ENCRYPT_KEY to receive Lark's events",
-    });
-  });
-});
-
-describe("Okta, end to end", () => {
-  it("an active user sharing Ada's email and phone is no conflict in Okta: only the login must be free", async () => {
-    const connector = oktaModule.create(
-      oktaModule.settings.parse({ OKTA_ORG_URL: okta.ORG, OKTA_API_TOKEN: okta.API_TOKEN }),
-      quietDeps(() => world.clock.now()).deps,
-    );
-    const service = serviceWith(connector);
-    nock(okta.ORG)
-      .get("/api/v1/users")
-      .query({ search: 'status eq "DEPROVISIONED"', limit: "200" })
-      .reply(200, [okta.ada]);
-    expect(await service.sync(ADMIN, "okta")).toMatchObject([{ seen: 1 }]);
-    const ada = (await mirrored(okta.ada.id))?.id as string;
-    const view = await service.findAccount(ADMIN, ada);
-    expect(!isRefusal(view) && view.window).toBe("restorable, no time limit");
-
-    // Okta is asked about the login only; it answers with a user who shares the email and phone.
-    nock(okta.ORG)
-      .get("/api/v1/users")
-      .query((q) => String(q.search).includes('profile.login eq "ada.lovelace@example.com"'))
-      .reply(200, [okta.activeAda]);
-    nock(okta.ORG)
-      .post(`/api/v1/users/${okta.ada.id}/lifecycle/activate`)
-      .query({ sendEmail: "false" })
-      .reply(200, okta.activationToken);
-    nock(okta.ORG).get(`/api/v1/users/${okta.ada.id}`).reply(200, okta.adaProvisioned);
-    const done = await service.restore(ADMIN, ada);
-    if (isRefusal(done)) throw new Error(done.message);
-    expect(done).toMatchObject({
-      action: "restore",
-      account: { status: "active", email: "ada.lovelace@example.com" },
-    });
-    expect(await mirrored(okta.activeAda.id)).toMatchObject({
-      status: "active",
-      email: "ada.lovelace@example.com",
-    });
-    expect(JSON.stringify(done)).not.toContain(okta.activationToken.activationToken);
-  });
-});
-
-describe("Okta's logins", () => {
-  it("are kept by deactivated users, so a taken login offers no replace, only renaming the holder in Okta", async () => {
-    const connector = oktaModule.create(
-      oktaModule.settings.parse({ OKTA_ORG_URL: okta.ORG, OKTA_API_TOKEN: okta.API_TOKEN }),
-      quietDeps(() => world.clock.now()).deps,
-    );
-    const service = serviceWith(connector);
-    nock(okta.ORG)
-      .get("/api/v1/users")
-      .query({ search: 'status eq "DEPROVISIONED"', limit: "200" })
-      .reply(200, [okta.ada]);
-    await service.sync(ADMIN, "okta");
-    const ada = (await mirrored(okta.ada.id))?.id as string;
-    const holder = {
-      ...okta.activeAda,
-      profile: { ...okta.activeAda.profile, login: okta.ada.profile.login },
-    };
-    nock(okta.ORG).get("/api/v1/users").query(true).reply(200, [holder]);
-    const blocked = await service.restore(ADMIN, ada);
-    expect(isRefusal(blocked) && blocked.plan?.conflicts[0]).toMatchObject({
-      kind: "userName",
-      resolutions: ["cancel"],
-    });
-    const replace = await service.requestReplace(ADMIN, ada, "Ada is back");
-    expect(replace).toMatchObject({
-      type: "refused",
-      message: expect.stringMatching(/Okta keeps the user name of a user it deactivates/),
     });
   });
 });

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ProviderError } from "../../src/directory/port.ts";
-import { CachedToken, ProviderHttp } from "../../src/directory/provider-http.ts";
+import { CachedToken, loggablePath, ProviderHttp } from "../../src/directory/provider-http.ts";
 import { quietDeps } from "./support.ts";
 
 const BASE = "https://provider.test/api";
@@ -122,5 +122,17 @@ describe("cached token", () => {
     expect(await token.get()).toBe("t1");
     now = new Date("2026-11-24T10:59:30Z");
     expect(await token.get()).toBe("t2");
+  });
+});
+
+describe("the retry log line", () => {
+  it("never carries a user name that sits in the path", () => {
+    expect(loggablePath("/api/v1/users/ada.lovelace%40example.com")).toBe("/api/v1/users/{user}");
+    expect(loggablePath("/admin/directory/v1/users/ada@example.com/undelete")).toBe(
+      "/admin/directory/v1/users/{user}/undelete",
+    );
+    expect(loggablePath("/v1.0/users/2ef6b2e4-6ab0-4a6b-8bcd-9a1c2d3e4f50")).toBe(
+      "/v1.0/users/2ef6b2e4-6ab0-4a6b-8bcd-9a1c2d3e4f50",
+    );
   });
 });

@@ -1,0 +1,143 @@
+/**
+ * A plan for a provider's deleted account asks the provider who holds its names now, as the
+ * restore does: replace is offered from the first plan, not only after a restore failed. The
+ * answer is kept a minute, so repeated renders do not ask again; a provider that cannot be asked
+ * leaves the plan usable and says so.
+ */
+import { eq } from "drizzle-orm";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import * as format from "../../src/cli/format.ts";
+import { accounts } from "../../src/db/schema.ts";
+import { entraModule } from "../../src/directory/entra.ts";
+import type { DirectoryConnector } from "../../src/directory/port.ts";
+import { policyFrom } from "../../src/restore/access.ts";
+import { isRefusal } from "../../src/restore/outcome.ts";
+import { RestoreService } from "../../src/restore/service.ts";
+import { planView } from "../../src/slack/blocks/plan.ts";
+import * as fx from "../fixtures/entra.ts";
+import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
+import { quietDeps } from "./support.ts";
+
+const world = useWorld();
+const GRAPH = "https://graph.test";
+const LOGIN = "https://login.test";
+const DELETED = "/v1.0/directory/deletedItems/microsoft.graph.user";
+
+beforeAll(() => nock.disableNetConnect());
+afterAll(() => nock.enableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+function entra(): DirectoryConnector {
+  return entraModule.create(
+    entraModule.settings.parse({
+      ENTRA_TENANT_ID: fx.TENANT_ID,
+      ENTRA_CLIENT_ID: fx.CLIENT_ID,
+      ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
+      ENTRA_GRAPH_URL: GRAPH,
+      ENTRA_LOGIN_URL: LOGIN,
+    }),
+    quietDeps(() => world.clock.now()).deps,
+  );
+}
+
+async function synced(): Promise<{ service: RestoreService; alice: string }> {
+  const connector = entra();
+  const service = new RestoreService(
+    world.database.db,
+    world.clock,
+    policyFrom([ADMIN], [APPROVER]),
+    { approvalsRequired: 1, approvalTtlHours: 24 },
+    new Map([[connector.kind, connector]]),
+  );
+  nock(LOGIN).post(`/${fx.TENANT_ID}/oauth2/v2.0/token`).reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
+  nock(GRAPH)
+    .get(DELETED)
+    .query((q) => q.$skiptoken === undefined)
+    .reply(200, fx.deletedUsersPage1(`${GRAPH}${DELETED}?$skiptoken=page2`));
+  nock(GRAPH).get(DELETED).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+  await service.sync(ADMIN, "entra");
+  const [row] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, fx.ALICE_ID));
+  return { service, alice: row?.id as string };
+}
+
+/** Entra's user list: the conflict queries one plan sends, answered with Moreau holding alice@. */
+function holdersAsked() {
+  return nock(GRAPH).get("/v1.0/users").query(true).times(10).optionally().reply(200, fx.activeUsers);
+}
+
+describe("a plan for an Entra account", () => {
+  it("offers replace from the first plan: Entra says who holds the user name, no failed restore needed", async () => {
+    const { service, alice } = await synced();
+    holdersAsked();
+    const plan = await service.plan(ADMIN, alice);
+    if (isRefusal(plan)) throw new Error(plan.message);
+    expect(plan.conflicts[0]).toMatchObject({
+      kind: "userName",
+      holder: { displayName: "Alice Moreau" },
+      resolutions: ["rename", "replace", "cancel"],
+    });
+    expect(plan.providerCheck).toMatchObject({ provider: "Microsoft Entra ID", cached: false, error: null });
+
+    // Straight to a replace request, as the plan offered.
+    const requested = await service.requestReplace(ADMIN, alice, "Moreau's account was a stopgap", {});
+    expect(requested).toMatchObject({
+      type: "requested",
+      plan: { replaces: { displayName: "Alice Moreau" } },
+    });
+  });
+
+  it("asks Entra once a minute at most: a second render uses the answer, a later one asks again", async () => {
+    const { service, alice } = await synced();
+    const first = nock(GRAPH).get("/v1.0/users").query(true).reply(200, fx.activeUsers);
+    const one = await service.plan(ADMIN, alice);
+    expect(first.isDone()).toBe(true);
+    world.clock.advance(30_000);
+    const two = await service.plan(ADMIN, alice); // nock would refuse a call: there is none left
+    expect(isRefusal(two) ? null : two.providerCheck).toMatchObject({ cached: true });
+    expect(isRefusal(one) || isRefusal(two) ? null : two.conflicts).toEqual(
+      isRefusal(one) ? null : one.conflicts,
+    );
+
+    world.clock.advance(31_000);
+    const again = nock(GRAPH).get("/v1.0/users").query(true).reply(200, { value: [] });
+    const three = await service.plan(ADMIN, alice);
+    expect(again.isDone()).toBe(true);
+    // Moreau left alice@ since: the fresh answer frees the name.
+    expect(isRefusal(three) ? null : three.conflicts).toEqual([]);
+  });
+
+  it("Entra cannot be asked: the plan still shows what the app knows, says why, and what to do", async () => {
+    const { service, alice } = await synced();
+    nock(GRAPH).get("/v1.0/users").query(true).reply(403, fx.forbidden);
+    const plan = await service.plan(ADMIN, alice);
+    if (isRefusal(plan)) throw new Error(plan.message);
+    expect(plan.providerCheck?.error).toMatch(
+      /^Microsoft Entra ID: .*\(Authorization_RequestDenied\)\. The conflicts below are what this app last saw; the restore asks Microsoft Entra ID again\. .+/,
+    );
+    const view = JSON.stringify(
+      planView(plan, { accountId: alice, query: "alice", directoryName: "Microsoft Entra ID" }),
+    );
+    expect(view).toContain("The conflicts below are what this app last saw");
+
+    // The next plan asks again: a failure is never kept.
+    nock(GRAPH).get("/v1.0/users").query(true).reply(200, { value: [] });
+    const next = await service.plan(ADMIN, alice);
+    expect(isRefusal(next) ? null : next.providerCheck).toMatchObject({ cached: false, error: null });
+  });
+
+  it("the CLI's plan says when Entra was asked", async () => {
+    const { service, alice } = await synced();
+    holdersAsked();
+    const plan = await service.plan(ADMIN, alice);
+    if (isRefusal(plan)) throw new Error(plan.message);
+    nock.cleanAll();
+    expect(format.plan(plan)).toContain(
+      `conflicts checked with Microsoft Entra ID at ${world.clock.now().toISOString().slice(0, 19).replace("T", " ")} UTC`,
+    );
+  });
+});

@@ -7,11 +7,12 @@
  *   --iterations N      measured calls per case (default 200); --warmup N (default 20)
  *   --naive-iterations N  calls of the naive sequential-scan query per case (default 50)
  *   --explain           print EXPLAIN (ANALYZE, BUFFERS) of the SQL each case runs
- *   --only restore|digest|slack|sync|import  run one of the benchmarks (default all five)
+ *   --only restore|digest|slack|sync|import|plan  run one of the benchmarks (default all six)
  *   --slack-seconds N, --slack-clients N, --slack-warmup N  see bench/slack.ts
  *   --digest-iterations N  see bench/digest.ts (200,000 deleted accounts, its own database)
  *   --sync-users N  see bench/sync.ts (a provider's deleted users into the mirror, its own database)
  *   --import-rows N, --import-existing N  see bench/import.ts (a CSV import, its own database)
+ *   --plan-rate N, --plan-count N, --plan-delay-ms N  see bench/plan.ts (a plan that asks a provider)
  *
  * Restores change data; the restored accounts are put back afterwards, so every run measures the
  * same seed. A benchmark, never a test: nothing here runs under vitest.
@@ -34,6 +35,7 @@ import { DIGEST_FLAGS, digestOptionsFrom, runDigestBench } from "./digest.ts";
 import { explainWork } from "./explain.ts";
 import { IMPORT_FLAGS, importOptionsFrom, runImportBench } from "./import.ts";
 import { maxOf, measure, ms, percentile, type Samples, table } from "./measure.ts";
+import { PLAN_FLAGS, planOptionsFrom, runPlanBench } from "./plan.ts";
 import {
   DOMAINS,
   ensureDatabase,
@@ -66,9 +68,10 @@ const { values: flags } = parseArgs({
     ...DIGEST_FLAGS,
     ...SYNC_FLAGS,
     ...IMPORT_FLAGS,
+    ...PLAN_FLAGS,
   },
 });
-const BENCHES = ["restore", "digest", "slack", "sync", "import"];
+const BENCHES = ["restore", "digest", "slack", "sync", "import", "plan"];
 if (flags.only !== undefined && !BENCHES.includes(flags.only)) {
   throw new Error(`--only takes ${BENCHES.join(", ")}, not ${flags.only}`);
 }
@@ -123,6 +126,10 @@ async function main(): Promise<void> {
   if (runs("import")) {
     if (flags.only === undefined) log();
     await runImportBench(importOptionsFrom(flags, { url, log }));
+  }
+  if (runs("plan")) {
+    if (flags.only === undefined) log();
+    await runPlanBench(planOptionsFrom(flags, { url, log }));
   }
 }
 

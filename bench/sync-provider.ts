@@ -1,8 +1,10 @@
 /**
- * A fake Microsoft Graph for the sync bench, in a process of its own (forked by bench/sync.ts) so
- * that its memory and CPU are not counted as the app's. It serves a client-credentials token and
- * N deleted users in pages of $top, in the shapes of the Graph docs, generated as they are asked
- * for: it never holds the bin either.
+ * A fake Microsoft Graph for the sync and plan benches, in a process of its own (forked by
+ * bench/sync.ts and bench/plan.ts) so that its memory and CPU are not counted as the app's. It
+ * serves a client-credentials token and N deleted users in pages of $top, in the shapes of the
+ * Graph docs, generated as they are asked for: it never holds the bin either. The user list
+ * (`GET /v1.0/users?$filter=…`, the conflict check) answers after PROVIDER_DELAY_MS, as a real
+ * provider across the internet would, with one active holder for every tenth user name.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +16,7 @@ const GIVEN = ["Ada", "Ben", "Chloé", "Dmitri", "Elif", "Femi", "Grace", "Hiro"
 const FAMILY = ["Smith", "Garcia", "Nguyen", "Müller", "Kowalski", "Okafor", "Rossi", "Tanaka"];
 const SKUS = ["c7df2760-2c81-4ef7-b578-5b5392b571df", "18181a46-0d4e-45cd-891e-60aabd171b4e"];
 const deletedFrom = Date.parse("2026-11-01T00:00:00Z");
+const delayMs = Number(process.env.PROVIDER_DELAY_MS ?? 0);
 
 /** A stable object id for user n. */
 function idOf(n: number): string {
@@ -72,6 +75,37 @@ const server = createServer((req, res) => {
     pages++;
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
+    return;
+  }
+  if (req.method === "GET" && url.pathname === "/v1.0/users") {
+    // The conflict check: an active holder for user names whose number ends in 0.
+    const filter = url.searchParams.get("$filter") ?? "";
+    const upn = /userPrincipalName eq '([^']+)'/.exec(filter)?.[1] ?? "";
+    const n = Number(/(\d+)@/.exec(upn)?.[1] ?? "1");
+    const value =
+      n % 10 === 0
+        ? [
+            {
+              id: `5b9c1d2e-0000-4000-8000-${n.toString(16).padStart(12, "0")}`,
+              userPrincipalName: upn,
+              displayName: "Holder",
+              givenName: null,
+              surname: null,
+              mail: null,
+              proxyAddresses: [],
+              mobilePhone: null,
+              businessPhones: [],
+              department: null,
+              assignedLicenses: [],
+            },
+          ]
+        : [];
+    setTimeout(() => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", value }),
+      );
+    }, delayMs);
     return;
   }
   res.writeHead(404, { "content-type": "application/json" });

@@ -73,10 +73,14 @@ async function withMemory<T>(work: () => Promise<T>) {
   }
 }
 
-async function startProvider(users: number): Promise<{ child: ChildProcess; port: number }> {
+/** The fake Graph in its own process; `delayMs`: how long its conflict check takes to answer. */
+export async function startProvider(
+  users: number,
+  delayMs = 0,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(fileURLToPath(new URL("./sync-provider.ts", import.meta.url)), [], {
     execArgv: ["--import", "tsx"],
-    env: { ...process.env, SYNC_BENCH_USERS: String(users) },
+    env: { ...process.env, SYNC_BENCH_USERS: String(users), PROVIDER_DELAY_MS: String(delayMs) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -321,7 +321,8 @@ async function writeRestored(tx: Db, input: RowInput, user: ProviderUser | null)
     email: fromProvider ? fromProvider.email : o.email,
     aliases: fromProvider?.aliases ?? o.aliases,
     phone: fromProvider ? fromProvider.phone : o.phone,
-    department: fromProvider?.department ?? o.department,
+    // The provider says which department it put the user in (none is an answer too).
+    department: fromProvider ? fromProvider.department : o.department,
     license: fromProvider?.license ?? o.license,
     passwordHash: input.passwordHash,
     mustChangePassword: input.mustChangePassword,

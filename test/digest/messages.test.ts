@@ -197,4 +197,27 @@ describe("digestMessages", () => {
     for (const reply of replies) expect(blockKitProblems(reply, "message")).toEqual([]);
     expect(replies.flatMap((r) => buttonValues(r.blocks))).toHaveLength(digest.accountCount);
   });
+
+  it("lists restores a provider did that the records could not follow, escaped, on an otherwise quiet day", () => {
+    const digest = aDigest([], {
+      accountCount: 0,
+      attention: [
+        {
+          at: "2026-11-26T15:00:00.000Z",
+          actor: "U0ADMIN1",
+          userName: "mallory@example.com",
+          displayName: EVIL,
+          provider: "Microsoft Entra ID",
+          nextStep: "Run restore-user sync entra, then check mallory@example.com in Microsoft Entra ID.",
+        },
+      ],
+      empty: false,
+    });
+    const { summary } = digestMessages(digest, { emptyDay: "skip" });
+    expect(json(summary)).toContain("Needs attention (1)");
+    expect(json(summary)).toContain("Run restore-user sync entra, then check mallory@example.com");
+    expect(summary?.text).toContain("1 provider restore needs attention");
+    expect(blockKitProblems(summary, "message")).toEqual([]);
+    expectNoInjection(summary);
+  });
 });

@@ -90,6 +90,11 @@ function fallbackText(d: Digest): string {
     `${accountsWord(d.accountCount)} expire within ${d.windowDays} day${d.windowDays === 1 ? "" : "s"}${today > 0 ? ` (${n(today)} today)` : ""}`,
     `${n(d.pending.total)} approval${d.pending.total === 1 ? "" : "s"} waiting`,
     `${n(d.purged.count)} purged`,
+    ...(d.attention.length > 0
+      ? [
+          `${n(d.attention.length)} provider restore${d.attention.length === 1 ? " needs" : "s need"} attention`,
+        ]
+      : []),
   ];
   return `Restore digest for ${d.title}: ${parts.join(", ")}.`;
 }

@@ -499,7 +499,8 @@ export class JumpCloudConnector implements DirectoryConnector {
         },
       );
     }
-    const email = input.dropEmail ? null : recorded;
+    // A rename takes an email that followed the user name along (the plan says which).
+    const email = input.newEmail ?? (input.dropEmail ? null : recorded);
     if (!email) {
       throw new ProviderError(
         NAME,

@@ -59,6 +59,11 @@ export interface RestoreInput {
   /** Addresses that other active users hold now: the restore goes ahead without them. */
   dropAliases: string[];
   dropEmail: boolean;
+  /**
+   * The email the account gets instead of the snapshot's: a rename moves an email that followed the
+   * user name (JumpCloud's re-creation needs one). null: the snapshot's, unless dropEmail.
+   */
+  newEmail: string | null;
   dropPhone: boolean;
   /** Department to restore into (Lark's departments), when the plan asked. */
   department: string | null;

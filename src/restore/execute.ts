@@ -467,6 +467,7 @@ async function restoreInProvider(
     dropAliases: o.droppedAliases,
     // Also when the email changes with a rename: the old address stays with whoever holds it now.
     dropEmail: account.email !== null && o.email?.toLowerCase() !== account.email.toLowerCase(),
+    newEmail: o.email && o.email.toLowerCase() !== account.email?.toLowerCase() ? o.email : null,
     dropPhone: account.phone !== null && o.phone === null,
     department: o.department,
     license: o.license,
@@ -489,6 +490,7 @@ async function restoreInProvider(
         newUserName: null,
         dropAliases: [],
         dropEmail: false,
+        newEmail: null,
         dropPhone: false,
         department: null,
         license: null,

@@ -83,6 +83,7 @@ function input(over: Partial<RestoreInput> = {}): RestoreInput {
     newUserName: null,
     dropAliases: [],
     dropEmail: false,
+    newEmail: null,
     dropPhone: false,
     department: null,
     license: null,
@@ -347,6 +348,21 @@ describe("JumpCloud restore and re-creation", () => {
     const { jc } = connector({ JUMPCLOUD_API_URL: "https://console.jumpcloud.com/api/" });
     const restored = await jc.recreate(input({ newUserName: "ada.lovelace2" }));
     expect(restored.userName).toBe("ada.lovelace2");
+  });
+
+  it("a rename takes along an email that followed the user name: the new account gets the new one", async () => {
+    nock(CONSOLE)
+      .post(
+        "/api/systemusers",
+        (body) => body.username === "ada2@example.com" && body.email === "ada2@example.com",
+      )
+      .reply(201, { ...createdSystemUser, username: "ada2@example.com", email: "ada2@example.com" });
+    nock(CONSOLE).post("/api/systemusers/65a1f0c2e4b0a1b2c3d4e5f6/expire").reply(200, "");
+    const { jc } = connector({ JUMPCLOUD_API_URL: "https://console.jumpcloud.com/api/" });
+    const restored = await jc.recreate(
+      input({ newUserName: "ada2@example.com", dropEmail: true, newEmail: "ada2@example.com" }),
+    );
+    expect(restored).toMatchObject({ userName: "ada2@example.com", email: "ada2@example.com" });
   });
 
   it("without a temporary password, sends none and leaves JumpCloud to invite the user", async () => {

@@ -69,6 +69,7 @@ function restoreInput(over: Partial<RestoreInput> = {}): RestoreInput {
     newUserName: null,
     dropAliases: [],
     dropEmail: false,
+    newEmail: null,
     dropPhone: false,
     department: null,
     license: null,

@@ -6,6 +6,7 @@ import type { SyncResult } from "../directory/sync.ts";
 import type { RestoreDone } from "../restore/execute.ts";
 import type { Refusal } from "../restore/outcome.ts";
 import type { Conflict, RestorePlan } from "../restore/plan.ts";
+import type { Refreshed } from "../restore/refresh.ts";
 import type { SearchResult } from "../restore/search.ts";
 import type { ApproveOutcome, BatchItem, ReplaceRequested } from "../restore/service.ts";
 import { formatTime } from "../restore/window.ts";
@@ -31,10 +32,19 @@ Usage: restore-user COMMAND [ARGS] [--as SLACK_USER_ID] [--json]
   digest [--date YYYY-MM-DD]   the daily digest, printed instead of sent (default: today, as of now)
   sync [DIRECTORY]             copy the identity providers' deleted users into restore-user now
                                (entra, google, lark, okta or jumpcloud; default: every one configured)
+  refresh ACCOUNT              read a provider's account again and bring restore-user's records in
+                               line (after a restore listed under "Needs attention")
 
 ACCOUNT is a user name, email or id. --as names you (or set RESTORE_AS); it is checked against
 RESTORE_ADMINS and RESTORE_APPROVERS. digest follows DIGEST_TIMEZONE (default UTC), DIGEST_TIME and
 DIGEST_WINDOW_DAYS (default 7). Exit codes: 0 done, 1 refused by a rule, 2 bad usage or input.`;
+
+function refreshedText(r: Refreshed): string {
+  return [
+    `${r.account.displayName} <${r.account.userName}> is ${r.account.status} here, as in its provider.`,
+    ...r.notes.map((n) => `  ${n}`),
+  ].join("\n");
+}
 
 function syncText(results: SyncResult[]): string {
   return results
@@ -427,3 +437,4 @@ export const audit = printed(auditText);
 export const importProblems = printed(importProblemsText);
 export const imported = printed(importedText);
 export const digest = printed(digestText);
+export const refreshed = printed(refreshedText);

@@ -71,6 +71,7 @@ const ACCEPTS: Record<string, (keyof typeof OPTIONS)[]> = {
   audit: ["since", "csv"],
   digest: ["date"],
   sync: [],
+  refresh: [],
 };
 const COMMON: (keyof typeof OPTIONS)[] = ["as", "json", "help"];
 
@@ -306,6 +307,12 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
       const results = await service.sync(actorOf(values, ctx.env), args[0]);
       if (isRefusal(results)) return refused(ctx, results);
       return emit(ctx, results, () => format.sync(results));
+    }
+    case "refresh": {
+      needArgs(args, 1, "ACCOUNT (a user name, email or id)");
+      const outcome = await service.refresh(actorOf(values, ctx.env), args[0] as string);
+      if (isRefusal(outcome)) return refused(ctx, outcome);
+      return emit(ctx, outcome, () => format.refreshed(outcome));
     }
   }
   throw new UsageError(`Unknown command "${command}".`);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Account, type AuditEvent, auditEvents } from "../db/schema.ts";
 
@@ -16,7 +16,8 @@ export type AuditAction =
   | "digest"
   | "password_reset"
   | "sync" // a provider's deleted users copied into the mirror
-  | "needs_attention"; // a provider acted and the mirror could not follow: both states, for a person
+  | "needs_attention" // a provider acted and the mirror could not follow: both states, for a person
+  | "refresh"; // an account read again from its provider and written as it says (the way out of the above)
 
 export interface AuditInput {
   at: Date;
@@ -105,7 +106,15 @@ export async function needingAttention(db: Db, since: Date, limit = 20): Promise
   const rows = await db
     .select()
     .from(auditEvents)
-    .where(and(gte(auditEvents.at, since), eq(auditEvents.action, "needs_attention")))
+    .where(
+      and(
+        gte(auditEvents.at, since),
+        eq(auditEvents.action, "needs_attention"),
+        // Settled by a later refresh of the same account.
+        sql`not exists (select 1 from ${auditEvents} r where r.action = 'refresh'
+          and r.at >= ${auditEvents.at} and r.account_ids && ${auditEvents.accountIds})`,
+      ),
+    )
     .orderBy(desc(auditEvents.at), desc(auditEvents.id))
     .limit(limit);
   return rows.map((e) => {
@@ -119,9 +128,12 @@ export async function needingAttention(db: Db, since: Date, limit = 20): Promise
       userName,
       displayName: textOf(after, "displayName") ?? userName,
       provider,
-      nextStep:
-        textOf(details, "nextStep") ??
-        `Run restore-user sync${e.directoryId ? ` ${e.directoryId}` : ""}, then check ${userName} in ${provider}.`,
+      nextStep: textOf(details, "nextStep") ?? refreshStep(e.accountIds[0] ?? userName, provider),
     };
   });
+}
+
+/** The way out of needs_attention, said the same everywhere. */
+export function refreshStep(accountId: string, provider: string): string {
+  return `Run \`restore-user refresh ${accountId} --as <your Slack id>\` to read it again from ${provider} and bring this app's records in line; it says what still stands in the way.`;
 }

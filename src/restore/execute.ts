@@ -21,7 +21,7 @@ import {
 } from "../directory/port.ts";
 import { mirrorFields } from "../directory/sync.ts";
 import { type Logger, silentLog } from "../log.ts";
-import { type AuditInput, auditView, recordAudit } from "./audit.ts";
+import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts";
 import { type Followed, followProvider } from "./follow.ts";
 import { searchTextOf } from "./names.ts";
 import { Refused } from "./outcome.ts";
@@ -240,7 +240,7 @@ export async function executeRestore(
   }
   const needsAttention =
     followed && !followed.account && connector
-      ? `${restored.displayName} (${restored.userName}) was ${plan.action === "restore" ? "restored" : "re-created"} in ${connector.name}, but this app's records could not follow: ${followed.failure}. Nothing needs undoing in ${connector.name}. Run \`restore-user sync ${directory.id}\` to bring the records up to date; it is listed under "Needs attention" in App Home and the digest until then.`
+      ? `${restored.displayName} (${restored.userName}) was ${plan.action === "restore" ? "restored" : "re-created"} in ${connector.name}, but this app's records could not follow: ${followed.failure}. Nothing needs undoing in ${connector.name}. ${refreshStep(account.id, connector.name)} Until then it is listed under "Needs attention" in App Home and the digest.`
       : null;
   const record: RestoreRecord = {
     action: plan.action,
@@ -285,7 +285,7 @@ export async function executeRestore(
         providerId: followed?.user.externalId ?? null,
         did: plan.action,
         cause: followed?.failure ?? null,
-        nextStep: `Run restore-user sync ${directory.id}, then check ${restored.userName} in ${connector.name}.`,
+        nextStep: refreshStep(account.id, connector.name),
       },
     });
   }

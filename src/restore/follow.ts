@@ -48,6 +48,8 @@ export async function followProvider(
     accountId: string;
     now: Date;
     log: Logger;
+    /** `answered` was just read by id: no need to ask for it again. */
+    readById?: boolean;
   },
   answered: ProviderUser,
   write: WriteRestored,
@@ -63,7 +65,7 @@ export async function followProvider(
   const notes: string[] = [];
   let user = answered;
   try {
-    user = (await connector.readActive?.(answered.externalId)) ?? answered;
+    if (!input.readById) user = (await connector.readActive?.(answered.externalId)) ?? answered;
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     notes.push(`${connector.name} could not be asked again (${error.code}); its first answer was used.`);

@@ -29,6 +29,7 @@ import {
   readAudit,
   recentRestores,
   recordAudit,
+  refreshStep,
 } from "./audit.ts";
 import {
   executeRestore,
@@ -45,6 +46,7 @@ import { generateTemporaryPassword, hashPassword } from "./password.ts";
 import { type AccountSummary, buildPlan, type RestoreChoices, type RestorePlan, summarize } from "./plan.ts";
 import { ProviderChecks } from "./provider-check.ts";
 import { purgeExpired } from "./purge.ts";
+import { type Refreshed, refreshFromProvider } from "./refresh.ts";
 import {
   type DeletedAccountView,
   type SearchFilters,
@@ -411,7 +413,7 @@ export class RestoreService {
     }
     return new Refused(
       "not_recorded",
-      `${user.displayName} (${user.userName}) was restored in ${connector.name}, but this app could not record it (${cause}). Nothing needs undoing in ${connector.name}. Run \`restore-user sync ${connector.kind}\` once the database answers, and check the account in ${connector.name}.`,
+      `${user.displayName} (${user.userName}) was restored in ${connector.name}, but this app could not record it (${cause}). Nothing needs undoing in ${connector.name}. Once the database answers: ${refreshStep(input.accountId, connector.name)}`,
     );
   }
 
@@ -549,7 +551,7 @@ export class RestoreService {
       const connector = await this.checkProviderFor(actor, requestId);
       const now = this.clock.now();
       const acted = new ProviderActed();
-      const accountId = isUuid(requestId) ? await this.accountOfRequest(requestId) : null;
+      const accountId = connector ? await this.accountOfRequest(requestId) : null;
       const result = await acted.guard(this, { actor, accountId: accountId ?? "", now, connector }, () =>
         this.db.transaction(async (tx) => {
           const request = await lockPendingRequest(tx, requestId);
@@ -973,6 +975,29 @@ export class RestoreService {
     return refusalsAsValues(async () => {
       this.allow(actor, "read");
       return recentRestores(this.db, limit);
+    });
+  }
+
+  /**
+   * Reads a provider's account again, by id, and writes what the provider says: the way out of
+   * "needs attention" after a restore the records could not follow (refresh.ts).
+   */
+  refresh(actor: string, ref: string): Promise<Refreshed | Refusal> {
+    return refusalsAsValues(async () => {
+      this.allow(actor, "restore");
+      const account = await this.resolve(ref);
+      const connector = this.connectorOf(account.directoryId);
+      if (!connector) {
+        throw new Refused(
+          "invalid_input",
+          `${account.userName} is in the built-in directory, which is its own record: nothing to refresh.`,
+        );
+      }
+      return refreshFromProvider(this.db, connector, account, {
+        actor,
+        now: this.clock.now(),
+        log: this.log,
+      });
     });
   }
 

@@ -186,7 +186,7 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
     if (isRefusal(done)) throw new Error(done.message);
     expect(done.type).toBe("restored");
     expect(done.needsAttention).toMatch(
-      /^Alice Martin \(alice@contoso\.onmicrosoft\.com\) was restored in Microsoft Entra ID, but this app's records could not follow: .*Run `restore-user sync entra`/,
+      /^Alice Martin \(alice@contoso\.onmicrosoft\.com\) was restored in Microsoft Entra ID, but this app's records could not follow: .*Run `restore-user refresh /,
     );
     expect(done.needsAttention).not.toMatch(/insert|update|select|\$\d/i);
     expect(await row(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
@@ -223,5 +223,33 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
     });
     expect(digest.attention).toMatchObject([{ userName: initial, provider: "Microsoft Entra ID" }]);
     expect(digest.empty).toBe(false);
+    expect(done.needsAttention).toContain(`restore-user refresh ${alice} --as <your Slack id>`);
+
+    // The way out: once Entra answers about the stale copy (gone), a refresh brings the records in line.
+    graphUser(fx.ALICE_ID, 200, { ...answer, proxyAddresses: [], department: null });
+    graphUser(clash?.externalId as string, 404, fx.notFound);
+    const refreshed = await service.refresh(ADMIN, alice);
+    expect(refreshed).toMatchObject({
+      type: "refreshed",
+      account: { userName: initial, status: "active" },
+      notes: [`Stale Copy (${initial}) is no longer active in Microsoft Entra ID: marked deleted here too.`],
+    });
+    expect(await row(fx.ALICE_ID)).toMatchObject({ status: "active", userName: initial });
+    expect(await row(clash?.externalId as string)).toMatchObject({ status: "deleted" });
+    expect(await service.needingAttention(ADMIN)).toEqual([]);
+    expect(await audited("refresh")).toHaveLength(1);
+  });
+
+  it("a refresh says so when the provider has no active user to follow, and changes nothing", async () => {
+    const service = serviceWith(entra());
+    const alice = await aliceDeletedMoreauActive(service, { value: [] });
+    graphUser(fx.ALICE_ID, 404, fx.notFound);
+    const refused = await service.refresh(ADMIN, alice);
+    expect(refused).toMatchObject({ type: "refused", code: "blocked" });
+    expect(isRefusal(refused) && refused.message).toMatch(
+      /^Microsoft Entra ID has no active user with the id .*: nothing to bring in line/,
+    );
+    expect(await row(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
+    expect(await audited("refresh")).toEqual([]);
   });
 });

@@ -1,107 +1,64 @@
 /**
- * Google Workspace end to end through the service, on Google's API as nock answers it in the shapes
+ * Google Workspace end to end through the service, on Google's GOOGLE_API as nock answers it in the shapes
  * of test/fixtures/google.ts: the sync mirrors the org units with the bin, a plan offers them when
  * the user's own org unit is gone, and the undelete sends the org unit the admin chose. Without
  * the org unit scope the sync still runs and the org unit is free text.
  */
 
-import { generateKeyPairSync } from "node:crypto";
 import { eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { accounts, auditEvents, departments } from "../../src/db/schema.ts";
-import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE, googleModule } from "../../src/directory/google.ts";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
+import { describe, expect, it } from "vitest";
+import { auditEvents, departments } from "../../src/db/schema.ts";
+import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE } from "../../src/directory/google.ts";
 import { syncDirectory } from "../../src/directory/sync.ts";
-import { policyFrom } from "../../src/restore/access.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
 import * as g from "../fixtures/google.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
-import { quietDeps } from "./support.ts";
+import { ADMIN } from "../support/world.ts";
+import {
+  GOOGLE_ORG_UNITS,
+  GOOGLE_ORG_UNITS_TOKEN,
+  GOOGLE_TOKEN_URL,
+  GOOGLE_USERS,
+  GOOGLE_USERS_TOKEN,
+  googleApi,
+  googleScopeOf,
+  useProviderWorld,
+} from "./flow-support.ts";
 
-const world = useWorld();
-const API = "https://admin.google.test";
-const TOKEN_URL = "https://oauth2.google.test/token";
-const USERS = "/admin/directory/v1/users";
-const ORG_UNITS = "/admin/directory/v1/customer/my_customer/orgunits";
-const USERS_TOKEN = "ya29.users-token";
-const ORG_UNITS_TOKEN = "ya29.orgunits-token";
+const { world, serviceWith, googleConnector, mirrored } = useProviderWorld();
 const ALL_ORG_UNITS = ["/", "/Engineering", "/Sales", "/Sales/EMEA", "/Support"];
-
-// A key made for this run only: no key is ever committed.
-const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const PEM = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function google() {
-  const quiet = quietDeps(() => world.clock.now());
-  const connector = googleModule.create(
-    googleModule.settings.parse({
-      GOOGLE_SERVICE_ACCOUNT_EMAIL: "restore-user@acme-it.iam.gserviceaccount.com",
-      GOOGLE_PRIVATE_KEY: PEM,
-      GOOGLE_ADMIN_EMAIL: "it-admin@example.com",
-      GOOGLE_API_URL: API,
-      GOOGLE_TOKEN_URL: TOKEN_URL,
-    }),
-    quiet.deps,
-  );
-  return { connector, warnings: quiet.warnings };
-}
-
-function serviceWith(connector: DirectoryConnector) {
-  return new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map([[connector.kind, connector]]),
-  );
-}
-
-/** The scope a token request's JWT asks for (its claims are plain base64url JSON). */
-function scopeOf(body: Record<string, string>): string {
-  const claims = (body.assertion ?? "").split(".")[1] ?? "";
-  return JSON.parse(Buffer.from(claims, "base64url").toString()).scope;
-}
 
 /** Google's token endpoint: one token per scope, or a refusal of the org unit scope. */
 function tokens(orgUnits: "granted" | "not granted" = "granted") {
-  const host = new URL(TOKEN_URL);
+  const host = new URL(GOOGLE_TOKEN_URL);
   nock(host.origin)
-    .post(host.pathname, (body) => scopeOf(body) === GOOGLE_SCOPE)
-    .reply(200, g.tokenAnswer(USERS_TOKEN));
-  const refusal = nock(host.origin).post(host.pathname, (body) => scopeOf(body) === GOOGLE_ORGUNIT_SCOPE);
-  if (orgUnits === "granted") refusal.reply(200, g.tokenAnswer(ORG_UNITS_TOKEN, GOOGLE_ORGUNIT_SCOPE));
+    .post(host.pathname, (body) => googleScopeOf(body) === GOOGLE_SCOPE)
+    .reply(200, g.tokenAnswer(GOOGLE_USERS_TOKEN));
+  const refusal = nock(host.origin).post(
+    host.pathname,
+    (body) => googleScopeOf(body) === GOOGLE_ORGUNIT_SCOPE,
+  );
+  if (orgUnits === "granted") refusal.reply(200, g.tokenAnswer(GOOGLE_ORG_UNITS_TOKEN, GOOGLE_ORGUNIT_SCOPE));
   else refusal.reply(401, g.tokenErrors.unauthorizedClient);
 }
 
-const api = (token = USERS_TOKEN) => nock(API, { reqheaders: { authorization: `Bearer ${token}` } });
-
 /** The bin (Erin only) and, when granted, the org units: what one sync asks Google. */
 function googleBin(orgUnits: object | null = g.orgUnitsAll) {
-  api()
-    .get(USERS)
+  googleApi()
+    .get(GOOGLE_USERS)
     .query({ customer: "my_customer", showDeleted: "true", maxResults: "500" })
     .reply(200, g.usersPage([g.deletedErin]));
-  if (orgUnits) api(ORG_UNITS_TOKEN).get(ORG_UNITS).query({ type: "all" }).reply(200, orgUnits);
+  if (orgUnits)
+    googleApi(GOOGLE_ORG_UNITS_TOKEN).get(GOOGLE_ORG_UNITS).query({ type: "all" }).reply(200, orgUnits);
 }
 
 /** Nobody active holds Erin's address in Google (asked before each restore, and maybe each plan). */
 function nobodyHoldsErin() {
-  api().get(`${USERS}/erin.cole%40example.com`).times(10).optionally().reply(404, g.errors.notFound);
-}
-
-async function mirrored(externalId: string) {
-  const [row] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
-  return row;
+  googleApi()
+    .get(`${GOOGLE_USERS}/erin.cole%40example.com`)
+    .times(10)
+    .optionally()
+    .reply(404, g.errors.notFound);
 }
 
 async function mirroredDepartments() {
@@ -114,7 +71,7 @@ async function mirroredDepartments() {
 
 describe("Google Workspace, end to end: the org unit is gone", () => {
   it("the plan offers the org units, a restore without a choice is refused, and the chosen one is where Google restores", async () => {
-    const { connector } = google();
+    const connector = googleConnector();
     const service = serviceWith(connector);
     tokens();
     googleBin();
@@ -154,10 +111,13 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
 
     // With /Sales chosen: the undelete asks for /Sales, not the old unit.
     nobodyHoldsErin();
-    const undelete = api()
-      .post(`${USERS}/${g.ERIN_ID}/undelete`, (body) => JSON.stringify(body) === '{"orgUnitPath":"/Sales"}')
+    const undelete = googleApi()
+      .post(
+        `${GOOGLE_USERS}/${g.ERIN_ID}/undelete`,
+        (body) => JSON.stringify(body) === '{"orgUnitPath":"/Sales"}',
+      )
       .reply(204);
-    api().get(`${USERS}/${g.ERIN_ID}`).reply(200, g.restoredErin("/Sales"));
+    googleApi().get(`${GOOGLE_USERS}/${g.ERIN_ID}`).reply(200, g.restoredErin("/Sales"));
     const done = await service.restore(ADMIN, erin, { department: "/Sales" });
     if (isRefusal(done)) throw new Error(done.message);
     expect(undelete.isDone()).toBe(true);
@@ -174,7 +134,7 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
   });
 
   it("a chosen org unit Google does not have is refused before Google is asked", async () => {
-    const { connector } = google();
+    const connector = googleConnector();
     const service = serviceWith(connector);
     tokens();
     googleBin();
@@ -188,15 +148,15 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
   });
 
   it("an org unit removed in Google after the sync comes back as the department conflict, not a dead end", async () => {
-    const { connector } = google();
+    const connector = googleConnector();
     const service = serviceWith(connector);
     tokens();
     googleBin();
     await service.sync(ADMIN, "google");
     const erin = (await mirrored(g.ERIN_ID))?.id as string;
     nobodyHoldsErin();
-    api()
-      .post(`${USERS}/${g.ERIN_ID}/undelete`, { orgUnitPath: "/Sales/EMEA" })
+    googleApi()
+      .post(`${GOOGLE_USERS}/${g.ERIN_ID}/undelete`, { orgUnitPath: "/Sales/EMEA" })
       .reply(400, g.errors.invalidOuId);
     const refused = await service.restore(ADMIN, erin, { department: "/Sales/EMEA" });
     expect(refused).toMatchObject({ type: "refused", code: "blocked" });
@@ -207,7 +167,7 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
   });
 
   it("each sync mirrors Google's list: a unit removed there is gone from the plan's choices", async () => {
-    const { connector } = google();
+    const connector = googleConnector();
     const service = serviceWith(connector);
     tokens();
     googleBin();
@@ -228,7 +188,7 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
 
 describe("Google Workspace, end to end: the org unit scope not granted", () => {
   it("the sync still mirrors the bin and warns with the scope; the chosen org unit is sent as typed", async () => {
-    const { connector } = google();
+    const connector = googleConnector();
     tokens("not granted");
     googleBin(null);
     const warned: { message: string; fields?: Record<string, unknown> }[] = [];
@@ -255,8 +215,10 @@ describe("Google Workspace, end to end: the org unit scope not granted", () => {
     expect(plan).toMatchObject({ ready: true, conflicts: [], outcome: { department: "/Sales" } });
 
     nobodyHoldsErin();
-    const undelete = api().post(`${USERS}/${g.ERIN_ID}/undelete`, { orgUnitPath: "/Sales" }).reply(204);
-    api().get(`${USERS}/${g.ERIN_ID}`).reply(200, g.restoredErin("/Sales"));
+    const undelete = googleApi()
+      .post(`${GOOGLE_USERS}/${g.ERIN_ID}/undelete`, { orgUnitPath: "/Sales" })
+      .reply(204);
+    googleApi().get(`${GOOGLE_USERS}/${g.ERIN_ID}`).reply(200, g.restoredErin("/Sales"));
     const done = await service.restore(ADMIN, erin, { department: "/Sales" });
     if (isRefusal(done)) throw new Error(done.message);
     expect(undelete.isDone()).toBe(true);

@@ -5,53 +5,19 @@
  * Same setup as flow.test.ts.
  */
 
-import { eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { accounts } from "../../src/db/schema.ts";
-import { oktaModule } from "../../src/directory/okta.ts";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
-import { policyFrom } from "../../src/restore/access.ts";
+import { describe, expect, it } from "vitest";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
+import type { RestoreService } from "../../src/restore/service.ts";
 import * as okta from "../fixtures/okta.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
-import { quietDeps } from "./support.ts";
+import { ADMIN } from "../support/world.ts";
+import { useProviderWorld } from "./flow-support.ts";
 
-const world = useWorld();
+const { serviceWith, oktaConnector, mirrored } = useProviderWorld();
 const LOGIN = "ada.lovelace@example.com";
+
 /** Retrieve a user by login: the path takes a login, percent-encoded. */
 const BY_LOGIN = `/api/v1/users/${encodeURIComponent(LOGIN)}`;
-
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function connector(): DirectoryConnector {
-  return oktaModule.create(
-    oktaModule.settings.parse({ OKTA_ORG_URL: okta.ORG, OKTA_API_TOKEN: okta.API_TOKEN }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
-
-function serviceWith(c: DirectoryConnector) {
-  return new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map([[c.kind, c]]),
-  );
-}
-
-async function mirrored(externalId: string) {
-  const [row] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
-  return row;
-}
 
 /** Syncs Ada (deactivated) into the mirror; answers her account id. */
 async function synced(service: RestoreService): Promise<string> {
@@ -81,7 +47,7 @@ function activation() {
 
 describe("Okta's holders, confirmed by ID lookup", () => {
   it("an active user sharing only Ada's email and phone is no holder: only the login must be free", async () => {
-    const service = serviceWith(connector());
+    const service = serviceWith(oktaConnector());
     const ada = await synced(service);
     // The search lists Ada and a user with her email and phone; by login Okta answers Ada herself,
     // still deactivated, and the other user, read by id, holds another login.
@@ -100,7 +66,7 @@ describe("Okta's holders, confirmed by ID lookup", () => {
   });
 
   it("a holder the search does not list yet, found by login, blocks the restore", async () => {
-    const service = serviceWith(connector());
+    const service = serviceWith(oktaConnector());
     const ada = await synced(service);
     holders([], okta.newLoginHolder);
     const blocked = await service.restore(ADMIN, ada);
@@ -116,7 +82,7 @@ describe("Okta's holders, confirmed by ID lookup", () => {
   });
 
   it("a holder the search still lists but Okta deleted seconds ago does not block the restore", async () => {
-    const service = serviceWith(connector());
+    const service = serviceWith(oktaConnector());
     const ada = await synced(service);
     holders([okta.newLoginHolder], okta.ada);
     nock(okta.ORG).get(`/api/v1/users/${okta.newLoginHolder.id}`).reply(404, okta.notFound);
@@ -129,7 +95,7 @@ describe("Okta's holders, confirmed by ID lookup", () => {
   });
 
   it("a taken login offers no replace: Okta keeps the login of a user it deactivates", async () => {
-    const service = serviceWith(connector());
+    const service = serviceWith(oktaConnector());
     const ada = await synced(service);
     holders([okta.newLoginHolder], okta.newLoginHolder);
     const blocked = await service.restore(ADMIN, ada);
@@ -147,7 +113,7 @@ describe("Okta's holders, confirmed by ID lookup", () => {
 
 describe("restoring into another department", () => {
   it("a chosen department is set in Okta after the activation, and the mirror and result say it", async () => {
-    const service = serviceWith(connector());
+    const service = serviceWith(oktaConnector());
     const ada = await synced(service);
     const plan = await service.plan(ADMIN, ada, { department: "Research" });
     if (isRefusal(plan)) throw new Error(plan.message);
@@ -171,7 +137,7 @@ describe("restoring into another department", () => {
 
 describe("Okta's refusals, with the next step", () => {
   it("a token whose admin may not activate users: what happened, nothing restored, which role to give", async () => {
-    const service = serviceWith(connector());
+    const service = serviceWith(oktaConnector());
     const ada = await synced(service);
     holders([okta.ada], okta.ada);
     nock(okta.ORG)
@@ -187,7 +153,7 @@ describe("Okta's refusals, with the next step", () => {
   });
 
   it("a token Okta no longer accepts, at the holder check: the conflicts could not be checked, make a new token", async () => {
-    const service = serviceWith(connector());
+    const service = serviceWith(oktaConnector());
     const ada = await synced(service);
     nock(okta.ORG).get("/api/v1/users").query(true).reply(401, okta.invalidToken);
     nock(okta.ORG).get(BY_LOGIN).optionally().reply(401, okta.invalidToken);

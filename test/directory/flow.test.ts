@@ -8,107 +8,57 @@
 import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/run.ts";
-import { accounts, auditEvents } from "../../src/db/schema.ts";
-import { entraModule } from "../../src/directory/entra.ts";
-import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
+import { accounts } from "../../src/db/schema.ts";
 import { larkModule } from "../../src/directory/lark.ts";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
 import { providersFrom } from "../../src/directory/providers.ts";
 import { ensureProviderDirectory } from "../../src/directory/sync.ts";
 import { startServer } from "../../src/http.ts";
 import { silentLog } from "../../src/log.ts";
-import { policyFrom } from "../../src/restore/access.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
 import { runSyncs } from "../../src/schedule/sync-job.ts";
 import * as fx from "../fixtures/entra.ts";
 import * as jc from "../fixtures/jumpcloud.ts";
 import * as lark from "../fixtures/lark.ts";
 import { scratchDatabaseEnv } from "../support/database.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
+import { ADMIN, APPROVER } from "../support/world.ts";
+import {
+  ENTRA_DELETED_USERS,
+  ENTRA_GRAPH,
+  ENTRA_LOGIN,
+  JUMPCLOUD_API_KEY,
+  useProviderWorld,
+} from "./flow-support.ts";
 import { quietDeps } from "./support.ts";
 
-const world = useWorld();
-const GRAPH = "https://graph.test";
-const LOGIN = "https://login.test";
-const DELETED = "/v1.0/directory/deletedItems/microsoft.graph.user";
+const { world, serviceWith, entraConnector, jumpcloudConnector, larkConnector, mirrored, audited } =
+  useProviderWorld();
 const HOLDER_ID = "5b9c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4";
-const JC_KEY = "jc-api-key-0123456789abcdef";
-
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function entra(): DirectoryConnector {
-  return entraModule.create(
-    entraModule.settings.parse({
-      ENTRA_TENANT_ID: fx.TENANT_ID,
-      ENTRA_CLIENT_ID: fx.CLIENT_ID,
-      ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
-      ENTRA_GRAPH_URL: GRAPH,
-      ENTRA_LOGIN_URL: LOGIN,
-    }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
-
-function jumpcloud(): DirectoryConnector {
-  return jumpcloudModule.create(
-    jumpcloudModule.settings.parse({
-      JUMPCLOUD_API_KEY: JC_KEY,
-      JUMPCLOUD_INSIGHTS_URL: "https://insights.test",
-      JUMPCLOUD_API_URL: "https://console.test",
-    }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
-
-function serviceWith(...connectors: DirectoryConnector[]) {
-  return new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map(connectors.map((c) => [c.kind, c])),
-  );
-}
 
 /** Entra's token endpoint (once per connector: the token is cached) and the two pages of the bin. */
 function entraBin(pages: "both" | "without Bob" = "both") {
-  nock(LOGIN).post(`/${fx.TENANT_ID}/oauth2/v2.0/token`).reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
-  const next = `${GRAPH}${DELETED}?$skiptoken=page2`;
+  nock(ENTRA_LOGIN)
+    .post(`/${fx.TENANT_ID}/oauth2/v2.0/token`)
+    .reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
+  const next = `${ENTRA_GRAPH}${ENTRA_DELETED_USERS}?$skiptoken=page2`;
   const first = fx.deletedUsersPage1(next);
   if (pages === "without Bob") first.value = first.value.filter((u) => u.id !== fx.BOB_ID);
-  nock(GRAPH)
-    .get(DELETED)
+  nock(ENTRA_GRAPH)
+    .get(ENTRA_DELETED_USERS)
     .query((q) => q.$skiptoken === undefined)
     .reply(200, first);
-  nock(GRAPH).get(DELETED).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+  nock(ENTRA_GRAPH).get(ENTRA_DELETED_USERS).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
 }
 
 /** Who holds Alice's names in Entra now: `holders` for every conflict query the connector sends. */
 function entraActive(holders: object[]) {
-  nock(GRAPH).get("/v1.0/users").query(true).times(20).optionally().reply(200, { value: holders });
-}
-
-async function mirrored(externalId: string) {
-  const [row] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
-  return row;
-}
-
-async function audited(action: string) {
-  return world.database.db.select().from(auditEvents).where(eq(auditEvents.action, action));
+  nock(ENTRA_GRAPH).get("/v1.0/users").query(true).times(20).optionally().reply(200, { value: holders });
 }
 
 describe("Microsoft Entra ID, end to end", () => {
   it("syncs the bin, finds Alice with her days left, restores her in Entra and audits it", async () => {
-    const connector = entra();
+    const connector = entraConnector();
     const service = serviceWith(connector);
     entraBin();
     const synced = await service.sync(ADMIN, "entra");
@@ -127,7 +77,7 @@ describe("Microsoft Entra ID, end to end", () => {
     expect(plan).toMatchObject({ ready: true, action: "restore", directory: { name: "Microsoft Entra ID" } });
 
     entraActive([]);
-    const restore = nock(GRAPH, { reqheaders: { authorization: `Bearer ${fx.ACCESS_TOKEN_1}` } })
+    const restore = nock(ENTRA_GRAPH, { reqheaders: { authorization: `Bearer ${fx.ACCESS_TOKEN_1}` } })
       .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`)
       .reply(200, fx.restoredAlice);
     const done = await service.restore(ADMIN, alice?.id as string);
@@ -142,7 +92,7 @@ describe("Microsoft Entra ID, end to end", () => {
   });
 
   it("a holder the mirror never saw blocks the restore; a rename goes to Entra as newUserPrincipalName", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     entraBin();
     await service.sync(ADMIN, "entra");
     const alice = (await mirrored(fx.ALICE_ID))?.id as string;
@@ -157,7 +107,7 @@ describe("Microsoft Entra ID, end to end", () => {
     });
 
     entraActive(fx.activeUsers.value);
-    const renamed = nock(GRAPH)
+    const renamed = nock(ENTRA_GRAPH)
       // Her sign-in address followed the old user name and belongs to Moreau now: Entra drops it.
       .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`, {
         newUserPrincipalName: "alice.martin@contoso.com",
@@ -176,12 +126,12 @@ describe("Microsoft Entra ID, end to end", () => {
   });
 
   it("a conflict only Entra could see comes back as the same choice: rename, not a dead end", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     entraBin();
     await service.sync(ADMIN, "entra");
     const alice = (await mirrored(fx.ALICE_ID))?.id as string;
     entraActive([]); // the user list shows no holder (a user created a moment ago, say)
-    nock(GRAPH).post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`).reply(400, fx.upnConflict);
+    nock(ENTRA_GRAPH).post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`).reply(400, fx.upnConflict);
     const refused = await service.restore(ADMIN, alice);
     expect(refused).toMatchObject({ type: "refused", code: "blocked" });
     const conflict = isRefusal(refused) ? refused.plan?.conflicts[0] : undefined;
@@ -196,7 +146,7 @@ describe("Microsoft Entra ID, end to end", () => {
     );
 
     entraActive([]);
-    nock(GRAPH)
+    nock(ENTRA_GRAPH)
       .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`, {
         newUserPrincipalName: "alice.martin@contoso.com",
         autoReconcileProxyConflict: true,
@@ -207,12 +157,12 @@ describe("Microsoft Entra ID, end to end", () => {
   });
 
   it("Entra down: nothing is restored and the admin reads which provider failed", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     entraBin();
     await service.sync(ADMIN, "entra");
     const alice = (await mirrored(fx.ALICE_ID))?.id as string;
     entraActive([]);
-    nock(GRAPH)
+    nock(ENTRA_GRAPH)
       .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`)
       .times(4)
       .reply(503, fx.unavailable);
@@ -226,7 +176,7 @@ describe("Microsoft Entra ID, end to end", () => {
   });
 
   it("an approved replace deletes the holder in Entra, then restores Alice in its place", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     entraBin();
     await service.sync(ADMIN, "entra");
     const alice = (await mirrored(fx.ALICE_ID))?.id as string;
@@ -240,8 +190,8 @@ describe("Microsoft Entra ID, end to end", () => {
     if (isRefusal(requested)) throw new Error(requested.message);
 
     entraActive(fx.activeUsers.value);
-    const removed = nock(GRAPH).delete(`/v1.0/users/${HOLDER_ID}`).reply(204);
-    const restored = nock(GRAPH)
+    const removed = nock(ENTRA_GRAPH).delete(`/v1.0/users/${HOLDER_ID}`).reply(204);
+    const restored = nock(ENTRA_GRAPH)
       .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`)
       .reply(200, fx.restoredAlice);
     const outcome = await service.approve(APPROVER, requested.request.id);
@@ -252,7 +202,7 @@ describe("Microsoft Entra ID, end to end", () => {
   });
 
   it("when Entra refuses the restore after the holder was deleted, the holder is put back", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     entraBin();
     await service.sync(ADMIN, "entra");
     const alice = (await mirrored(fx.ALICE_ID))?.id as string;
@@ -262,9 +212,11 @@ describe("Microsoft Entra ID, end to end", () => {
     if (isRefusal(requested)) throw new Error(requested.message);
 
     entraActive(fx.activeUsers.value);
-    nock(GRAPH).delete(`/v1.0/users/${HOLDER_ID}`).reply(204);
-    nock(GRAPH).post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`).reply(400, fx.proxyConflict);
-    const putBack = nock(GRAPH)
+    nock(ENTRA_GRAPH).delete(`/v1.0/users/${HOLDER_ID}`).reply(204);
+    nock(ENTRA_GRAPH)
+      .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`)
+      .reply(400, fx.proxyConflict);
+    const putBack = nock(ENTRA_GRAPH)
       .post(`/v1.0/directory/deletedItems/${HOLDER_ID}/restore`)
       .reply(200, { ...fx.activeUsers.value[0], id: HOLDER_ID });
     const outcome = await service.approve(APPROVER, requested.request.id);
@@ -278,19 +230,22 @@ describe("Microsoft Entra ID, end to end", () => {
   });
 
   it("a sync of the whole bin marks who left it since: restored in Entra's console, or purged", async () => {
-    const connector = entra();
+    const connector = entraConnector();
     const service = serviceWith(connector);
     entraBin();
     await service.sync(ADMIN, "entra");
     world.clock.advance(60_000);
-    nock(GRAPH)
-      .get(DELETED)
+    nock(ENTRA_GRAPH)
+      .get(ENTRA_DELETED_USERS)
       .query((q) => q.$skiptoken === undefined)
       .reply(200, {
-        ...fx.deletedUsersPage1(`${GRAPH}${DELETED}?$skiptoken=page2`),
+        ...fx.deletedUsersPage1(`${ENTRA_GRAPH}${ENTRA_DELETED_USERS}?$skiptoken=page2`),
         value: fx.deletedUsersPage1("").value.filter((u) => u.id !== fx.BOB_ID),
       });
-    nock(GRAPH).get(DELETED).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+    nock(ENTRA_GRAPH)
+      .get(ENTRA_DELETED_USERS)
+      .query({ $skiptoken: "page2" })
+      .reply(200, fx.deletedUsersPage2);
     const second = await service.sync(ADMIN, "entra");
     expect(second).toMatchObject([{ seen: 2, gone: 1 }]);
     expect(await mirrored(fx.BOB_ID)).toMatchObject({ status: "purged" });
@@ -302,7 +257,7 @@ describe("Microsoft Entra ID, end to end", () => {
   });
 
   it("two copies of the app looking at the same slot sync once", async () => {
-    const connector = entra();
+    const connector = entraConnector();
     entraBin();
     const deps = (owner: string) => ({
       db: world.database.db,
@@ -325,8 +280,8 @@ describe("Microsoft Entra ID, end to end", () => {
 
 describe("JumpCloud, end to end", () => {
   it("a deletion event becomes an account to re-create; the re-creation is a new JumpCloud user", async () => {
-    const service = serviceWith(jumpcloud());
-    nock("https://insights.test", { reqheaders: { "x-api-key": JC_KEY } })
+    const service = serviceWith(jumpcloudConnector());
+    nock("https://insights.test", { reqheaders: { "x-api-key": JUMPCLOUD_API_KEY } })
       .post("/insights/directory/v1/events")
       .reply(200, [jc.userDeleteEvent], jc.insightsHeaders(1, 1000, [1763652363218, "DZrPyW8B"]));
     expect(await service.sync(ADMIN, "jumpcloud")).toMatchObject([{ seen: 1, gone: 0 }]);
@@ -369,14 +324,7 @@ describe("JumpCloud, end to end", () => {
 
 describe("Lark, end to end", () => {
   it("learns of a departure from Lark's event and answers Lark's URL check; a forged event changes nothing", async () => {
-    const connector = larkModule.create(
-      larkModule.settings.parse({
-        LARK_APP_ID: lark.APP_ID,
-        LARK_APP_SECRET: lark.APP_SECRET,
-        LARK_VERIFICATION_TOKEN: "v-verification-token-0001",
-      }),
-      quietDeps(() => world.clock.now()).deps,
-    );
+    const connector = larkConnector();
     await ensureProviderDirectory(world.database.db, connector);
     nock.enableNetConnect("127.0.0.1");
     const server = await startServer({
@@ -441,7 +389,7 @@ describe("configuration", () => {
         ENTRA_TENANT_ID: fx.TENANT_ID,
         ENTRA_CLIENT_ID: fx.CLIENT_ID,
         ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
-        JUMPCLOUD_API_KEY: JC_KEY,
+        JUMPCLOUD_API_KEY: JUMPCLOUD_API_KEY,
       },
       deps.clock,
       deps.log,
@@ -462,8 +410,8 @@ describe("configuration", () => {
       ENTRA_TENANT_ID: fx.TENANT_ID,
       ENTRA_CLIENT_ID: fx.CLIENT_ID,
       ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
-      ENTRA_GRAPH_URL: GRAPH,
-      ENTRA_LOGIN_URL: LOGIN,
+      ENTRA_GRAPH_URL: ENTRA_GRAPH,
+      ENTRA_LOGIN_URL: ENTRA_LOGIN,
     };
     try {
       entraBin();

@@ -7,88 +7,46 @@
  * Also: replace is offered from the first plan, and plans within a minute do not ask Google again.
  */
 
-import { generateKeyPairSync } from "node:crypto";
-import { and, eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { accountAddresses, accounts, auditEvents } from "../../src/db/schema.ts";
-import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE, googleModule } from "../../src/directory/google.ts";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
-import { policyFrom } from "../../src/restore/access.ts";
+import { describe, expect, it } from "vitest";
+import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE } from "../../src/directory/google.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
+import type { RestoreService } from "../../src/restore/service.ts";
 import * as g from "../fixtures/google.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
-import { quietDeps } from "./support.ts";
+import { ADMIN } from "../support/world.ts";
+import {
+  GOOGLE_ORG_UNITS,
+  GOOGLE_ORG_UNITS_TOKEN,
+  GOOGLE_TOKEN_URL,
+  GOOGLE_USERS,
+  GOOGLE_USERS_TOKEN,
+  googleApi,
+  googleScopeOf,
+  useProviderWorld,
+} from "./flow-support.ts";
 
-const world = useWorld();
-const API = "https://admin.google.test";
-const TOKEN_URL = "https://oauth2.google.test/token";
-const USERS = "/admin/directory/v1/users";
-const ORG_UNITS = "/admin/directory/v1/customer/my_customer/orgunits";
-const USERS_TOKEN = "ya29.users-token";
-const ORG_UNITS_TOKEN = "ya29.orgunits-token";
-const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const PEM = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+const { world, serviceWith, googleConnector, mirrored, indexedHoldersOf, audited } = useProviderWorld();
+
 /** Erin's old alias: not in the bin listing, back on her after the undelete. */
 const OLD_ALIAS = "e.cole@example.com";
 const HOLDER_ID = "108642097531864209753";
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function google(): DirectoryConnector {
-  return googleModule.create(
-    googleModule.settings.parse({
-      GOOGLE_SERVICE_ACCOUNT_EMAIL: "restore-user@acme-it.iam.gserviceaccount.com",
-      GOOGLE_PRIVATE_KEY: PEM,
-      GOOGLE_ADMIN_EMAIL: "it-admin@example.com",
-      GOOGLE_API_URL: API,
-      GOOGLE_TOKEN_URL: TOKEN_URL,
-    }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
-
-function serviceWith(connector: DirectoryConnector) {
-  return new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map([[connector.kind, connector]]),
-  );
-}
-
-/** The scope a token request's JWT asks for (its claims are plain base64url JSON). */
-function scopeOf(body: Record<string, string>): string {
-  const claims = (body.assertion ?? "").split(".")[1] ?? "";
-  return JSON.parse(Buffer.from(claims, "base64url").toString()).scope;
-}
-
-const api = (token = USERS_TOKEN) => nock(API, { reqheaders: { authorization: `Bearer ${token}` } });
-
 /** One sync: a token per scope, the bin (Erin only) and the org units. Returns Erin's row id. */
 async function erinSynced(service: RestoreService): Promise<string> {
-  const host = new URL(TOKEN_URL);
+  const host = new URL(GOOGLE_TOKEN_URL);
   nock(host.origin)
-    .post(host.pathname, (body) => scopeOf(body) === GOOGLE_SCOPE)
-    .reply(200, g.tokenAnswer(USERS_TOKEN));
+    .post(host.pathname, (body) => googleScopeOf(body) === GOOGLE_SCOPE)
+    .reply(200, g.tokenAnswer(GOOGLE_USERS_TOKEN));
   nock(host.origin)
-    .post(host.pathname, (body) => scopeOf(body) === GOOGLE_ORGUNIT_SCOPE)
-    .reply(200, g.tokenAnswer(ORG_UNITS_TOKEN, GOOGLE_ORGUNIT_SCOPE));
-  api()
-    .get(USERS)
+    .post(host.pathname, (body) => googleScopeOf(body) === GOOGLE_ORGUNIT_SCOPE)
+    .reply(200, g.tokenAnswer(GOOGLE_ORG_UNITS_TOKEN, GOOGLE_ORGUNIT_SCOPE));
+  googleApi()
+    .get(GOOGLE_USERS)
     .query({ customer: "my_customer", showDeleted: "true", maxResults: "500" })
     .reply(200, g.usersPage([g.deletedErin]));
-  api(ORG_UNITS_TOKEN).get(ORG_UNITS).query({ type: "all" }).reply(200, g.orgUnitsAll);
+  googleApi(GOOGLE_ORG_UNITS_TOKEN).get(GOOGLE_ORG_UNITS).query({ type: "all" }).reply(200, g.orgUnitsAll);
   await service.sync(ADMIN, "google");
-  return (await row(g.ERIN_ID))?.id as string;
+  return (await mirrored(g.ERIN_ID))?.id as string;
 }
 
 /** Eric Cole, active in Google, holding Erin's old alias, as users.get returns him. */
@@ -118,37 +76,22 @@ const erinWithOldAlias = { ...g.restoredErin("/Engineering"), aliases: [OLD_ALIA
 
 /** Nobody holds Erin's address (the check before the restore), then Google undeletes her. */
 function googleRestoresErinWithOldAlias() {
-  api().get(`${USERS}/erin.cole%40example.com`).reply(404, g.errors.notFound);
-  const undelete = api().post(`${USERS}/${g.ERIN_ID}/undelete`, { orgUnitPath: "/Engineering" }).reply(204);
+  googleApi().get(`${GOOGLE_USERS}/erin.cole%40example.com`).reply(404, g.errors.notFound);
+  const undelete = googleApi()
+    .post(`${GOOGLE_USERS}/${g.ERIN_ID}/undelete`, { orgUnitPath: "/Engineering" })
+    .reply(204);
   // Read back after the undelete, and read again by id when the first write does not fit.
-  api().get(`${USERS}/${g.ERIN_ID}`).times(2).reply(200, erinWithOldAlias);
+  googleApi().get(`${GOOGLE_USERS}/${g.ERIN_ID}`).times(2).reply(200, erinWithOldAlias);
   return undelete;
-}
-
-async function row(externalId: string) {
-  const [r] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
-  return r;
-}
-
-async function indexedHolderOf(address: string) {
-  const rows = await world.database.db
-    .select({ accountId: accountAddresses.accountId })
-    .from(accountAddresses)
-    .where(and(eq(accountAddresses.address, address), eq(accountAddresses.active, true)));
-  return rows.map((r) => r.accountId);
-}
-
-async function audited(action: string) {
-  return world.database.db.select().from(auditEvents).where(eq(auditEvents.action, action));
 }
 
 describe("after Google Workspace restored a user, the mirror follows Google", () => {
   it("the holder of the old alias is gone in Google: marked deleted here, and Erin is restored with the alias", async () => {
-    const service = serviceWith(google());
+    const service = serviceWith(googleConnector());
     const erin = await erinSynced(service);
     const eric = await ericMirrored();
     const undelete = googleRestoresErinWithOldAlias();
-    api().get(`${USERS}/${HOLDER_ID}`).reply(404, g.errors.notFound);
+    googleApi().get(`${GOOGLE_USERS}/${HOLDER_ID}`).reply(404, g.errors.notFound);
 
     const done = await service.restore(ADMIN, erin, { department: "/Engineering" });
     if (isRefusal(done)) throw new Error(done.message);
@@ -157,14 +100,14 @@ describe("after Google Workspace restored a user, the mirror follows Google", ()
     expect(done.notes).toEqual([
       "Eric Cole (eric.cole@example.com) is no longer active in Google Workspace: marked deleted here too.",
     ]);
-    expect(await row(g.ERIN_ID)).toMatchObject({
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({
       status: "active",
       userName: "erin.cole@example.com",
       aliases: [OLD_ALIAS],
       department: "/Engineering",
     });
-    expect(await row(HOLDER_ID)).toMatchObject({ status: "deleted" });
-    expect(await indexedHolderOf(OLD_ALIAS)).toEqual([erin]);
+    expect(await mirrored(HOLDER_ID)).toMatchObject({ status: "deleted" });
+    expect(await indexedHoldersOf(OLD_ALIAS)).toEqual([erin]);
     const [audit] = await audited("restore");
     expect(audit?.details).toMatchObject({
       provider: "Google Workspace",
@@ -173,12 +116,12 @@ describe("after Google Workspace restored a user, the mirror follows Google", ()
   });
 
   it("Google says Eric still has the alias: Erin is restored as Google has her, and the admin is told to change it on one", async () => {
-    const service = serviceWith(google());
+    const service = serviceWith(googleConnector());
     const erin = await erinSynced(service);
     const eric = await ericMirrored();
     googleRestoresErinWithOldAlias();
-    api()
-      .get(`${USERS}/${HOLDER_ID}`)
+    googleApi()
+      .get(`${GOOGLE_USERS}/${HOLDER_ID}`)
       .reply(200, { ...ericHolding, orgUnitPath: "/Support" });
 
     const done = await service.restore(ADMIN, erin, { department: "/Engineering" });
@@ -187,11 +130,11 @@ describe("after Google Workspace restored a user, the mirror follows Google", ()
     expect(done.notes).toEqual([
       `Google Workspace kept ${OLD_ALIAS} on both Erin Cole and Eric Cole: change it on one of them in Google Workspace.`,
     ]);
-    expect(await row(g.ERIN_ID)).toMatchObject({ status: "active", aliases: [OLD_ALIAS] });
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({ status: "active", aliases: [OLD_ALIAS] });
     // Eric was refreshed from Google (his org unit now) and alone holds the alias in the index.
-    expect(await row(HOLDER_ID)).toMatchObject({ status: "active", department: "/Support" });
-    expect(await indexedHolderOf(OLD_ALIAS)).toEqual([eric.id]);
-    expect(await indexedHolderOf("erin.cole@example.com")).toEqual([erin]);
+    expect(await mirrored(HOLDER_ID)).toMatchObject({ status: "active", department: "/Support" });
+    expect(await indexedHoldersOf(OLD_ALIAS)).toEqual([eric.id]);
+    expect(await indexedHoldersOf("erin.cole@example.com")).toEqual([erin]);
     const [audit] = await audited("restore");
     expect(audit?.details).toMatchObject({
       reconciled: [{ id: eric.id, userName: "eric.cole@example.com", became: "refreshed" }],
@@ -201,7 +144,7 @@ describe("after Google Workspace restored a user, the mirror follows Google", ()
 
 describe("Google Workspace: replace is offered from the first plan", () => {
   it("the first plan asks Google who holds Erin's address and offers replace; Google is asked again only after a minute", async () => {
-    const service = serviceWith(google());
+    const service = serviceWith(googleConnector());
     const erin = await erinSynced(service);
     // A new Erin Cole (another id) has the address in Google; the mirror has never seen her.
     const newErin = {
@@ -212,7 +155,7 @@ describe("Google Workspace: replace is offered from the first plan", () => {
       aliases: [],
       orgUnitPath: "/Sales",
     };
-    const asked = api().get(`${USERS}/erin.cole%40example.com`).reply(200, newErin);
+    const asked = googleApi().get(`${GOOGLE_USERS}/erin.cole%40example.com`).reply(200, newErin);
 
     const plan = await service.plan(ADMIN, erin, { department: "/Engineering" });
     if (isRefusal(plan)) throw new Error(plan.message);
@@ -231,7 +174,7 @@ describe("Google Workspace: replace is offered from the first plan", () => {
       expect.objectContaining({ kind: "department", resolvedBy: "chooseDepartment" }),
     ]);
     // Nothing was restored: the plan only asked.
-    expect(await row(g.ERIN_ID)).toMatchObject({ status: "deleted" });
+    expect(await mirrored(g.ERIN_ID)).toMatchObject({ status: "deleted" });
     expect(await audited("restore")).toEqual([]);
 
     // 59 s later: the answer is kept (no interceptor is left: a request would fail the check).
@@ -243,7 +186,9 @@ describe("Google Workspace: replace is offered from the first plan", () => {
 
     // 61 s after the first: Google is asked again, and now nobody holds the address.
     world.clock.advance(2_000);
-    const askedAgain = api().get(`${USERS}/erin.cole%40example.com`).reply(404, g.errors.notFound);
+    const askedAgain = googleApi()
+      .get(`${GOOGLE_USERS}/erin.cole%40example.com`)
+      .reply(404, g.errors.notFound);
     const later = await service.plan(ADMIN, erin, { department: "/Engineering" });
     if (isRefusal(later)) throw new Error(later.message);
     expect(askedAgain.isDone()).toBe(true);

@@ -9,66 +9,34 @@
  * the address keeps it in the index, and the admin is told.
  */
 
-import { and, eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { accountAddresses, accounts, auditEvents } from "../../src/db/schema.ts";
-import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
-import { policyFrom } from "../../src/restore/access.ts";
+import { describe, expect, it } from "vitest";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
+import type { RestoreService } from "../../src/restore/service.ts";
 import * as jc from "../fixtures/jumpcloud.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
-import { quietDeps } from "./support.ts";
+import { ADMIN } from "../support/world.ts";
+import {
+  JUMPCLOUD_API_KEY,
+  JUMPCLOUD_CONSOLE,
+  JUMPCLOUD_INSIGHTS,
+  useProviderWorld,
+} from "./flow-support.ts";
 
-const world = useWorld();
-const JC_KEY = "jc-api-key-0123456789abcdef";
-const INSIGHTS = "https://insights.test";
-const CONSOLE = "https://console.test";
+const { world, serviceWith, jumpcloudConnector, mirrored, indexedHoldersOf, audited } = useProviderWorld();
 const OLD_ADDRESS = "a.lovelace@example.com";
 const DELETED_ID = jc.userDeleteEvent.resource.id;
 const CREATED_ID = jc.createdSystemUser.id;
 const KING_ID = jc.activeSystemUser.id;
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function jumpcloud(): DirectoryConnector {
-  return jumpcloudModule.create(
-    jumpcloudModule.settings.parse({
-      JUMPCLOUD_API_KEY: JC_KEY,
-      JUMPCLOUD_INSIGHTS_URL: INSIGHTS,
-      JUMPCLOUD_API_URL: CONSOLE,
-    }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
-
-function serviceWith(connector: DirectoryConnector) {
-  return new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map([[connector.kind, connector]]),
-  );
-}
-
-const consoleApi = () => nock(CONSOLE, { reqheaders: { "x-api-key": JC_KEY } });
+const consoleApi = () => nock(JUMPCLOUD_CONSOLE, { reqheaders: { "x-api-key": JUMPCLOUD_API_KEY } });
 
 /** Directory Insights reports Ada's deletion; the sync mirrors it. Returns her (deleted) row id. */
 async function adaDeleted(service: RestoreService): Promise<string> {
-  nock(INSIGHTS, { reqheaders: { "x-api-key": JC_KEY } })
+  nock(JUMPCLOUD_INSIGHTS, { reqheaders: { "x-api-key": JUMPCLOUD_API_KEY } })
     .post("/insights/directory/v1/events")
     .reply(200, [jc.userDeleteEvent], jc.insightsHeaders(1, 1000, [1763652363218, "DZrPyW8B"]));
   expect(await service.sync(ADMIN, "jumpcloud")).toMatchObject([{ seen: 1 }]);
-  const ada = await row(DELETED_ID);
+  const ada = await mirrored(DELETED_ID);
   expect(ada).toMatchObject({ status: "deleted", email: "ada.lovelace@example.com" });
   return ada?.id as string;
 }
@@ -119,26 +87,9 @@ function jumpcloudRecreatesAdaWithOldAddress() {
   return created;
 }
 
-async function row(externalId: string) {
-  const [r] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
-  return r;
-}
-
-async function indexedHolderOf(address: string) {
-  const rows = await world.database.db
-    .select({ accountId: accountAddresses.accountId })
-    .from(accountAddresses)
-    .where(and(eq(accountAddresses.address, address), eq(accountAddresses.active, true)));
-  return rows.map((r) => r.accountId);
-}
-
-async function audited(action: string) {
-  return world.database.db.select().from(auditEvents).where(eq(auditEvents.action, action));
-}
-
 describe("after JumpCloud re-created a user, the mirror follows JumpCloud", () => {
   it("the holder of the old address is gone in JumpCloud: marked deleted here, and the new Ada has the address", async () => {
-    const service = serviceWith(jumpcloud());
+    const service = serviceWith(jumpcloudConnector());
     const ada = await adaDeleted(service);
     const holder = await kingMirrored();
     const created = jumpcloudRecreatesAdaWithOldAddress();
@@ -151,11 +102,11 @@ describe("after JumpCloud re-created a user, the mirror follows JumpCloud", () =
     expect(done.notes).toEqual([
       "Ada King (ada.king) is no longer active in JumpCloud: marked deleted here too.",
     ]);
-    const fresh = await row(CREATED_ID);
+    const fresh = await mirrored(CREATED_ID);
     expect(fresh).toMatchObject({ status: "active", userName: "ada.lovelace", email: OLD_ADDRESS });
-    expect(await row(DELETED_ID)).toMatchObject({ status: "deleted", recreatedAs: fresh?.id });
-    expect(await row(KING_ID)).toMatchObject({ status: "deleted" });
-    expect(await indexedHolderOf(OLD_ADDRESS)).toEqual([fresh?.id]);
+    expect(await mirrored(DELETED_ID)).toMatchObject({ status: "deleted", recreatedAs: fresh?.id });
+    expect(await mirrored(KING_ID)).toMatchObject({ status: "deleted" });
+    expect(await indexedHoldersOf(OLD_ADDRESS)).toEqual([fresh?.id]);
     const [audit] = await audited("recreate");
     expect(audit?.details).toMatchObject({
       provider: "JumpCloud",
@@ -166,7 +117,7 @@ describe("after JumpCloud re-created a user, the mirror follows JumpCloud", () =
   });
 
   it("JumpCloud says Ada King still has the address: the new Ada is written as JumpCloud has her, and the admin is told to change it on one", async () => {
-    const service = serviceWith(jumpcloud());
+    const service = serviceWith(jumpcloudConnector());
     const ada = await adaDeleted(service);
     const holder = await kingMirrored();
     jumpcloudRecreatesAdaWithOldAddress();
@@ -180,12 +131,12 @@ describe("after JumpCloud re-created a user, the mirror follows JumpCloud", () =
     expect(done.notes).toEqual([
       `JumpCloud kept ${OLD_ADDRESS} on both Ada Lovelace and Ada King: change it on one of them in JumpCloud.`,
     ]);
-    const fresh = await row(CREATED_ID);
+    const fresh = await mirrored(CREATED_ID);
     expect(fresh).toMatchObject({ status: "active", email: OLD_ADDRESS });
-    expect(await row(DELETED_ID)).toMatchObject({ recreatedAs: fresh?.id });
+    expect(await mirrored(DELETED_ID)).toMatchObject({ recreatedAs: fresh?.id });
     // Ada King was refreshed from JumpCloud (her department now) and alone holds it in the index.
-    expect(await row(KING_ID)).toMatchObject({ status: "active", department: "Research" });
-    expect(await indexedHolderOf(OLD_ADDRESS)).toEqual([holder.id]);
+    expect(await mirrored(KING_ID)).toMatchObject({ status: "active", department: "Research" });
+    expect(await indexedHoldersOf(OLD_ADDRESS)).toEqual([holder.id]);
     const [audit] = await audited("recreate");
     expect(audit?.details).toMatchObject({
       reconciled: [{ id: holder.id, userName: "ada.king", became: "refreshed" }],

@@ -7,56 +7,22 @@
  * it, and tells the admin.
  */
 
-import { and, eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { accountAddresses, accounts, auditEvents } from "../../src/db/schema.ts";
-import { larkModule } from "../../src/directory/lark.ts";
+import { describe, expect, it } from "vitest";
 import type { DirectoryConnector } from "../../src/directory/port.ts";
 import { ensureProviderDirectory, upsertDeleted } from "../../src/directory/sync.ts";
-import { policyFrom } from "../../src/restore/access.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
 import * as lark from "../fixtures/lark.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
-import { quietDeps } from "./support.ts";
+import { ADMIN } from "../support/world.ts";
+import { useProviderWorld } from "./flow-support.ts";
 
-const world = useWorld();
+const { world, serviceWith, larkConnector, mirrored, indexedHoldersOf, audited } = useProviderWorld();
 const API = "https://open.larksuite.com";
 const TOKEN = "t-caecc734c2e3328a62489fe0648c4b98779515d3";
 const OPEN_ID = "ou_7dab8a3d3cdcc9da365777c7ad535d62";
 const DEPT = "od-4e6ac4d14bcd5071a37a39de902c7141";
 const BUSINESS = "zhangsan@mail.example.com";
 const LISI = "ou_2c5e8a1f4b7d9e0a3c6f8b1d4e7a0c3f";
-
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function larkConnector(): DirectoryConnector {
-  return larkModule.create(
-    larkModule.settings.parse({
-      LARK_APP_ID: lark.APP_ID,
-      LARK_APP_SECRET: lark.APP_SECRET,
-      LARK_VERIFICATION_TOKEN: "v-verification-token-0001",
-    }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
-
-function serviceWith(connector: DirectoryConnector) {
-  return new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map([[connector.kind, connector]]),
-  );
-}
 
 /** Lark's member-deleted event for Zhang San, an hour ago, taken as the events endpoint takes it. */
 async function zhangDeleted(connector: DirectoryConnector): Promise<string> {
@@ -68,7 +34,7 @@ async function zhangDeleted(connector: DirectoryConnector): Promise<string> {
   });
   if (read?.kind !== "deleted") throw new Error(`the event was not read: ${read?.kind}`);
   await upsertDeleted(world.database.db, "lark", 30, [read.user], world.clock.now());
-  const zhang = await row(OPEN_ID);
+  const zhang = await mirrored(OPEN_ID);
   expect(zhang).toMatchObject({ status: "deleted", aliases: [BUSINESS] });
   return zhang?.id as string;
 }
@@ -144,23 +110,6 @@ function larkReadsLiSi(status: { is_resigned: boolean }) {
     .reply(200, lark.getUserAnswer(liSi(status)));
 }
 
-async function row(externalId: string) {
-  const [r] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
-  return r;
-}
-
-async function indexedHolderOf(address: string) {
-  const rows = await world.database.db
-    .select({ accountId: accountAddresses.accountId })
-    .from(accountAddresses)
-    .where(and(eq(accountAddresses.address, address), eq(accountAddresses.active, true)));
-  return rows.map((r) => r.accountId);
-}
-
-async function audited(action: string) {
-  return world.database.db.select().from(auditEvents).where(eq(auditEvents.action, action));
-}
-
 describe("after Lark restored a member, the mirror follows Lark", () => {
   it("the holder of the business address has resigned in Lark: marked deleted here, and Zhang San is restored with it", async () => {
     const connector = larkConnector();
@@ -175,15 +124,15 @@ describe("after Lark restored a member, the mirror follows Lark", () => {
     expect(resurrect.isDone()).toBe(true);
     expect(done.needsAttention).toBeNull();
     expect(done.notes).toEqual(["Li Si (lisi) is no longer active in Lark: marked deleted here too."]);
-    expect(await row(OPEN_ID)).toMatchObject({
+    expect(await mirrored(OPEN_ID)).toMatchObject({
       status: "active",
       userName: "3e3cf96b",
       email: "zhangsan@example.com",
       aliases: [BUSINESS],
       department: DEPT,
     });
-    expect(await row(LISI)).toMatchObject({ status: "deleted" });
-    expect(await indexedHolderOf(BUSINESS)).toEqual([zhang]);
+    expect(await mirrored(LISI)).toMatchObject({ status: "deleted" });
+    expect(await indexedHoldersOf(BUSINESS)).toEqual([zhang]);
     const [audit] = await audited("restore");
     expect(audit?.details).toMatchObject({
       provider: "Lark",
@@ -206,11 +155,11 @@ describe("after Lark restored a member, the mirror follows Lark", () => {
     expect(done.notes).toEqual([
       `Lark kept ${BUSINESS} on both Zhang San and Li Si: change it on one of them in Lark.`,
     ]);
-    expect(await row(OPEN_ID)).toMatchObject({ status: "active", aliases: [BUSINESS] });
+    expect(await mirrored(OPEN_ID)).toMatchObject({ status: "active", aliases: [BUSINESS] });
     // Li Si was refreshed from Lark (his department now) and alone holds the address in the index.
-    expect(await row(LISI)).toMatchObject({ status: "active", department: DEPT, aliases: [BUSINESS] });
-    expect(await indexedHolderOf(BUSINESS)).toEqual([li.id]);
-    expect(await indexedHolderOf("zhangsan@example.com")).toEqual([zhang]);
+    expect(await mirrored(LISI)).toMatchObject({ status: "active", department: DEPT, aliases: [BUSINESS] });
+    expect(await indexedHoldersOf(BUSINESS)).toEqual([li.id]);
+    expect(await indexedHoldersOf("zhangsan@example.com")).toEqual([zhang]);
     const [audit] = await audited("restore");
     expect(audit?.details).toMatchObject({
       reconciled: [{ id: li.id, userName: "lisi", became: "refreshed" }],

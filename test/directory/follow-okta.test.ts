@@ -6,67 +6,25 @@
  * the address, and there is nothing to reconcile or tell the admin.
  */
 
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { accountAddresses, accounts, auditEvents } from "../../src/db/schema.ts";
+import { describe, expect, it } from "vitest";
+import { accounts, auditEvents } from "../../src/db/schema.ts";
 import { keepsAddresses } from "../../src/directory/holders.ts";
-import { oktaModule } from "../../src/directory/okta.ts";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
-import { policyFrom } from "../../src/restore/access.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
 import * as okta from "../fixtures/okta.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
-import { quietDeps } from "./support.ts";
+import { ADMIN } from "../support/world.ts";
+import { useProviderWorld } from "./flow-support.ts";
 
-const world = useWorld();
+const { world, serviceWith, oktaConnector, mirrored, indexedHoldersOf } = useProviderWorld();
 const LOGIN = "ada.lovelace@example.com";
 const EMAIL = "ada.lovelace@example.com";
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function connector(): DirectoryConnector {
-  return oktaModule.create(
-    oktaModule.settings.parse({ OKTA_ORG_URL: okta.ORG, OKTA_API_TOKEN: okta.API_TOKEN }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
-
-function serviceWith(c: DirectoryConnector) {
-  return new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map([[c.kind, c]]),
-  );
-}
-
 const api = () => nock(okta.ORG, { reqheaders: { authorization: `SSWS ${okta.API_TOKEN}` } });
-
-async function row(externalId: string) {
-  const [r] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
-  return r;
-}
-
-async function indexedHoldersOf(address: string) {
-  const rows = await world.database.db
-    .select({ accountId: accountAddresses.accountId })
-    .from(accountAddresses)
-    .where(and(eq(accountAddresses.address, address), eq(accountAddresses.active, true)));
-  return rows.map((r) => r.accountId);
-}
 
 describe("after Okta restored a user, the mirror follows Okta", () => {
   it("Okta's answer keeps Ada's old email, which an active user has too: the restore simply succeeds, both keep it, no note", async () => {
-    const c = connector();
+    const c = oktaConnector();
     expect(keepsAddresses(c.profile.capabilities.unique)).toBe(false);
     const service = serviceWith(c);
     api()
@@ -74,7 +32,7 @@ describe("after Okta restored a user, the mirror follows Okta", () => {
       .query({ search: 'status eq "DEPROVISIONED"', limit: "200" })
       .reply(200, [okta.ada]);
     await service.sync(ADMIN, "okta");
-    const ada = (await row(okta.ada.id))?.id as string;
+    const ada = (await mirrored(okta.ada.id))?.id as string;
     // The user who has Ada's old email now, as an earlier check mirrored her: active, and (Okta)
     // without an address index.
     await world.database.db.insert(accounts).values({
@@ -115,9 +73,9 @@ describe("after Okta restored a user, the mirror follows Okta", () => {
       notes: [],
       account: { status: "active", userName: LOGIN, email: EMAIL },
     });
-    const holder = await row(okta.activeAda.id);
+    const holder = await mirrored(okta.activeAda.id);
     expect(holder).toMatchObject({ status: "active", userName: "ada.lovelace2@example.com", email: EMAIL });
-    expect(await row(okta.ada.id)).toMatchObject({ status: "active", email: EMAIL });
+    expect(await mirrored(okta.ada.id)).toMatchObject({ status: "active", email: EMAIL });
     // Okta's addresses are not indexed: neither holds the email in the index, neither lost it.
     expect(await indexedHoldersOf(EMAIL)).toEqual([]);
     const [audit] = await world.database.db

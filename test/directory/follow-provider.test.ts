@@ -5,79 +5,42 @@
  * or tombstones its stale rows, and writes what the provider says; failing that, the admin reads
  * exactly what happened and App Home and the digest list it under "Needs attention".
  */
-import { and, eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { accountAddresses, accounts, auditEvents } from "../../src/db/schema.ts";
+import { describe, expect, it } from "vitest";
+import { accounts } from "../../src/db/schema.ts";
 import { buildDigest } from "../../src/digest/build.ts";
-import { entraModule } from "../../src/directory/entra.ts";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
-import { policyFrom } from "../../src/restore/access.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
+import type { RestoreService } from "../../src/restore/service.ts";
 import { homeView } from "../../src/slack/blocks/home.ts";
 import * as fx from "../fixtures/entra.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
-import { quietDeps } from "./support.ts";
+import { ADMIN } from "../support/world.ts";
+import { ENTRA_DELETED_USERS, ENTRA_GRAPH, ENTRA_LOGIN, useProviderWorld } from "./flow-support.ts";
 
-const world = useWorld();
-const GRAPH = "https://graph.test";
-const LOGIN = "https://login.test";
-const DELETED = "/v1.0/directory/deletedItems/microsoft.graph.user";
+const { world, serviceWith, entraConnector, mirrored, indexedHoldersOf, audited } = useProviderWorld();
 const HOLDER_ID = "5b9c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4";
 const RENAMED = "alice.martin@contoso.com";
-
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function entra(): DirectoryConnector {
-  return entraModule.create(
-    entraModule.settings.parse({
-      ENTRA_TENANT_ID: fx.TENANT_ID,
-      ENTRA_CLIENT_ID: fx.CLIENT_ID,
-      ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
-      ENTRA_GRAPH_URL: GRAPH,
-      ENTRA_LOGIN_URL: LOGIN,
-    }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
-
-function serviceWith(connector: DirectoryConnector) {
-  return new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map([[connector.kind, connector]]),
-  );
-}
 
 /** Syncs Entra's bin (Alice among the deleted) and mirrors Moreau, who holds alice@contoso.com now. */
 async function aliceDeletedMoreauActive(
   service: RestoreService,
   active: object = fx.activeUsers,
 ): Promise<string> {
-  nock(LOGIN).post(`/${fx.TENANT_ID}/oauth2/v2.0/token`).reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
-  nock(GRAPH)
-    .get(DELETED)
+  nock(ENTRA_LOGIN)
+    .post(`/${fx.TENANT_ID}/oauth2/v2.0/token`)
+    .reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
+  nock(ENTRA_GRAPH)
+    .get(ENTRA_DELETED_USERS)
     .query((q) => q.$skiptoken === undefined)
-    .reply(200, { ...fx.deletedUsersPage1(`${GRAPH}${DELETED}?$skiptoken=page2`) });
-  nock(GRAPH).get(DELETED).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+    .reply(200, { ...fx.deletedUsersPage1(`${ENTRA_GRAPH}${ENTRA_DELETED_USERS}?$skiptoken=page2`) });
+  nock(ENTRA_GRAPH).get(ENTRA_DELETED_USERS).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
   await service.sync(ADMIN, "entra");
-  nock(GRAPH).get("/v1.0/users").query(true).times(20).optionally().reply(200, active);
-  const [alice] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, fx.ALICE_ID));
-  return alice?.id as string;
+  nock(ENTRA_GRAPH).get("/v1.0/users").query(true).times(20).optionally().reply(200, active);
+  return (await mirrored(fx.ALICE_ID))?.id as string;
 }
 
 /** Graph restores Alice under the new name and answers with her old mail, as it does. */
 function graphRestoresKeepingOldMail() {
-  return nock(GRAPH)
+  return nock(ENTRA_GRAPH)
     .post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`, {
       newUserPrincipalName: RENAMED,
       autoReconcileProxyConflict: true,
@@ -87,31 +50,14 @@ function graphRestoresKeepingOldMail() {
 
 /** Graph's user lookup, with $select, as the connector reads one user by id. */
 function graphUser(id: string, status: number, body: object) {
-  return nock(GRAPH).get(`/v1.0/users/${id}`).query(true).reply(status, body);
+  return nock(ENTRA_GRAPH).get(`/v1.0/users/${id}`).query(true).reply(status, body);
 }
 
 const aliceNow = { ...fx.restoredAliceRenamed, proxyAddresses: ["SMTP:alice@contoso.com"], department: null };
 
-async function row(externalId: string) {
-  const [r] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, externalId));
-  return r;
-}
-
-async function indexedHolderOf(address: string) {
-  const rows = await world.database.db
-    .select({ accountId: accountAddresses.accountId })
-    .from(accountAddresses)
-    .where(and(eq(accountAddresses.address, address), eq(accountAddresses.active, true)));
-  return rows.map((r) => r.accountId);
-}
-
-async function audited(action: string) {
-  return world.database.db.select().from(auditEvents).where(eq(auditEvents.action, action));
-}
-
 describe("after Entra restored a user, the mirror follows Entra", () => {
   it("the holder of the old mail is gone in Entra: marked deleted here, and Alice is restored with Entra's mail", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     const alice = await aliceDeletedMoreauActive(service);
     const restored = graphRestoresKeepingOldMail();
     graphUser(fx.ALICE_ID, 200, aliceNow);
@@ -124,13 +70,13 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
     expect(done.notes).toEqual([
       "Alice Moreau (alice@contoso.com) is no longer active in Microsoft Entra ID: marked deleted here too.",
     ]);
-    expect(await row(fx.ALICE_ID)).toMatchObject({
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({
       status: "active",
       userName: RENAMED,
       email: "alice@contoso.com",
     });
-    expect(await row(HOLDER_ID)).toMatchObject({ status: "deleted" });
-    expect(await indexedHolderOf("alice@contoso.com")).toEqual([alice]);
+    expect(await mirrored(HOLDER_ID)).toMatchObject({ status: "deleted" });
+    expect(await indexedHoldersOf("alice@contoso.com")).toEqual([alice]);
     const [audit] = await audited("restore");
     expect(audit?.details).toMatchObject({
       reconciled: [{ userName: "alice@contoso.com", became: "deleted" }],
@@ -138,7 +84,7 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
   });
 
   it("Entra keeps the mail on both: Alice is restored as Entra has her, and the admin is told to change it on one", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     const alice = await aliceDeletedMoreauActive(service);
     graphRestoresKeepingOldMail();
     graphUser(fx.ALICE_ID, 200, aliceNow);
@@ -150,15 +96,15 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
     expect(done.notes).toEqual([
       "Microsoft Entra ID kept alice@contoso.com on both Alice Martin and Alice Moreau: change it on one of them in Microsoft Entra ID.",
     ]);
-    expect(await row(fx.ALICE_ID)).toMatchObject({ status: "active", email: "alice@contoso.com" });
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "active", email: "alice@contoso.com" });
     // Moreau was refreshed from Entra (her new user name), and still holds the address in the index.
-    const holder = await row(HOLDER_ID);
+    const holder = await mirrored(HOLDER_ID);
     expect(holder).toMatchObject({ status: "active", userName: "alice.moreau@contoso.com" });
-    expect(await indexedHolderOf("alice@contoso.com")).toEqual([holder?.id]);
+    expect(await indexedHoldersOf("alice@contoso.com")).toEqual([holder?.id]);
   });
 
   it("when the mirror still cannot follow, the restore is reported as done in Entra and listed as needing attention", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     // Nobody holds Alice's name in Entra; but contoso.com was removed from the tenant since, so
     // Entra gives her back on the initial domain (as it does), a name the mirror has on a row it
     // cannot re-read (Entra refuses the lookup).
@@ -178,7 +124,7 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
       })
       .returning();
     const answer = { ...fx.restoredAlice, userPrincipalName: initial, mail: null };
-    nock(GRAPH).post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`).reply(200, answer);
+    nock(ENTRA_GRAPH).post(`/v1.0/directory/deletedItems/${fx.ALICE_ID}/restore`).reply(200, answer);
     graphUser(fx.ALICE_ID, 200, { ...answer, proxyAddresses: [], department: null });
     graphUser(clash?.externalId as string, 403, fx.forbidden);
 
@@ -189,7 +135,7 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
       /^Alice Martin \(alice@contoso\.onmicrosoft\.com\) was restored in Microsoft Entra ID, but this app's records could not follow: .*Run `restore-user refresh /,
     );
     expect(done.needsAttention).not.toMatch(/insert|update|select|\$\d/i);
-    expect(await row(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
     const [attention] = await audited("needs_attention");
     expect(attention).toMatchObject({
       actor: ADMIN,
@@ -234,14 +180,14 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
       account: { userName: initial, status: "active" },
       notes: [`Stale Copy (${initial}) is no longer active in Microsoft Entra ID: marked deleted here too.`],
     });
-    expect(await row(fx.ALICE_ID)).toMatchObject({ status: "active", userName: initial });
-    expect(await row(clash?.externalId as string)).toMatchObject({ status: "deleted" });
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "active", userName: initial });
+    expect(await mirrored(clash?.externalId as string)).toMatchObject({ status: "deleted" });
     expect(await service.needingAttention(ADMIN)).toEqual([]);
     expect(await audited("refresh")).toHaveLength(1);
   });
 
   it("a refresh says so when the provider has no active user to follow, and changes nothing", async () => {
-    const service = serviceWith(entra());
+    const service = serviceWith(entraConnector());
     const alice = await aliceDeletedMoreauActive(service, { value: [] });
     graphUser(fx.ALICE_ID, 404, fx.notFound);
     const refused = await service.refresh(ADMIN, alice);
@@ -249,7 +195,7 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
     expect(isRefusal(refused) && refused.message).toMatch(
       /^Microsoft Entra ID has no active user with the id .*: nothing to bring in line/,
     );
-    expect(await row(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
+    expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
     expect(await audited("refresh")).toEqual([]);
   });
 });

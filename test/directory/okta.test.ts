@@ -1,5 +1,5 @@
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { nextLink, oktaModule } from "../../src/directory/okta.ts";
 import type { DeletedProviderUser, RestoreInput } from "../../src/directory/port.ts";
 import { ProviderError } from "../../src/directory/port.ts";
@@ -26,13 +26,15 @@ import {
   rateLimited,
   wrongStatus,
 } from "../fixtures/okta.ts";
-import { quietDeps } from "./support.ts";
+import { quietDeps, useNockedNetwork } from "./support.ts";
 
 const ENV = { OKTA_ORG_URL: ORG, OKTA_API_TOKEN: API_TOKEN };
 const AUTH = { reqheaders: { authorization: `SSWS ${API_TOKEN}` } };
+
 /** `status eq "DEPROVISIONED"`, encoded as Okta documents it. */
 const DEPROVISIONED_SEARCH = "search=status%20eq%20%22DEPROVISIONED%22&limit=200";
 const NOW_S = Date.parse("2026-11-24T10:00:00Z") / 1000;
+
 /** Retrieve a user by login: the path takes a login, percent-encoded. */
 const LOGIN_ADA = "ada.lovelace@example.com";
 const BY_LOGIN = `/api/v1/users/${encodeURIComponent(LOGIN_ADA)}`;
@@ -78,13 +80,7 @@ function restoreInput(over: Partial<RestoreInput> = {}): RestoreInput {
   };
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+useNockedNetwork();
 
 describe("Okta settings", () => {
   it("reads the org URL and API token, and names each missing variable", () => {

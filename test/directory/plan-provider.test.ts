@@ -4,70 +4,36 @@
  * answer is kept a minute, so repeated renders do not ask again; a provider that cannot be asked
  * leaves the plan usable and says so.
  */
-import { eq } from "drizzle-orm";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as format from "../../src/cli/format.ts";
-import { accounts } from "../../src/db/schema.ts";
-import { entraModule } from "../../src/directory/entra.ts";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
-import { policyFrom } from "../../src/restore/access.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
-import { RestoreService } from "../../src/restore/service.ts";
+import type { RestoreService } from "../../src/restore/service.ts";
 import { planView } from "../../src/slack/blocks/plan.ts";
 import * as fx from "../fixtures/entra.ts";
-import { ADMIN, APPROVER, useWorld } from "../support/world.ts";
-import { quietDeps } from "./support.ts";
+import { ADMIN } from "../support/world.ts";
+import { ENTRA_DELETED_USERS, ENTRA_GRAPH, ENTRA_LOGIN, useProviderWorld } from "./flow-support.ts";
 
-const world = useWorld();
-const GRAPH = "https://graph.test";
-const LOGIN = "https://login.test";
-const DELETED = "/v1.0/directory/deletedItems/microsoft.graph.user";
-
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-function entra(): DirectoryConnector {
-  return entraModule.create(
-    entraModule.settings.parse({
-      ENTRA_TENANT_ID: fx.TENANT_ID,
-      ENTRA_CLIENT_ID: fx.CLIENT_ID,
-      ENTRA_CLIENT_SECRET: fx.CLIENT_SECRET,
-      ENTRA_GRAPH_URL: GRAPH,
-      ENTRA_LOGIN_URL: LOGIN,
-    }),
-    quietDeps(() => world.clock.now()).deps,
-  );
-}
+const { world, serviceWith, entraConnector, mirrored } = useProviderWorld();
 
 async function synced(): Promise<{ service: RestoreService; alice: string }> {
-  const connector = entra();
-  const service = new RestoreService(
-    world.database.db,
-    world.clock,
-    policyFrom([ADMIN], [APPROVER]),
-    { approvalsRequired: 1, approvalTtlHours: 24 },
-    new Map([[connector.kind, connector]]),
-  );
-  nock(LOGIN).post(`/${fx.TENANT_ID}/oauth2/v2.0/token`).reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
-  nock(GRAPH)
-    .get(DELETED)
+  const connector = entraConnector();
+  const service = serviceWith(connector);
+  nock(ENTRA_LOGIN)
+    .post(`/${fx.TENANT_ID}/oauth2/v2.0/token`)
+    .reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
+  nock(ENTRA_GRAPH)
+    .get(ENTRA_DELETED_USERS)
     .query((q) => q.$skiptoken === undefined)
-    .reply(200, fx.deletedUsersPage1(`${GRAPH}${DELETED}?$skiptoken=page2`));
-  nock(GRAPH).get(DELETED).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+    .reply(200, fx.deletedUsersPage1(`${ENTRA_GRAPH}${ENTRA_DELETED_USERS}?$skiptoken=page2`));
+  nock(ENTRA_GRAPH).get(ENTRA_DELETED_USERS).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
   await service.sync(ADMIN, "entra");
-  const [row] = await world.database.db.select().from(accounts).where(eq(accounts.externalId, fx.ALICE_ID));
-  return { service, alice: row?.id as string };
+  return { service, alice: (await mirrored(fx.ALICE_ID))?.id as string };
 }
 
 /** Entra's user list: the conflict queries one plan sends, answered with Moreau holding alice@. */
 function holdersAsked() {
-  return nock(GRAPH).get("/v1.0/users").query(true).times(10).optionally().reply(200, fx.activeUsers);
+  return nock(ENTRA_GRAPH).get("/v1.0/users").query(true).times(10).optionally().reply(200, fx.activeUsers);
 }
 
 describe("a plan for an Entra account", () => {
@@ -93,7 +59,7 @@ describe("a plan for an Entra account", () => {
 
   it("asks Entra once a minute at most: a second render uses the answer, a later one asks again", async () => {
     const { service, alice } = await synced();
-    const first = nock(GRAPH).get("/v1.0/users").query(true).reply(200, fx.activeUsers);
+    const first = nock(ENTRA_GRAPH).get("/v1.0/users").query(true).reply(200, fx.activeUsers);
     const one = await service.plan(ADMIN, alice);
     expect(first.isDone()).toBe(true);
     world.clock.advance(30_000);
@@ -104,7 +70,7 @@ describe("a plan for an Entra account", () => {
     );
 
     world.clock.advance(31_000);
-    const again = nock(GRAPH).get("/v1.0/users").query(true).reply(200, { value: [] });
+    const again = nock(ENTRA_GRAPH).get("/v1.0/users").query(true).reply(200, { value: [] });
     const three = await service.plan(ADMIN, alice);
     expect(again.isDone()).toBe(true);
     // Moreau left alice@ since: the fresh answer frees the name.
@@ -113,7 +79,7 @@ describe("a plan for an Entra account", () => {
 
   it("Entra cannot be asked: the plan still shows what the app knows, says why, and what to do", async () => {
     const { service, alice } = await synced();
-    nock(GRAPH).get("/v1.0/users").query(true).reply(403, fx.forbidden);
+    nock(ENTRA_GRAPH).get("/v1.0/users").query(true).reply(403, fx.forbidden);
     const plan = await service.plan(ADMIN, alice);
     if (isRefusal(plan)) throw new Error(plan.message);
     expect(plan.providerCheck?.error).toMatch(
@@ -125,7 +91,7 @@ describe("a plan for an Entra account", () => {
     expect(view).toContain("The conflicts below are what this app last saw");
 
     // The next plan asks again: a failure is never kept.
-    nock(GRAPH).get("/v1.0/users").query(true).reply(200, { value: [] });
+    nock(ENTRA_GRAPH).get("/v1.0/users").query(true).reply(200, { value: [] });
     const next = await service.plan(ADMIN, alice);
     expect(isRefusal(next) ? null : next.providerCheck).toMatchObject({ cached: false, error: null });
   });

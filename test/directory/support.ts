@@ -1,3 +1,5 @@
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { ConnectorDeps } from "../../src/directory/port.ts";
 import type { Fields, Logger } from "../../src/log.ts";
 
@@ -18,4 +20,18 @@ export function quietDeps(now = () => new Date("2026-11-24T10:00:00Z")) {
     log,
   };
   return { deps, waits, warnings };
+}
+
+/**
+ * The network off for the file; after each test, every nock expectation must have been used.
+ * Mocks are cleared before the check, so one test's leftovers never fail the next.
+ */
+export function useNockedNetwork() {
+  beforeAll(() => nock.disableNetConnect());
+  afterAll(() => nock.enableNetConnect());
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(pending).toEqual([]);
+  });
 }

@@ -1,56 +1,22 @@
 /**
- * Google Workspace end to end through the service, on Google's GOOGLE_API as nock answers it in the shapes
+ * Google Workspace end to end through the service, on Google's API as nock answers it in the shapes
  * of test/fixtures/google.ts: the sync mirrors the org units with the bin, a plan offers them when
  * the user's own org unit is gone, and the undelete sends the org unit the admin chose. Without
  * the org unit scope the sync still runs and the org unit is free text.
  */
 
 import { eq } from "drizzle-orm";
-import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { auditEvents, departments } from "../../src/db/schema.ts";
-import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE } from "../../src/directory/google.ts";
+import { GOOGLE_ORGUNIT_SCOPE } from "../../src/directory/google.ts";
 import { syncDirectory } from "../../src/directory/sync.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import * as g from "../fixtures/google.ts";
 import { ADMIN } from "../support/world.ts";
-import {
-  GOOGLE_ORG_UNITS,
-  GOOGLE_ORG_UNITS_TOKEN,
-  GOOGLE_TOKEN_URL,
-  GOOGLE_USERS,
-  GOOGLE_USERS_TOKEN,
-  googleApi,
-  googleScopeOf,
-  useProviderWorld,
-} from "./flow-support.ts";
+import { GOOGLE_USERS, googleApi, googleBin, googleTokens, useProviderWorld } from "./flow-support.ts";
 
 const { world, serviceWith, googleConnector, mirrored } = useProviderWorld();
 const ALL_ORG_UNITS = ["/", "/Engineering", "/Sales", "/Sales/EMEA", "/Support"];
-
-/** Google's token endpoint: one token per scope, or a refusal of the org unit scope. */
-function tokens(orgUnits: "granted" | "not granted" = "granted") {
-  const host = new URL(GOOGLE_TOKEN_URL);
-  nock(host.origin)
-    .post(host.pathname, (body) => googleScopeOf(body) === GOOGLE_SCOPE)
-    .reply(200, g.tokenAnswer(GOOGLE_USERS_TOKEN));
-  const refusal = nock(host.origin).post(
-    host.pathname,
-    (body) => googleScopeOf(body) === GOOGLE_ORGUNIT_SCOPE,
-  );
-  if (orgUnits === "granted") refusal.reply(200, g.tokenAnswer(GOOGLE_ORG_UNITS_TOKEN, GOOGLE_ORGUNIT_SCOPE));
-  else refusal.reply(401, g.tokenErrors.unauthorizedClient);
-}
-
-/** The bin (Erin only) and, when granted, the org units: what one sync asks Google. */
-function googleBin(orgUnits: object | null = g.orgUnitsAll) {
-  googleApi()
-    .get(GOOGLE_USERS)
-    .query({ customer: "my_customer", showDeleted: "true", maxResults: "500" })
-    .reply(200, g.usersPage([g.deletedErin]));
-  if (orgUnits)
-    googleApi(GOOGLE_ORG_UNITS_TOKEN).get(GOOGLE_ORG_UNITS).query({ type: "all" }).reply(200, orgUnits);
-}
 
 /** Nobody active holds Erin's address in Google (asked before each restore, and maybe each plan). */
 function nobodyHoldsErin() {
@@ -73,7 +39,7 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
   it("the plan offers the org units, a restore without a choice is refused, and the chosen one is where Google restores", async () => {
     const connector = googleConnector();
     const service = serviceWith(connector);
-    tokens();
+    googleTokens();
     googleBin();
     const synced = await service.sync(ADMIN, "google");
     expect(synced).toMatchObject([{ directoryId: "google", seen: 1, gone: 0, departments: 5 }]);
@@ -136,7 +102,7 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
   it("a chosen org unit Google does not have is refused before Google is asked", async () => {
     const connector = googleConnector();
     const service = serviceWith(connector);
-    tokens();
+    googleTokens();
     googleBin();
     await service.sync(ADMIN, "google");
     const erin = (await mirrored(g.ERIN_ID))?.id as string;
@@ -150,7 +116,7 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
   it("an org unit removed in Google after the sync comes back as the department conflict, not a dead end", async () => {
     const connector = googleConnector();
     const service = serviceWith(connector);
-    tokens();
+    googleTokens();
     googleBin();
     await service.sync(ADMIN, "google");
     const erin = (await mirrored(g.ERIN_ID))?.id as string;
@@ -169,7 +135,7 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
   it("each sync mirrors Google's list: a unit removed there is gone from the plan's choices", async () => {
     const connector = googleConnector();
     const service = serviceWith(connector);
-    tokens();
+    googleTokens();
     googleBin();
     await service.sync(ADMIN, "google");
     world.clock.advance(60_000);
@@ -189,7 +155,7 @@ describe("Google Workspace, end to end: the org unit is gone", () => {
 describe("Google Workspace, end to end: the org unit scope not granted", () => {
   it("the sync still mirrors the bin and warns with the scope; the chosen org unit is sent as typed", async () => {
     const connector = googleConnector();
-    tokens("not granted");
+    googleTokens("not granted");
     googleBin(null);
     const warned: { message: string; fields?: Record<string, unknown> }[] = [];
     const log = {

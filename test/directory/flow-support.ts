@@ -10,7 +10,7 @@ import { and, eq } from "drizzle-orm";
 import nock from "nock";
 import { accountAddresses, accounts, auditEvents } from "../../src/db/schema.ts";
 import { entraModule } from "../../src/directory/entra.ts";
-import { googleModule } from "../../src/directory/google.ts";
+import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE, googleModule } from "../../src/directory/google.ts";
 import { jumpcloudModule } from "../../src/directory/jumpcloud.ts";
 import { larkModule } from "../../src/directory/lark.ts";
 import { oktaModule } from "../../src/directory/okta.ts";
@@ -18,6 +18,7 @@ import type { DirectoryConnector } from "../../src/directory/port.ts";
 import { policyFrom } from "../../src/restore/access.ts";
 import { RestoreService } from "../../src/restore/service.ts";
 import * as entraFx from "../fixtures/entra.ts";
+import * as googleFx from "../fixtures/google.ts";
 import * as larkFx from "../fixtures/lark.ts";
 import * as oktaFx from "../fixtures/okta.ts";
 import { ADMIN, APPROVER, useWorld, type World } from "../support/world.ts";
@@ -51,6 +52,49 @@ export const googleApi = (token = GOOGLE_USERS_TOKEN) =>
 export function googleScopeOf(body: Record<string, string>): string {
   const claims = (body.assertion ?? "").split(".")[1] ?? "";
   return JSON.parse(Buffer.from(claims, "base64url").toString()).scope;
+}
+
+/** Entra's token endpoint (once per connector: the token is cached) and the two pages of the bin. */
+export function entraBin(pages: "both" | "without Bob" = "both") {
+  nock(ENTRA_LOGIN)
+    .post(`/${entraFx.TENANT_ID}/oauth2/v2.0/token`)
+    .reply(200, entraFx.tokenResponse(entraFx.ACCESS_TOKEN_1));
+  const next = `${ENTRA_GRAPH}${ENTRA_DELETED_USERS}?$skiptoken=page2`;
+  const first = entraFx.deletedUsersPage1(next);
+  if (pages === "without Bob") first.value = first.value.filter((u) => u.id !== entraFx.BOB_ID);
+  nock(ENTRA_GRAPH)
+    .get(ENTRA_DELETED_USERS)
+    .query((q) => q.$skiptoken === undefined)
+    .reply(200, first);
+  nock(ENTRA_GRAPH)
+    .get(ENTRA_DELETED_USERS)
+    .query({ $skiptoken: "page2" })
+    .reply(200, entraFx.deletedUsersPage2);
+}
+
+/** Google's token endpoint: one token per scope, or a refusal of the org unit scope. */
+export function googleTokens(orgUnits: "granted" | "not granted" = "granted") {
+  const host = new URL(GOOGLE_TOKEN_URL);
+  nock(host.origin)
+    .post(host.pathname, (body) => googleScopeOf(body) === GOOGLE_SCOPE)
+    .reply(200, googleFx.tokenAnswer(GOOGLE_USERS_TOKEN));
+  const refusal = nock(host.origin).post(
+    host.pathname,
+    (body) => googleScopeOf(body) === GOOGLE_ORGUNIT_SCOPE,
+  );
+  if (orgUnits === "granted")
+    refusal.reply(200, googleFx.tokenAnswer(GOOGLE_ORG_UNITS_TOKEN, GOOGLE_ORGUNIT_SCOPE));
+  else refusal.reply(401, googleFx.tokenErrors.unauthorizedClient);
+}
+
+/** The bin (Erin only) and, when granted, the org units: what one sync asks Google. */
+export function googleBin(orgUnits: object | null = googleFx.orgUnitsAll) {
+  googleApi()
+    .get(GOOGLE_USERS)
+    .query({ customer: "my_customer", showDeleted: "true", maxResults: "500" })
+    .reply(200, googleFx.usersPage([googleFx.deletedErin]));
+  if (orgUnits)
+    googleApi(GOOGLE_ORG_UNITS_TOKEN).get(GOOGLE_ORG_UNITS).query({ type: "all" }).reply(200, orgUnits);
 }
 
 let googlePem: string | undefined;

@@ -27,6 +27,7 @@ import {
   ENTRA_DELETED_USERS,
   ENTRA_GRAPH,
   ENTRA_LOGIN,
+  entraBin,
   JUMPCLOUD_API_KEY,
   useProviderWorld,
 } from "./flow-support.ts";
@@ -35,21 +36,6 @@ import { quietDeps } from "./support.ts";
 const { world, serviceWith, entraConnector, jumpcloudConnector, larkConnector, mirrored, audited } =
   useProviderWorld();
 const HOLDER_ID = "5b9c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4";
-
-/** Entra's token endpoint (once per connector: the token is cached) and the two pages of the bin. */
-function entraBin(pages: "both" | "without Bob" = "both") {
-  nock(ENTRA_LOGIN)
-    .post(`/${fx.TENANT_ID}/oauth2/v2.0/token`)
-    .reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
-  const next = `${ENTRA_GRAPH}${ENTRA_DELETED_USERS}?$skiptoken=page2`;
-  const first = fx.deletedUsersPage1(next);
-  if (pages === "without Bob") first.value = first.value.filter((u) => u.id !== fx.BOB_ID);
-  nock(ENTRA_GRAPH)
-    .get(ENTRA_DELETED_USERS)
-    .query((q) => q.$skiptoken === undefined)
-    .reply(200, first);
-  nock(ENTRA_GRAPH).get(ENTRA_DELETED_USERS).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
-}
 
 /** Who holds Alice's names in Entra now: `holders` for every conflict query the connector sends. */
 function entraActive(holders: object[]) {

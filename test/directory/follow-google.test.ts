@@ -7,23 +7,12 @@
  * Also: replace is offered from the first plan, and plans within a minute do not ask Google again.
  */
 
-import nock from "nock";
 import { describe, expect, it } from "vitest";
-import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE } from "../../src/directory/google.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import type { RestoreService } from "../../src/restore/service.ts";
 import * as g from "../fixtures/google.ts";
 import { ADMIN } from "../support/world.ts";
-import {
-  GOOGLE_ORG_UNITS,
-  GOOGLE_ORG_UNITS_TOKEN,
-  GOOGLE_TOKEN_URL,
-  GOOGLE_USERS,
-  GOOGLE_USERS_TOKEN,
-  googleApi,
-  googleScopeOf,
-  useProviderWorld,
-} from "./flow-support.ts";
+import { GOOGLE_USERS, googleApi, googleBin, googleTokens, useProviderWorld } from "./flow-support.ts";
 
 const { world, serviceWith, googleConnector, mirrored, indexedHoldersOf, audited } = useProviderWorld();
 
@@ -33,18 +22,8 @@ const HOLDER_ID = "108642097531864209753";
 
 /** One sync: a token per scope, the bin (Erin only) and the org units. Returns Erin's row id. */
 async function erinSynced(service: RestoreService): Promise<string> {
-  const host = new URL(GOOGLE_TOKEN_URL);
-  nock(host.origin)
-    .post(host.pathname, (body) => googleScopeOf(body) === GOOGLE_SCOPE)
-    .reply(200, g.tokenAnswer(GOOGLE_USERS_TOKEN));
-  nock(host.origin)
-    .post(host.pathname, (body) => googleScopeOf(body) === GOOGLE_ORGUNIT_SCOPE)
-    .reply(200, g.tokenAnswer(GOOGLE_ORG_UNITS_TOKEN, GOOGLE_ORGUNIT_SCOPE));
-  googleApi()
-    .get(GOOGLE_USERS)
-    .query({ customer: "my_customer", showDeleted: "true", maxResults: "500" })
-    .reply(200, g.usersPage([g.deletedErin]));
-  googleApi(GOOGLE_ORG_UNITS_TOKEN).get(GOOGLE_ORG_UNITS).query({ type: "all" }).reply(200, g.orgUnitsAll);
+  googleTokens();
+  googleBin();
   await service.sync(ADMIN, "google");
   return (await mirrored(g.ERIN_ID))?.id as string;
 }

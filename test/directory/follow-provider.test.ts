@@ -14,7 +14,7 @@ import type { RestoreService } from "../../src/restore/service.ts";
 import { homeView } from "../../src/slack/blocks/home.ts";
 import * as fx from "../fixtures/entra.ts";
 import { ADMIN } from "../support/world.ts";
-import { ENTRA_DELETED_USERS, ENTRA_GRAPH, ENTRA_LOGIN, useProviderWorld } from "./flow-support.ts";
+import { ENTRA_GRAPH, entraBin, useProviderWorld } from "./flow-support.ts";
 
 const { world, serviceWith, entraConnector, mirrored, indexedHoldersOf, audited } = useProviderWorld();
 const HOLDER_ID = "5b9c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4";
@@ -25,14 +25,7 @@ async function aliceDeletedMoreauActive(
   service: RestoreService,
   active: object = fx.activeUsers,
 ): Promise<string> {
-  nock(ENTRA_LOGIN)
-    .post(`/${fx.TENANT_ID}/oauth2/v2.0/token`)
-    .reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
-  nock(ENTRA_GRAPH)
-    .get(ENTRA_DELETED_USERS)
-    .query((q) => q.$skiptoken === undefined)
-    .reply(200, { ...fx.deletedUsersPage1(`${ENTRA_GRAPH}${ENTRA_DELETED_USERS}?$skiptoken=page2`) });
-  nock(ENTRA_GRAPH).get(ENTRA_DELETED_USERS).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+  entraBin();
   await service.sync(ADMIN, "entra");
   nock(ENTRA_GRAPH).get("/v1.0/users").query(true).times(20).optionally().reply(200, active);
   return (await mirrored(fx.ALICE_ID))?.id as string;

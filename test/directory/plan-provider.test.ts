@@ -12,21 +12,14 @@ import type { RestoreService } from "../../src/restore/service.ts";
 import { planView } from "../../src/slack/blocks/plan.ts";
 import * as fx from "../fixtures/entra.ts";
 import { ADMIN } from "../support/world.ts";
-import { ENTRA_DELETED_USERS, ENTRA_GRAPH, ENTRA_LOGIN, useProviderWorld } from "./flow-support.ts";
+import { ENTRA_GRAPH, entraBin, useProviderWorld } from "./flow-support.ts";
 
 const { world, serviceWith, entraConnector, mirrored } = useProviderWorld();
 
 async function synced(): Promise<{ service: RestoreService; alice: string }> {
   const connector = entraConnector();
   const service = serviceWith(connector);
-  nock(ENTRA_LOGIN)
-    .post(`/${fx.TENANT_ID}/oauth2/v2.0/token`)
-    .reply(200, fx.tokenResponse(fx.ACCESS_TOKEN_1));
-  nock(ENTRA_GRAPH)
-    .get(ENTRA_DELETED_USERS)
-    .query((q) => q.$skiptoken === undefined)
-    .reply(200, fx.deletedUsersPage1(`${ENTRA_GRAPH}${ENTRA_DELETED_USERS}?$skiptoken=page2`));
-  nock(ENTRA_GRAPH).get(ENTRA_DELETED_USERS).query({ $skiptoken: "page2" }).reply(200, fx.deletedUsersPage2);
+  entraBin();
   await service.sync(ADMIN, "entra");
   return { service, alice: (await mirrored(fx.ALICE_ID))?.id as string };
 }

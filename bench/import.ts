@@ -10,7 +10,8 @@
  *   --import-existing N  accounts already in the directory for a second run (default 0: skipped;
  *                        1000000 is seeded set-based in a minute or two)
  *
- * Its own database, restore_user_bench_import beside BENCH_DATABASE_URL's, emptied at the start.
+ * Its own database, BENCH_DATABASE_URL's name + `_import` (restore_user_bench_import by default),
+ * emptied at the start: engineers sharing a server give BENCH_DATABASE_URL their own name.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -149,7 +150,7 @@ async function seedExisting(raw: postgres.Sql, n: number): Promise<void> {
 export async function runImportBench(options: ImportBenchOptions): Promise<void> {
   const { log, rows } = options;
   const url = new URL(options.url);
-  url.pathname = "/restore_user_bench_import";
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}_import`;
   await ensureDatabase(url.toString());
   const database = await openDatabase({ url: url.toString() });
   const raw = postgres(url.toString(), { max: 1, onnotice: () => {} });

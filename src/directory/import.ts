@@ -5,7 +5,7 @@ import { recordAudit } from "../restore/audit.ts";
 import { applyRetention, BUILTIN_DIRECTORY_ID, RECREATE_FOLLOW_UP } from "./builtin.ts";
 import { CsvImportReader } from "./import-csv.ts";
 import type { ImportedAccount, ImportFile, ImportProblem } from "./import-file.ts";
-import { clashesOf, IMPORT_PAGE_ROWS, refreshStatistics, writePage } from "./import-load.ts";
+import { IMPORT_PAGE_ROWS, loadPage, refreshStatistics } from "./import-load.ts";
 
 export interface ImportOptions {
   /**
@@ -100,8 +100,8 @@ export async function importAccounts(
         .onConflictDoUpdate({ target: [seats.directoryId, seats.license], set: { total: s.total } });
     }
 
-    // A page a statement: clashes with active accounts first, then the insert. After the first
-    // clash nothing more is written, but every page is still checked so all clashes are reported.
+    // A page a statement: clashes with active accounts, and the insert when there is none. After
+    // the first clash nothing more is written, but every page is still checked so all are reported.
     const target = { directoryId, retentionDays: directory.retentionDays, now };
     const rejected: ImportSummary["rejected"] = [];
     const domains = new Set(file.domains ?? []);
@@ -115,8 +115,9 @@ export async function importAccounts(
       if (!file.departments && declared) {
         for (const a of page) if (a.status === "active" && a.department) departmentNames.add(a.department);
       }
-      rejected.push(...(await clashesOf(tx, page, target)));
-      if (rejected.length === 0) inserted += await writePage(tx, page, target);
+      const loaded = await loadPage(tx, page, target, rejected.length === 0);
+      rejected.push(...loaded.clashes);
+      inserted += loaded.inserted;
       options.onPage?.(rows, total, streamed ? input.rowsRead : rows);
       if (rejected.length > 0) continue;
       // The planner's row counts are stale while the tables grow in this transaction: a clash

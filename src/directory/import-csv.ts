@@ -83,7 +83,10 @@ export class CsvImportReader {
       const done = pipeline(this.open(), new LfLines(blankBefore), parser).catch((err: unknown) => err);
       try {
         for await (const account of parser as AsyncIterable<ImportedAccount>) {
-          if (this.problems.length > 0) continue;
+          if (this.problems.length > 0) {
+            page = []; // nothing will be loaded: hold no rows while reading on for problems
+            continue;
+          }
           page.push(account);
           if (page.length >= this.pageRows) {
             yield page;

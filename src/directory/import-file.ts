@@ -9,6 +9,7 @@
  */
 import { type CsvError, parse as parseCsv } from "csv-parse/sync";
 import { z } from "zod";
+import { LineIndex } from "./line-index.ts";
 
 export type ImportStatus = "active" | "deleting" | "deleted";
 
@@ -754,42 +755,34 @@ function timeOf(
  * checked in file order, each against those before it.
  */
 class AcrossAccounts {
-  private readonly externalIds = new Map<string, number>();
-  private readonly userNames = new Map<string, number>();
-  private readonly addresses = new Map<string, number>();
-  private readonly phones = new Map<string, number>();
+  private readonly externalIds = new LineIndex();
+  private readonly userNames = new LineIndex();
+  private readonly addresses = new LineIndex();
+  private readonly phones = new LineIndex();
 
   check(c: Checked, problems: ImportProblem[]): void {
     const problem = (reason: string) => problems.push({ line: c.line, reason });
     if (c.externalId !== null) {
-      const earlier = this.externalIds.get(c.externalId);
+      const earlier = this.externalIds.firstSeen(c.externalId, c.line);
       if (earlier !== undefined) problem(`external_id "${c.externalId}" is also on line ${earlier}`);
-      else this.externalIds.set(c.externalId, c.line);
     }
     if (!c.active) return;
     if (c.userName !== null) {
-      const key = c.userName.toLowerCase();
-      const earlier = this.userNames.get(key);
+      const earlier = this.userNames.firstSeen(c.userName.toLowerCase(), c.line);
       if (earlier !== undefined) {
         problem(`user name "${c.userName}" is already used by the active account on line ${earlier}`);
-      } else {
-        this.userNames.set(key, c.line);
       }
     }
     for (const address of [...(c.email === null ? [] : [c.email]), ...c.aliases]) {
-      const earlier = this.addresses.get(address);
+      const earlier = this.addresses.firstSeen(address, c.line);
       if (earlier !== undefined) {
         problem(`address "${address}" is already used by the active account on line ${earlier}`);
-      } else {
-        this.addresses.set(address, c.line);
       }
     }
     if (c.phone !== null) {
-      const earlier = this.phones.get(c.phone);
+      const earlier = this.phones.firstSeen(c.phone, c.line);
       if (earlier !== undefined) {
         problem(`phone "${c.phone}" is already used by the active account on line ${earlier}`);
-      } else {
-        this.phones.set(c.phone, c.line);
       }
     }
   }

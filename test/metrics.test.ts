@@ -27,6 +27,7 @@ import { runSyncs } from "../src/schedule/sync-job.ts";
 import { ACTION, BLOCK, CALLBACK } from "../src/slack/blocks/ids.ts";
 import { quietDeps } from "./directory/support.ts";
 import * as okta from "./fixtures/okta.ts";
+import { openTestDatabase } from "./support/database.ts";
 import { parseScrape, type Sample, sumOf } from "./support/prometheus.ts";
 import { ADMIN_CHANNEL, type ApiCall, useSlack } from "./support/slack.ts";
 import { ADMIN, APPROVER, NOW, useWorld } from "./support/world.ts";
@@ -137,7 +138,10 @@ describe("GET /metrics after people use the app in Slack", () => {
     });
     await slack.waitFor("chat.update");
     const { text, samples: after } = await scrapeUntil(
-      (s) => sumOf(s, "restore_user_replace_requests_total", { outcome: "approved" }) === 1,
+      // The outbox's chat.update is counted once its answer is read, a moment after nock saw it.
+      (s) =>
+        sumOf(s, "restore_user_replace_requests_total", { outcome: "approved" }) === 1 &&
+        sumOf(s, "restore_user_slack_api_call_seconds_count", { method: "chat.update" }) >= 1,
     );
 
     const acks = (kind: string) => sumOf(after, "restore_user_slack_ack_seconds_count", { kind });
@@ -286,6 +290,24 @@ describe("the app's background work", () => {
     expect(sumOf(scraped, "restore_user_digest_last_sent_timestamp_seconds")).toBe(NOW.getTime() / 1000);
     expect(sumOf(scraped, "restore_user_lease_takeovers_total", { job: "housekeeping" })).toBe(1);
     expect(sumOf(scraped, "restore_user_lease_takeovers_total", { job: "digest" })).toBe(0);
+  });
+
+  it("still answers when the database does not: its gauges say NaN or are left out, and why is reported", async () => {
+    const gone = await openTestDatabase();
+    await gone.close();
+    const metrics = new AppMetrics();
+    const problems: string[] = [];
+    readStateAtScrape(
+      metrics,
+      { db: gone.db, clock: world.clock, providers: ["okta"], digestChannel: ADMIN_CHANNEL },
+      (what) => problems.push(what),
+    );
+    const scraped = parseScrape((await metrics.scrape()).text);
+    expect(sumOf(scraped, "restore_user_replace_requests_pending")).toBeNaN();
+    expect(sumOf(scraped, "restore_user_digest_last_sent_timestamp_seconds")).toBeNaN();
+    expect(scraped.some((s) => s.name === "restore_user_provider_sync_age_seconds")).toBe(false);
+    expect(sumOf(scraped, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    expect(problems.sort()).toEqual(["last digest", "last syncs", "pending replace requests"]);
   });
 
   it("counts imported rows by directory and outcome", async () => {

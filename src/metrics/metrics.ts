@@ -14,6 +14,9 @@ const ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 3, 5];
 /** Web API and provider calls: milliseconds when well, tens of seconds with retries. */
 const CALL_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** A database read at scrape time gives up after this: Prometheus's own scrape timeout is 10 s. */
+const READ_TIMEOUT_MS = 2_000;
+
 export type AckKind = "command" | "options" | "action" | "submission";
 
 /** A value read from the database at scrape time; null leaves the series out. */
@@ -142,7 +145,7 @@ export class AppMetrics {
       async function (this: Gauge<string>) {
         this.reset();
         try {
-          set(this, await read());
+          set(this, await withinTime(read(), READ_TIMEOUT_MS));
         } catch (error) {
           onError(what, error);
           // reset() leaves a gauge without labels at 0, which would read as a real value.
@@ -172,5 +175,20 @@ export class AppMetrics {
         if (at) g.set(at.getTime() / 1000);
       }),
     });
+  }
+}
+
+/** The value, or a rejection once `ms` have passed (the read itself is left to finish). */
+async function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+  });
+  // Abandoned after the timeout: its late failure must not surface as an unhandled rejection.
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

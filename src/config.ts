@@ -40,6 +40,11 @@ export const configSchema = z.object({
   HTTP_KEEP_ALIVE_SECONDS: positiveInt(5),
   /** Connections open at once; more are refused until some close. */
   HTTP_MAX_CONNECTIONS: positiveInt(500),
+  /** When set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,}$/, "must be at least 16 printable characters without spaces")
+    .optional(),
   RESTORE_ADMINS: slackUserIds,
   RESTORE_APPROVERS: slackUserIds,
   RETENTION_DAYS: positiveInt(30),

@@ -1,6 +1,6 @@
 /**
- * The one HTTP front door: /healthz (the process is up), /readyz (the database answers), Slack's
- * POST /slack/events (HTTP mode) and providers' POST /directories/<kind>/events. Every request is
+ * The one HTTP front door: /healthz (the process is up), /readyz (the database answers), /metrics
+ * (Prometheus), Slack's POST /slack/events (HTTP mode) and providers' POST /directories/<kind>/events. Every request is
  * answered (404 or 405 for anything else) and none can end the process: each is handled inside one
  * try/catch, and malformed connections are answered by the clientError handler.
  */
@@ -16,10 +16,12 @@ import { sql } from "drizzle-orm";
 import type { Db } from "./db/client.ts";
 import type { DirectoryConnector } from "./directory/port.ts";
 import { type Exchange, json, refuse } from "./http/exchange.ts";
+import { type MetricsEndpoint, serveMetrics } from "./http/metrics.ts";
 import { providerEvents } from "./http/provider-events.ts";
 import { type SlackEndpoint, slackEvents } from "./http/slack.ts";
 import { log as defaultLog, errorFields, type Logger } from "./log.ts";
 
+export type { MetricsEndpoint } from "./http/metrics.ts";
 export type { SlackEndpoint } from "./http/slack.ts";
 
 /** Node's own protections against slow and piled-up connections. */
@@ -55,6 +57,8 @@ export interface ServerOptions {
   port: number;
   /** The bind address (HOST); unset, every interface (IPv6 and IPv4). */
   host?: string;
+  /** GET /metrics, when given; otherwise the path is unknown (404). */
+  metrics?: MetricsEndpoint | null;
   /** Providers that push deletions (Lark) post them to /directories/<kind>/events. */
   connectors?: readonly DirectoryConnector[];
   /** The clock for Slack's timestamp window and the providers' deletion times. */
@@ -112,6 +116,12 @@ function routesOf(options: ServerOptions, log: Logger): Map<string, Route> {
   };
   for (const path of ["/healthz", "/healthz/"]) routes.set(path, health);
   for (const path of ["/readyz", "/readyz/"]) routes.set(path, ready);
+  const metrics = options.metrics;
+  if (metrics) {
+    // Quiet: Prometheus scrapes every few seconds; a refused scrape (401) is still logged.
+    const scrape: Route = { methods: { GET: (ex) => serveMetrics(ex, metrics) }, quiet: true };
+    for (const path of ["/metrics", "/metrics/"]) routes.set(path, scrape);
+  }
   const now = options.now ?? (() => new Date());
   const slack = options.slack;
   if (slack) routes.set("/slack/events", { methods: { POST: (ex) => slackEvents(ex, slack, now) } });

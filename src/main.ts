@@ -11,6 +11,11 @@ import { providersFrom } from "./directory/providers.ts";
 import { describeProblems } from "./directory/registry.ts";
 import { startServer } from "./http.ts";
 import { errorFields, log } from "./log.ts";
+import { AppMetrics } from "./metrics/metrics.ts";
+import { measuredConnector } from "./metrics/providers.ts";
+import { withMetrics } from "./metrics/service.ts";
+import { measuredSlackFetch } from "./metrics/slack.ts";
+import { readStateAtScrape } from "./metrics/state.ts";
 import { startScheduler } from "./schedule/scheduler.ts";
 import { createSlackApp } from "./slack/app.ts";
 import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "./slack/sender.ts";
@@ -41,21 +46,42 @@ async function main(): Promise<void> {
     process.stderr.write(`${problems.join("\n")}\n`);
     process.exit(2);
   }
-  const core = await openCore(config, systemClock, providers.connectors, log, "app");
+  // One registry for this app; each edge records into it (metrics/).
+  const metrics = new AppMetrics();
+  const connectors = providers.connectors.map((c) => measuredConnector(c, metrics));
+  const core = await openCore(config, systemClock, connectors, log, "app");
+  const service = withMetrics(core.service, metrics);
+  const onTakeover = (job: string) => metrics.leaseTakenOver(job);
+  readStateAtScrape(
+    metrics,
+    {
+      db: core.database.db,
+      clock: core.clock,
+      providers: core.connectors.map((c) => c.kind),
+      digestChannel: slack ? (digest.channelId ?? slack.adminChannelId) : null,
+    },
+    (what, error) => log.warn(`metrics: could not read ${what}`, errorFields(error)),
+  );
   log.info("database ready", { kind: core.database.kind, location: core.database.location });
   for (const c of core.connectors) log.info("directory connected", { directory: c.kind, provider: c.name });
   if (config.DEMO_DATA) {
     for (const loaded of await loadDemoIfEmpty(core.database.db, core.clock.now())) {
       log.info("demo data loaded", { directory: loaded.directoryId, accounts: loaded.inserted });
+      metrics.imported(loaded.directoryId, {
+        inserted: loaded.inserted,
+        skipped: loaded.skipped,
+        rejected: loaded.rejected.length,
+      });
     }
   }
   const bolt = slack
-    ? createSlackApp({ service: core.service, clock: core.clock, settings: slack, digest, log })
+    ? createSlackApp({ service, clock: core.clock, settings: slack, digest, log, metrics })
     : null;
   const server = await startServer({
     db: core.database.db,
     slack:
       bolt?.http && slack?.signingSecret ? { receiver: bolt.http, signingSecret: slack.signingSecret } : null,
+    metrics: { metrics, token: config.METRICS_TOKEN ?? null },
     port: config.PORT,
     host: config.HOST,
     connectors: core.connectors,
@@ -97,14 +123,16 @@ async function main(): Promise<void> {
           settings: digest,
           owner,
           channel: digest.channelId ?? slack.adminChannelId,
+          onTakeover,
         }
       : null,
     housekeeping: {
       db: core.database.db,
       clock: core.clock,
-      service: core.service,
+      service,
       owner,
       reminderHours: config.APPROVAL_REMINDER_HOURS,
+      onTakeover,
     },
     sync: {
       db: core.database.db,
@@ -113,6 +141,7 @@ async function main(): Promise<void> {
       connectors: core.connectors,
       log,
       everyMs: config.SYNC_INTERVAL_MINUTES * 60_000,
+      onTakeover,
     },
     outbox: slack
       ? {
@@ -122,8 +151,10 @@ async function main(): Promise<void> {
           owner,
           callTimeoutMs: SLACK_CALL_TIMEOUT_MS,
           transport: slackTransport({
-            client: outboxClient(slack.botToken, slack.apiUrl),
-            service: core.service,
+            client: outboxClient(slack.botToken, slack.apiUrl, {
+              fetch: measuredSlackFetch(metrics, slack.apiUrl),
+            }),
+            service,
             clock: core.clock,
             adminChannelId: slack.adminChannelId,
             paceMs: 1100,
@@ -132,7 +163,7 @@ async function main(): Promise<void> {
       : null,
   });
   // A decision, an expiry or a request owes a notice: sent now, not at the outbox's next look.
-  core.service.onNoticesWritten(() => scheduler.wakeOutbox());
+  service.onNoticesWritten(() => scheduler.wakeOutbox());
 
   let stopping = false;
   const stop = async (signal: string) => {

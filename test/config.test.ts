@@ -27,6 +27,15 @@ describe("configuration", () => {
     expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: "0" })).toThrow(/HTTP_MAX_CONNECTIONS/);
   });
 
+  it("leaves /metrics open without METRICS_TOKEN, and refuses a short one without echoing it", () => {
+    expect(loadConfig({}).METRICS_TOKEN).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: "0123456789abcdef" }).METRICS_TOKEN).toBe("0123456789abcdef");
+    const refused = () => loadConfig({ METRICS_TOKEN: "short-secret" });
+    expect(refused).toThrow(/METRICS_TOKEN: must be at least 16 printable characters/);
+    expect(refused).not.toThrow(/short-secret/);
+    expect(() => loadConfig({ METRICS_TOKEN: "has a space in it, 24 ch" })).toThrow(/METRICS_TOKEN/);
+  });
+
   it("reads comma-separated Slack user ids", () => {
     const config = loadConfig({ RESTORE_ADMINS: "U0ADMIN1, U0ADMIN2,", RESTORE_APPROVERS: "W0APPROVER" });
     expect(config.RESTORE_ADMINS).toEqual(["U0ADMIN1", "U0ADMIN2"]);

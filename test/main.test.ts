@@ -10,13 +10,14 @@ let app: ChildProcess;
 let output = "";
 let port = 0;
 let drop: () => Promise<void>;
+const METRICS_TOKEN = "main-test-metrics-token-0001";
 
 beforeAll(async () => {
   const scratch = await scratchDatabaseEnv();
   drop = scratch.drop;
   app = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", DEMO_DATA: "1", ...scratch.env },
+    env: { PATH: process.env.PATH ?? "", PORT: "0", DEMO_DATA: "1", METRICS_TOKEN, ...scratch.env },
   });
   app.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
@@ -53,6 +54,19 @@ describe("npm start", () => {
     expect(output).toMatch(
       /Slack is not connected yet\. Set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, ADMIN_CHANNEL_ID, RESTORE_ADMINS, RESTORE_APPROVERS/,
     );
+  });
+
+  it("serves /metrics to the bearer of METRICS_TOKEN: the demo load's rows and Node's process metrics", async () => {
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+    const scraped = await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    expect(scraped.status).toBe(200);
+    const text = await scraped.text();
+    expect(text).toContain('restore_user_import_rows_total{directory="builtin",outcome="inserted"} 300');
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^restore_user_replace_requests_pending 0$/m);
+    expect(output).not.toContain(METRICS_TOKEN);
   });
 
   it("stops cleanly on SIGTERM", async () => {

@@ -4,7 +4,7 @@ import type { Logger } from "../log.ts";
 import { enqueueNotices, type Notice } from "../outbox/notices.ts";
 import { SYSTEM_ACTOR } from "../restore/access.ts";
 import { recordAudit } from "../restore/audit.ts";
-import { claimRun, digestJob, finishRun, lastFinished } from "../schedule/runs.ts";
+import { claimRun, digestJob, finishRun, lastFinished, type TakeoverListener } from "../schedule/runs.ts";
 import { digestMessages } from "../slack/blocks/digest.ts";
 import { buildDigest } from "./build.ts";
 import type { LocalDate } from "./calendar.ts";
@@ -19,6 +19,7 @@ export interface DigestSendDeps {
   owner: string;
   /** How long a claim holds while the digest is built (default 2 minutes). */
   leaseMs?: number;
+  onTakeover?: TakeoverListener;
 }
 
 export type DigestOutcome = "queued" | "nothing to send" | "claimed elsewhere" | "lease lost";
@@ -39,7 +40,7 @@ export async function queueDigest(
 ): Promise<DigestOutcome> {
   const leaseMs = deps.leaseMs ?? 120_000;
   const job = digestJob(channel);
-  const claim = await claimRun(deps.db, job, date, deps.owner, deps.clock.now(), leaseMs);
+  const claim = await claimRun(deps.db, job, date, deps.owner, deps.clock.now(), leaseMs, deps.onTakeover);
   if (!claim) return "claimed elsewhere";
 
   const digest = await buildDigest(deps.db, {

@@ -5,7 +5,7 @@ import { SYSTEM_ACTOR } from "../restore/access.ts";
 import { isRefusal } from "../restore/outcome.ts";
 import type { RestoreService } from "../restore/service.ts";
 import { DAY_MS } from "../restore/window.ts";
-import { claimRun, finishRun } from "./runs.ts";
+import { claimRun, finishRun, type TakeoverListener } from "./runs.ts";
 
 /** Delivered (or given up) notices are kept this long, to look into, then dropped. */
 const KEEP_SETTLED_NOTICES_MS = 7 * DAY_MS;
@@ -16,6 +16,7 @@ export interface HousekeepingDeps {
   service: RestoreService;
   owner: string;
   reminderHours: number;
+  onTakeover?: TakeoverListener;
 }
 
 export interface HousekeepingResult {
@@ -35,7 +36,15 @@ export async function runHousekeeping(
   deps: HousekeepingDeps,
   slot: string,
 ): Promise<HousekeepingResult | null> {
-  const claim = await claimRun(deps.db, "housekeeping", slot, deps.owner, deps.clock.now(), 5 * 60_000);
+  const claim = await claimRun(
+    deps.db,
+    "housekeeping",
+    slot,
+    deps.owner,
+    deps.clock.now(),
+    5 * 60_000,
+    deps.onTakeover,
+  );
   if (!claim) return null;
   const expired = await deps.service.expirePending();
   const purged = await deps.service.purge(SYSTEM_ACTOR);

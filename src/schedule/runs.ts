@@ -18,6 +18,9 @@ export interface Claim {
   run: JobRun;
 }
 
+/** Told when this copy takes a run over from a holder whose lease lapsed (metrics count them). */
+export type TakeoverListener = (job: string) => void;
+
 export async function claimRun(
   db: Db,
   job: string,
@@ -25,6 +28,7 @@ export async function claimRun(
   owner: string,
   now: Date,
   leaseMs: number,
+  onTakeover?: TakeoverListener,
 ): Promise<Claim | null> {
   const leaseUntil = new Date(now.getTime() + leaseMs);
   const [inserted] = await db
@@ -45,7 +49,9 @@ export async function claimRun(
       ),
     )
     .returning();
-  return taken ? { job, runKey, owner, fresh: false, run: taken } : null;
+  if (!taken) return null;
+  onTakeover?.(job);
+  return { job, runKey, owner, fresh: false, run: taken };
 }
 
 /** Records progress and renews the lease; false when the lease was lost (stop working). */

@@ -3,7 +3,7 @@ import type { Db } from "../db/client.ts";
 import type { DirectoryConnector } from "../directory/port.ts";
 import { type SyncResult, syncDirectory } from "../directory/sync.ts";
 import type { Logger } from "../log.ts";
-import { claimRun, finishRun, recordProgress } from "./runs.ts";
+import { claimRun, finishRun, recordProgress, type TakeoverListener } from "./runs.ts";
 
 /** A page can take a provider a while (retries included); the claim must outlive it. */
 const LEASE_MS = 5 * 60_000;
@@ -14,6 +14,7 @@ export interface SyncJobDeps {
   owner: string;
   connectors: readonly DirectoryConnector[];
   log?: Logger;
+  onTakeover?: TakeoverListener;
 }
 
 export function syncJob(connector: DirectoryConnector): string {
@@ -32,7 +33,8 @@ export async function runSyncs(
 ): Promise<{ directoryId: string; result?: SyncResult; error?: unknown }[]> {
   const outcomes: { directoryId: string; result?: SyncResult; error?: unknown }[] = [];
   for (const connector of deps.connectors) {
-    const claim = await claimRun(deps.db, syncJob(connector), slot, deps.owner, deps.clock.now(), LEASE_MS);
+    const job = syncJob(connector);
+    const claim = await claimRun(deps.db, job, slot, deps.owner, deps.clock.now(), LEASE_MS, deps.onTakeover);
     if (!claim) continue;
     try {
       const result = await syncDirectory(deps.db, connector, () => deps.clock.now(), {

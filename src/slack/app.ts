@@ -4,6 +4,8 @@ import type { Clock } from "../clock.ts";
 import type { SlackSettings } from "../config.ts";
 import type { DigestSettings } from "../digest/settings.ts";
 import { describeError, errorFields, type Logger } from "../log.ts";
+import type { AppMetrics } from "../metrics/metrics.ts";
+import { measuredSlackFetch, timeAcks } from "../metrics/slack.ts";
 import type { RestoreService } from "../restore/service.ts";
 import { registerListeners } from "./listeners/index.ts";
 
@@ -18,6 +20,8 @@ export interface SlackDeps {
   /** For `/restore-user digest`: the daily digest's time zone, window and channel. */
   digest: DigestSettings;
   log: Logger;
+  /** Acks and Web API calls are recorded here when given. */
+  metrics?: AppMetrics;
 }
 
 export interface SlackApp {
@@ -68,9 +72,11 @@ export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): 
     clientOptions: {
       slackApiUrl: settings.apiUrl,
       timeout: LISTENER_CALL_TIMEOUT_MS,
+      ...(deps.metrics ? { fetch: measuredSlackFetch(deps.metrics, settings.apiUrl) } : {}),
       ...options.clientOptions,
     },
   });
+  if (deps.metrics) timeAcks(app, deps.metrics);
   app.error(async (error) => {
     deps.log.error("slack listener failed", errorFields(error));
   });

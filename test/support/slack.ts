@@ -7,6 +7,10 @@ import type { SlackSettings } from "../../src/config.ts";
 import { digestSettingsFrom } from "../../src/digest/settings.ts";
 import { type ServerOptions, startServer } from "../../src/http.ts";
 import type { Logger } from "../../src/log.ts";
+import { AppMetrics } from "../../src/metrics/metrics.ts";
+import { withMetrics } from "../../src/metrics/service.ts";
+import { measuredSlackFetch } from "../../src/metrics/slack.ts";
+import { readStateAtScrape } from "../../src/metrics/state.ts";
 import { createOutboxSender, type OutboxSender } from "../../src/outbox/sender.ts";
 import { createSlackApp } from "../../src/slack/app.ts";
 import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "../../src/slack/sender.ts";
@@ -43,6 +47,13 @@ export interface SlackHarness {
   command(user: string, text: string): Promise<{ status: number; text: string }>;
   interact(payload: Record<string, unknown>): Promise<{ status: number; text: string }>;
   event(event: Record<string, unknown>): Promise<{ status: number; text: string }>;
+  /** This test's metrics, when the harness was asked for them (a new registry per test). */
+  metrics: AppMetrics | null;
+}
+
+export interface HarnessOptions {
+  /** Record metrics as the app does and serve GET /metrics, with this token required (or none). */
+  metrics?: { token: string | null };
 }
 
 const DECODE_JSON = new Set(["view", "blocks"]);
@@ -54,7 +65,11 @@ const DECODE_JSON = new Set(["view", "blocks"]);
  * approval messages, updates and requesters' notices arrive as they would.
  * `serverOptions` adds to the server's (providers' event endpoints, limits).
  */
-export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {}): SlackHarness {
+export function useSlack(
+  world: World,
+  serverOptions: Partial<ServerOptions> = {},
+  options: HarnessOptions = {},
+): SlackHarness {
   const harness = {
     calls: [] as ApiCall[],
     responses: [] as unknown[],
@@ -98,8 +113,26 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
       harness.logs.push(JSON.stringify({ level, message, ...fields }));
     };
     const log: Logger = { info: line("info"), warn: line("warn"), error: line("error") };
+    // With metrics, wired as main.ts wires them: the service's results, Slack's side, the state.
+    const metrics = options.metrics ? new AppMetrics() : null;
+    harness.metrics = metrics;
+    const service = metrics ? withMetrics(world.service, metrics) : world.service;
+    if (metrics) {
+      readStateAtScrape(
+        metrics,
+        { db: world.database.db, clock: world.clock, providers: [], digestChannel: ADMIN_CHANNEL },
+        (what, error) => log.error(`metrics: could not read ${what}`, { error: String(error) }),
+      );
+    }
     const slack = createSlackApp(
-      { service: world.service, clock: world.clock, settings, digest: digestSettingsFrom({}), log },
+      {
+        service,
+        clock: world.clock,
+        settings,
+        digest: digestSettingsFrom({}),
+        log,
+        ...(metrics ? { metrics } : {}),
+      },
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
     sender = createOutboxSender({
@@ -109,8 +142,12 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
       owner: "harness",
       callTimeoutMs: SLACK_CALL_TIMEOUT_MS,
       transport: slackTransport({
-        client: outboxClient(settings.botToken, settings.apiUrl),
-        service: world.service,
+        client: outboxClient(
+          settings.botToken,
+          settings.apiUrl,
+          metrics ? { fetch: measuredSlackFetch(metrics, settings.apiUrl) } : {},
+        ),
+        service,
         clock: world.clock,
         adminChannelId: ADMIN_CHANNEL,
       }),
@@ -124,6 +161,7 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
       port: 0,
       host: "127.0.0.1",
       log,
+      ...(metrics && options.metrics ? { metrics: { metrics, token: options.metrics.token } } : {}),
       ...serverOptions,
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -5,6 +5,7 @@ import type { SlackSettings } from "../config.ts";
 import type { DigestSettings } from "../digest/settings.ts";
 import { describeError, errorFields, type Logger } from "../log.ts";
 import type { RestoreService } from "../restore/service.ts";
+import type { GroupRoles } from "../roles/group-roles.ts";
 import { registerListeners } from "./listeners/index.ts";
 
 /** The longest a listener's Web API call (views.open, a private reply) may take. */
@@ -18,6 +19,8 @@ export interface SlackDeps {
   /** For `/restore-user digest`: the daily digest's time zone, window and channel. */
   digest: DigestSettings;
   log: Logger;
+  /** User groups named in RESTORE_ADMINS or RESTORE_APPROVERS, kept current by Slack's events. */
+  roles?: GroupRoles | null;
 }
 
 export interface SlackApp {

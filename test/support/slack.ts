@@ -8,7 +8,7 @@ import { digestSettingsFrom } from "../../src/digest/settings.ts";
 import { type ServerOptions, startServer } from "../../src/http.ts";
 import type { Logger } from "../../src/log.ts";
 import { createOutboxSender, type OutboxSender } from "../../src/outbox/sender.ts";
-import { createSlackApp } from "../../src/slack/app.ts";
+import { createSlackApp, type SlackDeps } from "../../src/slack/app.ts";
 import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "../../src/slack/sender.ts";
 import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, APPROVER_2, STRANGER, type World } from "./world.ts";
 
@@ -43,6 +43,8 @@ export interface SlackHarness {
   command(user: string, text: string): Promise<{ status: number; text: string }>;
   interact(payload: Record<string, unknown>): Promise<{ status: number; text: string }>;
   event(event: Record<string, unknown>): Promise<{ status: number; text: string }>;
+  /** Answers `method` with `reply(args)` as [HTTP status, body] for the rest of the test. */
+  answer(method: string, reply: (args: Record<string, unknown>) => [number, unknown]): void;
 }
 
 const DECODE_JSON = new Set(["view", "blocks"]);
@@ -54,7 +56,12 @@ const DECODE_JSON = new Set(["view", "blocks"]);
  * approval messages, updates and requesters' notices arrive as they would.
  * `serverOptions` adds to the server's (providers' event endpoints, limits).
  */
-export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {}): SlackHarness {
+export function useSlack(
+  world: World,
+  serverOptions: Partial<ServerOptions> = {},
+  /** More for the app's listeners (user groups' roles), read when each test's app is made. */
+  moreDeps: () => Partial<SlackDeps> = () => ({}),
+): SlackHarness {
   const harness = {
     calls: [] as ApiCall[],
     responses: [] as unknown[],
@@ -65,8 +72,10 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
   let unsubscribe = () => {};
   let base = "";
   let views = 0;
+  const answers = new Map<string, (args: Record<string, unknown>) => [number, unknown]>();
 
   beforeEach(async () => {
+    answers.clear();
     harness.calls.length = 0;
     harness.responses.length = 0;
     harness.logs.length = 0;
@@ -75,17 +84,19 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
     nock(API)
       .persist()
       .post(/\/api\/.*/)
-      .reply(200, (uri, body) => {
+      .reply((uri, body) => {
         const method = uri.replace("/api/", "");
         const args = decode(body);
         harness.calls.push({ method, args });
+        const answer = answers.get(method);
+        if (answer) return answer(args);
         if (method === "views.open" || method === "views.update" || method === "views.push") {
           const id = method === "views.open" ? `V${++views}` : String(args.view_id);
-          return { ok: true, view: { id, ...(args.view as object) } };
+          return [200, { ok: true, view: { id, ...(args.view as object) } }];
         }
         if (method === "chat.postMessage")
-          return { ok: true, channel: args.channel, ts: `1700000000.${++views}` };
-        return { ok: true };
+          return [200, { ok: true, channel: args.channel, ts: `1700000000.${++views}` }];
+        return [200, { ok: true }];
       });
     const settings: SlackSettings = {
       botToken: "xoxb-test-token",
@@ -99,7 +110,14 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
     };
     const log: Logger = { info: line("info"), warn: line("warn"), error: line("error") };
     const slack = createSlackApp(
-      { service: world.service, clock: world.clock, settings, digest: digestSettingsFrom({}), log },
+      {
+        service: world.service,
+        clock: world.clock,
+        settings,
+        digest: digestSettingsFrom({}),
+        log,
+        ...moreDeps(),
+      },
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
     sender = createOutboxSender({
@@ -201,6 +219,9 @@ export function useSlack(world: World, serverOptions: Partial<ServerOptions> = {
       body,
     });
     return { status: response.status, text: await response.text() };
+  };
+  harness.answer = (method, reply) => {
+    answers.set(method, reply);
   };
   harness.waitFor = async (method, n = 1) => {
     // Generous: it returns as soon as the calls are there, and a loaded machine can be slow.

@@ -8,6 +8,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Logger } from "../src/log.ts";
+import { silentLog } from "../src/log.ts";
 import { GroupRoles } from "../src/roles/group-roles.ts";
 import { storedMemberships, storeMembership } from "../src/roles/memberships.ts";
 import { outboxClient } from "../src/slack/sender.ts";
@@ -202,6 +203,8 @@ describe("when Slack cannot be asked at start", () => {
     expect(world.service.rolesOf(APPROVER_2).approver).toBe(false);
     expect(world.service.rolesOf(APPROVER).approver).toBe(true);
     expect(await readyz()).toEqual({ ok: true, database: "up", roles: "stale" });
+    await roles.follow();
+    expect(await mayUseCommand(STRANGER)).toBe(false);
     const warning = logs.find((l) => l.includes("could not be asked for the members"));
     expect(warning).toContain(IT_ADMINS);
     expect(logs.join("\n")).not.toContain("xoxb-test-token");
@@ -217,6 +220,44 @@ describe("when Slack cannot be asked at start", () => {
     expect(await roles.refresh()).toBe("fresh");
     expect(await mayUseCommand(ADMIN)).toBe(true);
     expect(logs.find((l) => l.includes("does not exist in Slack"))).toContain(IT_ADMINS);
+  });
+});
+
+describe("several copies of the app", () => {
+  it("follow a change that only one of them heard from Slack", async () => {
+    groupsInSlack({ [IT_ADMINS]: [ADMIN_2], [APPROVERS]: [] });
+    const otherService = world.serviceWith({});
+    const other = new GroupRoles({
+      configured: { admins: [ADMIN, IT_ADMINS], approvers: [APPROVER, APPROVERS] },
+      readMembers: groupMembersReader(outboxClient("xoxb-test-token", `${API}/api/`)),
+      db: world.database.db,
+      clock: world.clock,
+      log: silentLog,
+      usePolicy: (policy) => otherService.usePolicy(policy),
+    });
+    await roles.refresh();
+    await other.refresh();
+    expect(otherService.rolesOf(ADMIN_2).admin).toBe(true);
+
+    // Slack delivers the event to this copy only.
+    world.clock.advance(1000);
+    await slack.event({
+      type: "subteam_members_changed",
+      subteam_id: IT_ADMINS,
+      team_id: "T0TEAM",
+      date_previous_update: 1446670362,
+      date_update: 1492906952,
+      added_users: [STRANGER],
+      removed_users: [ADMIN_2],
+      event_ts: "1492906952.000001",
+    });
+    await until(() => !world.service.rolesOf(ADMIN_2).admin);
+    await other.follow();
+    expect(otherService.rolesOf(ADMIN_2).admin).toBe(false);
+    expect(otherService.rolesOf(STRANGER).admin).toBe(true);
+    // Its own reading is not taken again as news.
+    await roles.follow();
+    expect(world.service.rolesOf(STRANGER).admin).toBe(true);
   });
 });
 

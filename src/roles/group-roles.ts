@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { describeError, errorFields, type Logger } from "../log.ts";
 import { type AccessPolicy, type ConfiguredRoles, policyOf, userGroupsIn } from "../restore/access.ts";
-import { storeMembership } from "./memberships.ts";
+import { storedMemberships, storeMembership } from "./memberships.ts";
 
 /**
  * Reads a user group's members from Slack (usergroups.users.list): their user ids, or null when
@@ -43,11 +43,13 @@ export interface GroupRolesDeps {
 
 /** While some group could not be read, it is asked again this often (not only at the refresh). */
 export const STALE_RETRY_MS = 60_000;
+/** Each copy of the app looks this often for what another copy heard (Slack sends an event to one). */
+export const FOLLOW_MS = 5_000;
 
 /**
  * The members of the user groups named in RESTORE_ADMINS and RESTORE_APPROVERS, kept current: read
- * from Slack at start and at each refresh, changed by Slack's events in between, stored for the CLI.
- * Every change hands the service a new policy. A group never read from Slack in this run gives
+ * from Slack at start and at each refresh, changed by Slack's events in between, stored for the CLI
+ * and for the other copies of the app (follow). Every change hands the service a new policy. A group never read from Slack in this run gives
  * nobody anything, so the app never has more rights than configured; one that could not be read
  * again keeps the members Slack last gave, and the roles are "stale" until it is read.
  */
@@ -60,8 +62,13 @@ export class GroupRoles {
   private readonly unread = new Set<string>();
   /** Bumped by every change from an event: a read that started before one is outdated. */
   private readonly changes = new Map<string, number>();
+  /** When this copy last stored each group (ms): a later stored reading is another copy's. */
+  private readonly storedAt = new Map<string, number>();
+  /** Readings stored before this copy started may be out of date: never taken from the database. */
+  private readonly startedAt: number;
 
   constructor(private readonly deps: GroupRolesDeps) {
+    this.startedAt = deps.clock.now().getTime();
     this.groups = userGroupsIn(deps.configured);
     for (const group of this.groups) this.unread.add(group);
     this.publish();
@@ -125,21 +132,57 @@ export class GroupRoles {
   }
 
   /**
-   * Refreshes every `everyMs`, or every minute while some group could not be read. The timer
-   * keeps no process alive.
+   * Takes the readings other copies of the app stored since this one started and after this one
+   * last did: behind a load balancer, Slack delivers an event to one copy only.
    */
-  startRefreshing(everyMs: number): { stop(): Promise<void> } {
+  async follow(): Promise<void> {
+    const stored = await storedMemberships(this.deps.db, this.groups);
+    let changed = false;
+    for (const [groupId, reading] of stored) {
+      const at = reading.readAt.getTime();
+      if (at <= this.startedAt || at <= (this.storedAt.get(groupId) ?? 0)) continue;
+      this.members.set(groupId, new Set(reading.userIds));
+      this.storedAt.set(groupId, at);
+      this.lastUpdate.delete(groupId);
+      this.unread.delete(groupId);
+      this.changes.set(groupId, (this.changes.get(groupId) ?? 0) + 1);
+      changed = true;
+    }
+    if (changed) this.publish();
+  }
+
+  /**
+   * Refreshes every `everyMs` (every minute while some group could not be read) and follows
+   * other copies every few seconds. The timers keep no process alive.
+   */
+  startRefreshing(everyMs: number, followMs = FOLLOW_MS): { stop(): Promise<void> } {
+    const refreshing = this.repeat(
+      () => this.refresh(),
+      () => (this.state() === "stale" ? Math.min(everyMs, STALE_RETRY_MS) : everyMs),
+    );
+    const following = this.repeat(
+      () =>
+        this.follow().catch((error: unknown) => {
+          this.deps.log.warn("user groups' stored members could not be read", errorFields(error));
+        }),
+      () => followMs,
+    );
+    return {
+      stop: async () => {
+        await Promise.all([refreshing.stop(), following.stop()]);
+      },
+    };
+  }
+
+  private repeat(work: () => Promise<unknown>, delayMs: () => number): { stop(): Promise<void> } {
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<unknown> = Promise.resolve();
     const schedule = () => {
       if (stopped) return;
-      timer = setTimeout(
-        () => {
-          running = this.refresh().finally(schedule);
-        },
-        this.state() === "stale" ? Math.min(everyMs, STALE_RETRY_MS) : everyMs,
-      );
+      timer = setTimeout(() => {
+        running = work().finally(schedule);
+      }, delayMs());
       timer.unref();
     };
     schedule();
@@ -193,8 +236,10 @@ export class GroupRoles {
 
   /** For the CLI; the roles in this process are already in force, so a failed write is only logged. */
   private async store(groupId: string): Promise<void> {
+    const now = this.deps.clock.now();
+    this.storedAt.set(groupId, now.getTime());
     try {
-      await storeMembership(this.deps.db, groupId, this.members.get(groupId) ?? [], this.deps.clock.now());
+      await storeMembership(this.deps.db, groupId, this.members.get(groupId) ?? [], now);
     } catch (error) {
       this.deps.log.error("a user group's members could not be stored for the CLI", {
         group: groupId,

@@ -200,8 +200,8 @@ async function startGroupRoles(
     usePolicy: (policy) => core.service.usePolicy(policy),
   });
   if (roles.groups.length === 0) return null;
-  const state = await roles.refresh();
-  log.info("user groups read", { groups: roles.groups, roles: state });
+  // When some group cannot be read, refresh() has warned, naming it.
+  if ((await roles.refresh()) === "fresh") log.info("user groups read", { groups: roles.groups });
   return roles;
 }
 

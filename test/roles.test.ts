@@ -15,10 +15,12 @@ import { outboxClient } from "../src/slack/sender.ts";
 import { groupMembersReader } from "../src/slack/user-groups.ts";
 import { ok, refused } from "./support/outcomes.ts";
 import { API, useSlack } from "./support/slack.ts";
-import { ADMIN, ADMIN_2, APPROVER, APPROVER_2, STRANGER, useWorld } from "./support/world.ts";
+import { ADMIN, ADMIN_2, APPROVER, APPROVER_2, NOW, STRANGER, useWorld } from "./support/world.ts";
 
 const IT_ADMINS = "S0ITADMINS";
 const APPROVERS = "S0APPROVERS";
+/** Slack dates a group's changes in seconds; the test's clock stands at NOW. */
+const T = NOW.getTime() / 1000;
 
 const world = useWorld();
 let roles: GroupRoles;
@@ -100,8 +102,8 @@ describe("a user group in RESTORE_ADMINS", () => {
       type: "subteam_members_changed",
       subteam_id: IT_ADMINS,
       team_id: "T0TEAM",
-      date_previous_update: 1446670362,
-      date_update: 1492906952,
+      date_previous_update: T - 100,
+      date_update: T + 60,
       added_users: [STRANGER],
       added_users_count: "1",
       removed_users: [],
@@ -115,8 +117,8 @@ describe("a user group in RESTORE_ADMINS", () => {
       type: "subteam_members_changed",
       subteam_id: IT_ADMINS,
       team_id: "T0TEAM",
-      date_previous_update: 1492906952,
-      date_update: 1492907000,
+      date_previous_update: T + 60,
+      date_update: T + 120,
       added_users: [],
       added_users_count: "0",
       removed_users: [STRANGER, ADMIN_2],
@@ -141,6 +143,36 @@ describe("a user group in RESTORE_ADMINS", () => {
       event_ts: "2.000001",
     });
     expect(await mayUseCommand(STRANGER)).toBe(false);
+  });
+
+  it("on a missed or late event, counts its removals at once and takes additions from Slack's list", async () => {
+    groupsInSlack({ [IT_ADMINS]: [ADMIN_2, STRANGER], [APPROVERS]: [] });
+    await roles.refresh();
+    const changed = (previous: number, update: number, added: string[], removed: string[]) =>
+      roles.membersChanged({ groupId: IT_ADMINS, added, removed, previousUpdate: previous, update });
+    await changed(T - 100, T + 60, [], []);
+    const reads = () => slack.calls.filter((c) => c.method === "usergroups.users.list").length;
+    const before = reads();
+
+    // The event before this one was missed (its previous update is not the last one seen).
+    groupsInSlack({ [IT_ADMINS]: [ADMIN_2], [APPROVERS]: [] });
+    await changed(T + 90, T + 120, [APPROVER_2], [STRANGER]);
+    expect(world.service.rolesOf(STRANGER).admin).toBe(false);
+    expect(world.service.rolesOf(APPROVER_2).admin).toBe(false);
+    expect(world.service.rolesOf(ADMIN_2).admin).toBe(true);
+    expect(reads()).toBe(before + 1);
+
+    // A late delivery, older than Slack's last answer, adds nobody.
+    await roles.refresh();
+    await changed(T - 300, T - 200, [STRANGER], []);
+    expect(world.service.rolesOf(STRANGER).admin).toBe(false);
+    // The next change after that answer counts; delivered twice (Slack retries), it is applied
+    // once and Slack is not asked again.
+    await changed(T - 100, T + 60, [APPROVER_2], []);
+    const afterFirst = reads();
+    await changed(T - 100, T + 60, [APPROVER_2], []);
+    expect(world.service.rolesOf(APPROVER_2).admin).toBe(true);
+    expect(reads()).toBe(afterFirst);
   });
 
   it("follows subteam_updated: its member list, a disabled group, and a list cut at 500", async () => {
@@ -173,17 +205,17 @@ describe("a user group in RESTORE_ADMINS", () => {
         event_ts: "1595814882.000100",
       });
 
-    await updated({ users: [STRANGER], user_count: 1, date_update: 1595814882 });
+    await updated({ users: [STRANGER], user_count: 1, date_update: T + 60 });
     await until(() => world.service.rolesOf(STRANGER).admin);
     expect(world.service.rolesOf(ADMIN_2).admin).toBe(false);
 
     // More than 500 members: Slack sends the first 500 only, so the whole group is read again.
     groupsInSlack({ [IT_ADMINS]: [ADMIN_2, STRANGER], [APPROVERS]: [] });
-    await updated({ users: [STRANGER], user_count: 2, date_update: 1595814900 });
+    await updated({ users: [STRANGER], user_count: 2, date_update: T + 120 });
     await until(() => world.service.rolesOf(ADMIN_2).admin);
     expect(world.service.rolesOf(STRANGER).admin).toBe(true);
 
-    await updated({ users: [], user_count: 0, date_update: 1595815000, date_delete: 1595815000 });
+    await updated({ users: [], user_count: 0, date_update: T + 180, date_delete: T + 180 });
     await until(() => !world.service.rolesOf(STRANGER).admin);
     expect(world.service.rolesOf(ADMIN_2).admin).toBe(false);
     expect(world.service.rolesOf(ADMIN).admin).toBe(true);
@@ -245,8 +277,8 @@ describe("several copies of the app", () => {
       type: "subteam_members_changed",
       subteam_id: IT_ADMINS,
       team_id: "T0TEAM",
-      date_previous_update: 1446670362,
-      date_update: 1492906952,
+      date_previous_update: T - 100,
+      date_update: T + 60,
       added_users: [STRANGER],
       removed_users: [ADMIN_2],
       event_ts: "1492906952.000001",
@@ -279,8 +311,8 @@ describe("a user group in RESTORE_APPROVERS", () => {
       groupId: APPROVERS,
       added: [],
       removed: [APPROVER_2],
-      previousUpdate: 1,
-      update: 2,
+      previousUpdate: T - 100,
+      update: T + 60,
     });
     const bob = await world.deleted({ userName: "bob@example.com" });
     await world.active({ userName: "bob@example.com" });

@@ -56,8 +56,10 @@ export const FOLLOW_MS = 5_000;
 export class GroupRoles {
   readonly groups: readonly string[];
   private readonly members = new Map<string, Set<string>>();
-  /** The group's update time (Slack's date_update) as of the last event applied. */
+  /** The group's update time (Slack's date_update, seconds) as of the last event applied. */
   private readonly lastUpdate = new Map<string, number>();
+  /** When Slack last answered a full read of the group (ms): older events are in that answer. */
+  private readonly readAt = new Map<string, number>();
   /** Groups whose last read failed (or that were never read). */
   private readonly unread = new Set<string>();
   /** Bumped by every change from an event: a read that started before one is outdated. */
@@ -103,8 +105,10 @@ export class GroupRoles {
     }
     // Removals count at once, whatever the order events arrive in: never more rights than Slack says.
     for (const user of change.removed) known.delete(user);
+    // The next change after the last one applied, or after the last full read: its additions count.
     const last = this.lastUpdate.get(change.groupId);
-    const inSequence = last === undefined || change.previousUpdate === last;
+    const inSequence =
+      last !== undefined ? change.previousUpdate === last : this.afterRead(change.groupId, change.update);
     if (inSequence) {
       for (const user of change.added) known.add(user);
       this.lastUpdate.set(change.groupId, change.update);
@@ -119,8 +123,9 @@ export class GroupRoles {
     if (!this.groups.includes(update.groupId)) return;
     const last = this.lastUpdate.get(update.groupId);
     if (last !== undefined && update.update < last) return;
-    if (!update.disabled && update.userIds.length < update.userCount) {
-      // Slack cuts the list at 500 members: read the whole group instead.
+    const older = last === undefined && !this.afterRead(update.groupId, update.update);
+    if (older || (!update.disabled && update.userIds.length < update.userCount)) {
+      // Older than the last read (a late delivery), or the list Slack cuts at 500: read it again.
       await this.read(update.groupId);
       return;
     }
@@ -144,6 +149,7 @@ export class GroupRoles {
       this.members.set(groupId, new Set(reading.userIds));
       this.storedAt.set(groupId, at);
       this.lastUpdate.delete(groupId);
+      this.readAt.set(groupId, at);
       this.unread.delete(groupId);
       this.changes.set(groupId, (this.changes.get(groupId) ?? 0) + 1);
       changed = true;
@@ -219,10 +225,16 @@ export class GroupRoles {
     }
     this.members.set(groupId, new Set(userIds ?? []));
     this.lastUpdate.delete(groupId);
+    this.readAt.set(groupId, this.deps.clock.now().getTime());
     this.unread.delete(groupId);
     this.publish();
     await this.store(groupId);
     return true;
+  }
+
+  /** Whether a change Slack dates `update` (seconds) came after the group's last full read. */
+  private afterRead(groupId: string, update: number): boolean {
+    return update * 1000 > (this.readAt.get(groupId) ?? 0);
   }
 
   private changed(groupId: string): void {

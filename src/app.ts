@@ -17,6 +17,8 @@ export interface Core {
   clock: Clock;
   /** The identity providers configured (none: the built-in directory only). */
   connectors: DirectoryConnector[];
+  /** CLI: user groups in the roles whose members the app has not stored yet (they count for nobody). */
+  unknownGroups: string[];
 }
 
 /**
@@ -55,12 +57,14 @@ export async function openCore(
     log,
   );
   // The CLI cannot ask Slack: a group counts with the members the app last stored, or not at all.
+  let unknownGroups: string[] = [];
   if (role === "cli" && userGroupsIn(roles).length > 0) {
     const stored = await storedMemberships(database.db, userGroupsIn(roles)).catch(async (error) => {
       await database.close();
       throw error;
     });
     service.usePolicy(policyOf(roles, new Map([...stored].map(([id, m]) => [id, m.userIds]))));
+    unknownGroups = userGroupsIn(roles).filter((id) => !stored.has(id));
   }
-  return { database, service, clock, connectors };
+  return { database, service, clock, connectors, unknownGroups };
 }

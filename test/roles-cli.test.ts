@@ -55,12 +55,15 @@ describe("--as and user groups", () => {
       const before = await cli(["deleted", "--as", GROUP_ADMIN]);
       expect(before.code).toBe(1);
       expect(before.stderr).toMatch(/not allowed/);
+      expect(before.stderr).toMatch(/members of S0ITADMINS are not known here yet/);
 
       await storedByTheApp([GROUP_ADMIN]);
       const member = await cli(["deleted", "--as", GROUP_ADMIN]);
       expect(member.stderr).toBe("");
       expect(member.code).toBe(0);
-      expect((await cli(["deleted", "--as", "U0STRANGER"])).code).toBe(1);
+      const stranger = await cli(["deleted", "--as", "U0STRANGER"]);
+      expect(stranger.code).toBe(1);
+      expect(stranger.stderr).not.toMatch(/not known here/);
 
       // Removed from the group since: the CLI follows what was stored last.
       await storedByTheApp([]);

@@ -89,7 +89,7 @@ export class GroupRoles {
     }
     if (failed.length > 0) {
       this.deps.log.warn(
-        "Slack could not be asked for the members of some user groups: they give nobody a role until they are read (retried every minute); plain user ids in RESTORE_ADMINS and RESTORE_APPROVERS work",
+        "Slack could not be asked for the members of some user groups: each keeps the members last read in this run, and one never read gives nobody a role; asked again every minute. User ids named in RESTORE_ADMINS and RESTORE_APPROVERS work meanwhile",
         { groups: failed },
       );
     }

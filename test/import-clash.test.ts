@@ -1,6 +1,8 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { ImportRejected, importAccounts } from "../src/directory/import.ts";
 import { type ImportFile, parseImportFile } from "../src/directory/import-file.ts";
+import { isRefusal } from "../src/restore/outcome.ts";
 import { ADMIN, NOW, useWorld } from "./support/world.ts";
 
 const world = useWorld();
@@ -39,5 +41,41 @@ describe("an import that clashes with an active account", () => {
         { ...active("ada@example.com", "+15550003333"), email: "ada2@example.com", external_id: "ada-2" },
       ]),
     ).toEqual(["an active account already has the user name ada@example.com"]);
+  });
+});
+
+describe("an import that another change overtakes", () => {
+  it("says another change took a name while importing, imports nothing, and asks to run it again", async () => {
+    const db = world.database.db;
+    // Another writer (a restore, a sync, a second app) takes bob's user name after the import's
+    // clash check has passed and before its insert: stood in for by a trigger on that very insert.
+    await db.execute(sql`create function take_bob() returns trigger language plpgsql as $$
+      begin
+        if pg_trigger_depth() = 1 then
+          insert into accounts (directory_id, external_id, user_name, email, display_name, status)
+          values ('builtin', 'elsewhere:bob', 'bob@example.com', 'bob@example.com', 'Bob Elsewhere', 'active');
+        end if;
+        return null;
+      end $$`);
+    await db.execute(
+      sql`create trigger take_bob before insert on accounts for each statement execute function take_bob()`,
+    );
+    try {
+      const outcome = await world.service.importAccounts(
+        ADMIN,
+        file([active("ann@example.com", "+15550004444"), active("bob@example.com", "+15550005555")]),
+      );
+      expect(isRefusal(outcome) && outcome).toMatchObject({
+        code: "race",
+        message:
+          "Another change took a user name, address or phone in this file while it was importing; nothing was imported; run the import again.",
+      });
+    } finally {
+      await db.execute(sql`drop trigger take_bob on accounts`);
+      await db.execute(sql`drop function take_bob()`);
+    }
+    const rows = await db.execute(sql`select count(*)::int as n from accounts`);
+    const n = (Array.isArray(rows) ? rows : (rows as { rows: { n: number }[] }).rows)[0] as { n: number };
+    expect(Number(n.n)).toBe(0);
   });
 });

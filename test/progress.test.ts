@@ -28,4 +28,24 @@ describe("the import's progress line", () => {
       "",
     ]);
   });
+
+  it("for a file read as a stream, says what is validated and loaded so far and how fast, without a total", () => {
+    let clock = 0;
+    const drawn: string[] = [];
+    const progress = importProgress(
+      (line) => drawn.push(line),
+      () => clock,
+    );
+    progress.streamed(0, 0); // as the file is opened
+    clock = 100;
+    progress.streamed(6_000, 5_000); // too soon after the last redraw
+    clock = 1_000;
+    progress.streamed(12_000, 10_000);
+    progress.done();
+    expect(drawn).toEqual([
+      "Import: 0 rows validated, 0 loaded",
+      "Import: 12,000 rows validated, 10,000 loaded, 10,000 rows/s",
+      "",
+    ]);
+  });
 });

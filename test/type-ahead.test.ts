@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { accounts } from "../src/db/schema.ts";
 import { searchTextOf } from "../src/restore/names.ts";
@@ -100,6 +100,31 @@ describe("type-ahead by word prefix", () => {
     // Gone from the directory altogether.
     await db.delete(accounts).where(eq(accounts.id, gone.id));
     expect((await search("yq")).items).toEqual([]);
+  });
+});
+
+describe("an account's words", () => {
+  async function wordsOf(id?: string): Promise<number> {
+    const result = await world.database.db.execute(
+      id === undefined
+        ? sql`select count(*)::int as n from account_words`
+        : sql`select count(*)::int as n from account_words where account_id = ${id}`,
+    );
+    const rows = (Array.isArray(result) ? result : (result as { rows: { n: number }[] }).rows) as {
+      n: number;
+    }[];
+    return Number(rows[0]?.n);
+  }
+
+  it("go with the account, whether it is deleted or its table emptied", async () => {
+    const m = await maria();
+    const other = await world.deleted({ userName: "mario.lopes@example.com", displayName: "Mario Lopes" });
+    expect(await wordsOf(m.id)).toBeGreaterThan(0);
+    await world.database.db.delete(accounts).where(eq(accounts.id, m.id));
+    expect(await wordsOf(m.id)).toBe(0);
+    expect(await wordsOf(other.id)).toBeGreaterThan(0);
+    await world.database.db.execute(sql`truncate accounts cascade`);
+    expect(await wordsOf()).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { open, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { openCore } from "../app.ts";
 import { systemClock } from "../clock.ts";
@@ -9,8 +10,15 @@ import { FolderInUse } from "../db/owner.ts";
 import { DatabaseUnavailable, unreachable } from "../db/unavailable.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import { DEMO_FILES } from "../directory/demo.ts";
-import { ImportRejected, type ImportSummary } from "../directory/import.ts";
+import {
+  type ImportInput,
+  type ImportOptions,
+  ImportRejected,
+  type ImportSummary,
+} from "../directory/import.ts";
+import { CsvImportReader } from "../directory/import-csv.ts";
 import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
+import { IMPORT_PAGE_ROWS } from "../directory/import-load.ts";
 import { providersFrom } from "../directory/providers.ts";
 import { describeProblems } from "../directory/registry.ts";
 import { describeError, errorFields, log } from "../log.ts";
@@ -359,6 +367,20 @@ async function restoreCommand(args: string[], values: Values, ctx: Ctx): Promise
   return items.every((i) => i.outcome.type === "restored") ? 0 : 1;
 }
 
+/** Why a file cannot be read (ENOENT, EACCES, EISDIR…), or null when it can. */
+async function cannotRead(path: string): Promise<string | null> {
+  try {
+    const handle = await open(path, "r");
+    try {
+      return (await handle.stat()).isDirectory() ? "EISDIR" : null;
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  }
+}
+
 /**
  * The digest a day's run would post, printed instead of sent. Today's is as of now; another
  * day's as of its DIGEST_TIME. Purges are counted since the digest due before that moment.
@@ -385,25 +407,36 @@ async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<
   for (const path of files) {
     const kind = importFormatOf(path);
     if (!kind) throw new UsageError(`${path}: the file name must end in .csv or .json.`);
-    let content: string;
-    try {
-      content = await readFile(path, "utf8");
-    } catch (error) {
-      ctx.io.err(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      return 2;
-    }
-    const parsed = parseImportFile(content, kind, ctx.core.clock.now());
     // Progress only on a terminal, and never with --json: a script reads nothing extra.
     const progress = ctx.io.progress && !ctx.json ? importProgress(ctx.io.progress) : null;
-    if (!parsed.ok) {
-      if (ctx.json) ctx.io.out(format.toJson({ type: "invalid", file: path, problems: parsed.problems }));
-      else ctx.io.err(format.importProblems(path, parsed.problems));
+    let input: ImportInput;
+    let onPage: NonNullable<ImportOptions["onPage"]>;
+    const unreadable = await cannotRead(path);
+    if (unreadable) {
+      ctx.io.err(`Cannot read ${path}: ${unreadable}`);
       return 2;
     }
-    try {
+    if (kind === "csv") {
+      // Streamed: a CSV of a million rows is read, checked and loaded a page at a time.
+      input = new CsvImportReader(() => createReadStream(path), ctx.core.clock.now(), IMPORT_PAGE_ROWS);
+      onPage = (loaded, _total, validated) => progress?.streamed(validated, loaded);
+      progress?.streamed(0, 0);
+    } else {
+      // JSON is read whole: JSON.parse needs all of it, and a JSON file carries the directory's
+      // settings and departments that apply to every account (the demo and fixtures; exports are CSV).
+      const parsed = parseImportFile(await readFile(path, "utf8"), kind, ctx.core.clock.now());
+      if (!parsed.ok) {
+        if (ctx.json) ctx.io.out(format.toJson({ type: "invalid", file: path, problems: parsed.problems }));
+        else ctx.io.err(format.importProblems(path, parsed.problems));
+        return 2;
+      }
+      input = parsed.file;
       progress?.validated(parsed.file.accounts.length);
+      onPage = (loaded, total) => progress?.loaded(loaded, total ?? loaded);
+    }
+    try {
       const summary = await ctx.service
-        .importAccounts(actor, parsed.file, { onPage: (done, total) => progress?.loaded(done, total) })
+        .importAccounts(actor, input, { onPage })
         .finally(() => progress?.done());
       if (isRefusal(summary)) return refused(ctx, summary);
       summaries.push(summary);

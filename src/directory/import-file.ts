@@ -9,6 +9,7 @@
  */
 import { type CsvError, parse as parseCsv } from "csv-parse/sync";
 import { z } from "zod";
+import { LineIndex } from "./line-index.ts";
 
 export type ImportStatus = "active" | "deleting" | "deleted";
 
@@ -125,20 +126,63 @@ interface CsvRecord {
   endLine: number;
 }
 
-const QUOTE_ERRORS = new Set([
+const QUOTE_ERRORS = new Set<string>([
   "CSV_INVALID_CLOSING_QUOTE",
   "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE",
   "CSV_QUOTE_NOT_CLOSED",
   "INVALID_OPENING_QUOTE",
 ]);
 /** Past this many unreadable quotes the file is not CSV worth reading on. */
-const MAX_QUOTE_PROBLEMS = 20;
+export const MAX_QUOTE_PROBLEMS = 20;
+
+/** csv-parse's options for an import, the whole-string reader's and the stream's alike. */
+export const CSV_OPTIONS = {
+  bom: true,
+  trim: true,
+  skip_empty_lines: true,
+  relax_column_count: false,
+  skip_records_with_error: true,
+} as const;
+
+/** A csv-parse error a pass cannot read past: the rest of the pass is noise. */
+export function isBrokenQuote(err: { code?: string }): boolean {
+  return QUOTE_ERRORS.has(err.code ?? "");
+}
+
+/**
+ * After a broken quote: reports it and says where the next pass resumes (lines 2 to that one's
+ * predecessor read as blank), or null when there is nothing sensible left to read.
+ * `start` is the first line with text after everything read so far, `lineCount` the file's lines,
+ * `headerLine` the line the first pass's first record ended on.
+ */
+export function resumeAfterBrokenQuote(
+  broken: unknown,
+  start: number,
+  lineCount: number,
+  headerLine: number | undefined,
+  problems: ImportProblem[],
+): number | null {
+  // Reported where the broken record starts, like every other problem (an unclosed quote is
+  // only noticed at the end of the file); parsing resumes after the line it was noticed on.
+  const noticedOn = lineOf(broken);
+  const isUnclosed = (broken as { code?: unknown }).code === "CSV_QUOTE_NOT_CLOSED";
+  problems.push({ ...csvProblem(broken), line: Math.min(start, noticedOn) });
+  const resumeAt = (isUnclosed ? start : Math.max(start, noticedOn)) + 1;
+  if (headerLine !== 1 || start <= 1 || resumeAt > lineCount) return null;
+  return resumeAt;
+}
+
+export const TOO_MANY_BROKEN_QUOTES: ImportProblem = {
+  line: 0,
+  reason: `stopped reading after ${MAX_QUOTE_PROBLEMS} lines with broken quotes`,
+};
 
 /**
  * The file's records, with every row csv-parse refuses reported on its line. A row with the wrong
  * number of fields is skipped and parsing goes on; after a broken quote csv-parse cannot find its
  * feet again, so the lines already read are blanked out (keeping the header and the line count)
- * and the rest is parsed afresh from the line after the broken one.
+ * and the rest is parsed afresh from the line after the broken one. (For a whole string in memory;
+ * src/directory/import-csv.ts reads a file the same way as a stream.)
  */
 function readCsvRecords(content: string, problems: ImportProblem[]): CsvRecord[] {
   // csv-parse counts a CRLF inside a quoted cell as two lines; with LF only its count is exact.
@@ -150,14 +194,10 @@ function readCsvRecords(content: string, problems: ImportProblem[]): CsvRecord[]
     let broken: unknown = null;
     try {
       parseCsv(lines.join("\n"), {
-        bom: true,
-        trim: true,
-        skip_empty_lines: true,
-        relax_column_count: false,
-        skip_records_with_error: true,
+        ...CSV_OPTIONS,
         on_skip: (err) => {
           if (broken !== null || !err) return undefined;
-          if (QUOTE_ERRORS.has(err.code)) broken = err;
+          if (isBrokenQuote(err)) broken = err;
           else skipped.push({ err, line: lineOf(err) });
           return undefined;
         },
@@ -180,71 +220,114 @@ function readCsvRecords(content: string, problems: ImportProblem[]): CsvRecord[]
     for (const s of skipped) readUpTo = Math.max(readUpTo, s.line);
     let start = readUpTo + 1;
     while (start < lines.length && (lines[start - 1] ?? "").trim() === "") start++;
-    // Reported where the broken record starts, like every other problem (an unclosed quote is
-    // only noticed at the end of the file); parsing resumes after the line it was noticed on.
-    const noticedOn = lineOf(broken);
-    const isUnclosed = (broken as { code?: unknown }).code === "CSV_QUOTE_NOT_CLOSED";
-    problems.push({ ...csvProblem(broken), line: Math.min(start, noticedOn) });
-    const resumeAt = (isUnclosed ? start : Math.max(start, noticedOn)) + 1;
-    if (header?.endLine !== 1 || start <= 1 || resumeAt > lines.length) return records;
+    const resumeAt = resumeAfterBrokenQuote(broken, start, lines.length, header?.endLine, problems);
+    if (resumeAt === null) return records;
     for (let i = 1; i < resumeAt - 1; i++) lines[i] = "";
   }
-  problems.push({ line: 0, reason: `stopped reading after ${MAX_QUOTE_PROBLEMS} lines with broken quotes` });
+  problems.push(TOO_MANY_BROKEN_QUOTES);
   return records;
 }
 
-function lineOf(err: unknown): number {
+export function lineOf(err: unknown): number {
   const lines = (err as { lines?: unknown }).lines;
   return typeof lines === "number" ? lines : 1;
 }
 
 function readCsv(content: string, now: Date, problems: ImportProblem[]): ImportFile | null {
-  const records = readCsvRecords(content, problems);
-  const header = records[0];
-  if (!header || header.endLine - newlinesIn(header.record) !== 1) {
-    if (problems.some((p) => p.line === 1)) return null; // the header's own problem says enough
-    problems.push({
+  const rows = new CsvRowChecker(now, problems);
+  const accounts: ImportedAccount[] = [];
+  for (const { record, endLine } of readCsvRecords(content, problems)) {
+    const account = rows.check(record, endLine);
+    if (account) accounts.push(account);
+  }
+  rows.finish();
+  if (problems.length > 0) return null;
+  return { directory: null, domains: null, departments: null, seats: [], accounts };
+}
+
+/**
+ * A CSV's records checked one at a time, in file order: the header, then each row. Besides the
+ * problems, all it keeps is what later rows are checked against (external ids, and the user
+ * names, addresses and phones of active rows), so a streamed file holds nothing else per line.
+ */
+export class CsvRowChecker {
+  /** Column name → index, once the header is read. */
+  private columnAt: Map<Column, number> | null = null;
+  /** The first record was not a header on line 1: nothing after it is read. */
+  private headerless = false;
+  private readonly alreadyReported = new Set<Column>();
+  private readonly across = new AcrossAccounts();
+  private readonly time: TimeContext;
+
+  constructor(
+    now: Date,
+    private readonly problems: ImportProblem[],
+  ) {
+    this.time = { now, shiftMs: 0 };
+  }
+
+  /**
+   * One record as csv-parse read it (`endLine`: the line it ends on). The account when the row
+   * is good; null for the header, a blank row or a bad one. A good row is only worth loading
+   * while the file as a whole has no problem (`problems` is empty).
+   */
+  check(record: string[], endLine: number): ImportedAccount | null {
+    if (this.headerless) return null;
+    const line = endLine - newlinesIn(record);
+    if (this.columnAt === null) {
+      this.readHeader(record, line);
+      return null;
+    }
+    if (record.every((cell) => cell === "")) return null; // a spreadsheet's trailing ",,,," row
+    const raw: RawAccount = {};
+    for (const [column, index] of this.columnAt) raw[column] = record[index] ?? null;
+    const checked = checkAccount(raw, line, this.time, this.problems, this.alreadyReported);
+    this.across.check(checked, this.problems);
+    return checked.account;
+  }
+
+  /** At the end of the file: a file without a single record has no header either. */
+  finish(): void {
+    if (this.columnAt === null && !this.headerless) this.noHeader();
+  }
+
+  private noHeader(): void {
+    this.headerless = true;
+    if (this.problems.some((p) => p.line === 1)) return; // the header's own problem says enough
+    this.problems.push({
       line: 1,
       reason: `the first line must name the columns: ${REQUIRED_COLUMNS.join(",")}`,
     });
-    return null;
   }
 
-  // Column name → index. Unknown columns are reported once and their cells ignored; a missing
-  // column is reported once and treated as empty, without a "missing" problem on every row.
-  const columnAt = new Map<Column, number>();
-  header.record.forEach((rawName, index) => {
-    const name = rawName.toLowerCase();
-    if (name === "") {
-      problems.push({ line: 1, reason: `column ${index + 1} has no name` });
-    } else if (!isColumn(name)) {
-      problems.push({
-        line: 1,
-        reason: `unknown column "${rawName}"; the columns are ${COLUMNS.join(", ")}`,
-      });
-    } else if (columnAt.has(name)) {
-      problems.push({ line: 1, reason: `column "${name}" appears more than once` });
-    } else {
-      columnAt.set(name, index);
+  // Unknown columns are reported once and their cells ignored; a missing column is reported once
+  // and treated as empty, without a "missing" problem on every row.
+  private readHeader(record: string[], line: number): void {
+    if (line !== 1) {
+      this.noHeader();
+      return;
     }
-  });
-  const missing = REQUIRED_COLUMNS.filter((c) => !columnAt.has(c));
-  for (const column of missing) problems.push({ line: 1, reason: `column "${column}" is missing` });
-  const alreadyReported = new Set<Column>(missing);
-
-  const time: TimeContext = { now, shiftMs: 0 };
-  const checked: Checked[] = [];
-  for (const { record, endLine } of records.slice(1)) {
-    if (record.every((cell) => cell === "")) continue; // a spreadsheet's trailing ",,,," row
-    const line = endLine - newlinesIn(record);
-    const raw: RawAccount = {};
-    for (const [column, index] of columnAt) raw[column] = record[index] ?? null;
-    checked.push(checkAccount(raw, line, time, problems, alreadyReported));
+    const columnAt = new Map<Column, number>();
+    record.forEach((rawName, index) => {
+      const name = rawName.toLowerCase();
+      if (name === "") {
+        this.problems.push({ line: 1, reason: `column ${index + 1} has no name` });
+      } else if (!isColumn(name)) {
+        this.problems.push({
+          line: 1,
+          reason: `unknown column "${rawName}"; the columns are ${COLUMNS.join(", ")}`,
+        });
+      } else if (columnAt.has(name)) {
+        this.problems.push({ line: 1, reason: `column "${name}" appears more than once` });
+      } else {
+        columnAt.set(name, index);
+      }
+    });
+    const missing = REQUIRED_COLUMNS.filter((c) => !columnAt.has(c));
+    for (const column of missing) this.problems.push({ line: 1, reason: `column "${column}" is missing` });
+    for (const column of missing) this.alreadyReported.add(column);
+    this.columnAt = columnAt;
   }
-  checkAcrossAccounts(checked, problems);
-
-  if (problems.length > 0) return null;
-  return { directory: null, domains: null, departments: null, seats: [], accounts: accountsOf(checked) };
 }
 
 function isColumn(name: string): name is Column {
@@ -258,7 +341,7 @@ function newlinesIn(record: readonly unknown[]): number {
   return count;
 }
 
-function csvProblem(err: unknown): ImportProblem {
+export function csvProblem(err: unknown): ImportProblem {
   const e = err as Partial<CsvError> & { record?: unknown; code?: string };
   const endLine = lineOf(err);
   switch (e.code) {
@@ -668,47 +751,46 @@ function timeOf(
 
 /**
  * Two active accounts never share a user name, an address or a phone (the database refuses it
- * too), and no two accounts share an external id. The later line gets the problem.
+ * too), and no two accounts share an external id. The later line gets the problem. Accounts are
+ * checked in file order, each against those before it.
  */
-function checkAcrossAccounts(checked: readonly Checked[], problems: ImportProblem[]): void {
-  const externalIds = new Map<string, number>();
-  const userNames = new Map<string, number>();
-  const addresses = new Map<string, number>();
-  const phones = new Map<string, number>();
-  for (const c of checked) {
+class AcrossAccounts {
+  private readonly externalIds = new LineIndex();
+  private readonly userNames = new LineIndex();
+  private readonly addresses = new LineIndex();
+  private readonly phones = new LineIndex();
+
+  check(c: Checked, problems: ImportProblem[]): void {
     const problem = (reason: string) => problems.push({ line: c.line, reason });
     if (c.externalId !== null) {
-      const earlier = externalIds.get(c.externalId);
+      const earlier = this.externalIds.firstSeen(c.externalId, c.line);
       if (earlier !== undefined) problem(`external_id "${c.externalId}" is also on line ${earlier}`);
-      else externalIds.set(c.externalId, c.line);
     }
-    if (!c.active) continue;
+    if (!c.active) return;
     if (c.userName !== null) {
-      const key = c.userName.toLowerCase();
-      const earlier = userNames.get(key);
+      const earlier = this.userNames.firstSeen(c.userName.toLowerCase(), c.line);
       if (earlier !== undefined) {
         problem(`user name "${c.userName}" is already used by the active account on line ${earlier}`);
-      } else {
-        userNames.set(key, c.line);
       }
     }
     for (const address of [...(c.email === null ? [] : [c.email]), ...c.aliases]) {
-      const earlier = addresses.get(address);
+      const earlier = this.addresses.firstSeen(address, c.line);
       if (earlier !== undefined) {
         problem(`address "${address}" is already used by the active account on line ${earlier}`);
-      } else {
-        addresses.set(address, c.line);
       }
     }
     if (c.phone !== null) {
-      const earlier = phones.get(c.phone);
+      const earlier = this.phones.firstSeen(c.phone, c.line);
       if (earlier !== undefined) {
         problem(`phone "${c.phone}" is already used by the active account on line ${earlier}`);
-      } else {
-        phones.set(c.phone, c.line);
       }
     }
   }
+}
+
+function checkAcrossAccounts(checked: readonly Checked[], problems: ImportProblem[]): void {
+  const across = new AcrossAccounts();
+  for (const c of checked) across.check(c, problems);
 }
 
 function accountsOf(checked: readonly Checked[]): ImportedAccount[] {

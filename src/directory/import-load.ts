@@ -72,60 +72,44 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /**
- * The page's new rows (not already imported under the same external id) that an active account
- * already in the directory forbids: the same user name, address or (built-in directory only, as
- * the unique index says) phone. One statement; one reason a line, the user name first.
+ * One page in one statement (the page's JSON parsed once): the new rows (not already imported
+ * under the same external id) that an active account already in the directory forbids — the same
+ * user name, address or (built-in directory only, as the unique index says) phone, one reason a
+ * line, the user name first — and, when there is none and `write` is set, the insert of the
+ * page's accounts not already there (a re-import changes nothing) and their addresses. The clash
+ * check and the insert read the same snapshot: what was there before this page. The
+ * statement-level triggers index the words.
  */
-export async function clashesOf(
+export async function loadPage(
   db: Db,
   page: readonly ImportedAccount[],
   target: LoadTarget,
-): Promise<Clash[]> {
+  write: boolean,
+): Promise<{ clashes: Clash[]; inserted: number }> {
   const d = target.directoryId;
   const phones = d === BUILTIN_DIRECTORY_ID;
-  const result = await db.execute(sql`
-    with r as (
-      select r.* from json_to_recordset(${pageJson(page, target)}::json) as ${RECORD}
-      where r.status = 'active'
-        and not exists (select 1 from accounts x where x.directory_id = ${d} and x.external_id = r.external_id)
-    )
-    select distinct on (line) line, kind, value from (
-      select r.line, 1 as kind, r.user_name as value from r
-        join accounts a on a.directory_id = ${d} and a.status = 'active' and lower(a.user_name) = lower(r.user_name)
-      union all
-      select r.line, 2, r.phone from r
-        join accounts a on ${phones} and a.directory_id = ${d} and a.status = 'active' and a.phone = r.phone
-      union all
-      select r.line, 3, t.address from r
-        cross join lateral unnest(array_prepend(r.email, r.aliases)) as t(address)
-        join account_addresses aa on aa.directory_id = ${d} and aa.active and aa.address = t.address
-    ) c
-    order by line, kind, value`);
-  return rowsOf<{ line: number; kind: number; value: string }>(result).map((c) => ({
-    line: Number(c.line),
-    reason:
-      c.kind === 1
-        ? `an active account already has the user name ${c.value}`
-        : c.kind === 2
-          ? `an active account already has the phone ${c.value}`
-          : `an active account already has the address ${c.value}`,
-  }));
-}
-
-/**
- * Inserts the page's accounts not already there (same directory and external id: a re-import
- * changes nothing) and their addresses, in one statement; the statement-level triggers index the
- * words. Returns how many accounts were new.
- */
-export async function writePage(
-  db: Db,
-  page: readonly ImportedAccount[],
-  target: LoadTarget,
-): Promise<number> {
-  const d = target.directoryId;
   const at = target.now.toISOString();
   const result = await db.execute(sql`
     with r as (select r.* from json_to_recordset(${pageJson(page, target)}::json) as ${RECORD}),
+    fresh as (
+      select r.* from r
+      where r.status = 'active'
+        and not exists (select 1 from accounts x where x.directory_id = ${d} and x.external_id = r.external_id)
+    ),
+    clash as (
+      select distinct on (line) line, kind, value from (
+        select r.line, 1 as kind, r.user_name as value from fresh r
+          join accounts a on a.directory_id = ${d} and a.status = 'active' and lower(a.user_name) = lower(r.user_name)
+        union all
+        select r.line, 2, r.phone from fresh r
+          join accounts a on ${phones} and a.directory_id = ${d} and a.status = 'active' and a.phone = r.phone
+        union all
+        select r.line, 3, t.address from fresh r
+          cross join lateral unnest(array_prepend(r.email, r.aliases)) as t(address)
+          join account_addresses aa on aa.directory_id = ${d} and aa.active and aa.address = t.address
+      ) c
+      order by line, kind, value
+    ),
     ins as (
       insert into accounts (directory_id, external_id, user_name, email, aliases, phone, display_name,
         given_name, family_name, department, license, status, deleted_at, deleted_by,
@@ -135,6 +119,7 @@ export async function writePage(
         r.deleted_by, r.deletion_completes_at, r.purge_after, r.snapshot, r.search_text,
         ${at}::timestamptz, ${at}::timestamptz
       from r
+      where ${write} and not exists (select 1 from clash)
       -- One index probe a row: a NOT EXISTS was planned as an anti join over the whole directory.
       on conflict (directory_id, external_id) do nothing
       returning id, email, aliases, status
@@ -148,8 +133,22 @@ export async function writePage(
       on conflict (account_id, address) do nothing
       returning 1
     )
-    select (select count(*) from ins)::int as inserted, (select count(*) from addr)::int as addresses`);
-  return Number(rowsOf<{ inserted: number }>(result)[0]?.inserted ?? 0);
+    select (select count(*) from ins)::int as inserted, (select count(*) from addr)::int as addresses,
+      (select coalesce(json_agg(json_build_array(line, kind, value) order by line), '[]') from clash) as clashes`);
+  const row = rowsOf<{ inserted: number; clashes: [number, number, string][] | string }>(result)[0];
+  const found = typeof row?.clashes === "string" ? JSON.parse(row.clashes) : (row?.clashes ?? []);
+  return {
+    inserted: Number(row?.inserted ?? 0),
+    clashes: (found as [number, number, string][]).map(([line, kind, value]) => ({
+      line: Number(line),
+      reason:
+        kind === 1
+          ? `an active account already has the user name ${value}`
+          : kind === 2
+            ? `an active account already has the phone ${value}`
+            : `an active account already has the address ${value}`,
+    })),
+  };
 }
 
 /** Fresh row counts for the tables an import grows (ANALYZE sees this transaction's own rows). */

@@ -3,12 +3,16 @@ import type { Db } from "../db/client.ts";
 import { departments, directories, seats } from "../db/schema.ts";
 import { recordAudit } from "../restore/audit.ts";
 import { applyRetention, BUILTIN_DIRECTORY_ID, RECREATE_FOLLOW_UP } from "./builtin.ts";
-import type { ImportedAccount, ImportFile } from "./import-file.ts";
-import { clashesOf, IMPORT_PAGE_ROWS, refreshStatistics, writePage } from "./import-load.ts";
+import { CsvImportReader } from "./import-csv.ts";
+import type { ImportedAccount, ImportFile, ImportProblem } from "./import-file.ts";
+import { IMPORT_PAGE_ROWS, loadPage, refreshStatistics } from "./import-load.ts";
 
 export interface ImportOptions {
-  /** After each page: rows checked and, while there is no clash, written (or already there). */
-  onPage?: (done: number, total: number) => void;
+  /**
+   * After each page: rows loaded (written, or already there) while there is no problem, out of
+   * `total` when the file was read whole (null for a stream), and rows checked so far.
+   */
+  onPage?: (loaded: number, total: number | null, validated: number) => void;
 }
 
 export interface ImportSummary {
@@ -20,18 +24,33 @@ export interface ImportSummary {
   rejected: { line: number; reason: string }[];
 }
 
+/** What an import loads: a file read whole (JSON, or a CSV in memory) or a CSV read as a stream. */
+export type ImportInput = ImportFile | CsvImportReader;
+
 /**
- * Loads a validated file into a built-in directory, all or nothing, a page of rows a statement.
- * Re-importing the same file changes nothing. Departments exist when the file lists them (JSON
- * `departments`) or the directory already has a list; otherwise they are free text.
+ * Loads a file into a built-in directory, all or nothing, a page of rows a statement. Re-importing
+ * the same file changes nothing. Departments exist when the file lists them (JSON `departments`)
+ * or the directory already has a list; otherwise they are free text.
+ *
+ * A streamed CSV is loaded while it is read, into this one transaction, and any bad row anywhere
+ * rolls it all back, with every bad line reported (ImportRejected). Loading as we go, rather than
+ * checking the whole file in a first pass and loading in a second, reads and parses it once and
+ * holds the same: the current page and what later rows are checked against.
  */
 export async function importAccounts(
   db: Db,
-  file: ImportFile,
+  input: ImportInput,
   actor: string,
   now: Date,
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
+  const streamed = input instanceof CsvImportReader;
+  const file: Omit<ImportFile, "accounts"> = streamed
+    ? { directory: null, domains: null, departments: null, seats: [] }
+    : input;
+  const pages = streamed ? input.pages() : pagesOf(input.accounts);
+  const problems: readonly ImportProblem[] = streamed ? input.problems : [];
+  const total = streamed ? null : input.accounts.length;
   const directoryId = file.directory?.id ?? BUILTIN_DIRECTORY_ID;
   return db.transaction(async (tx) => {
     if (file.directory) {
@@ -66,10 +85,6 @@ export async function importAccounts(
       .for("update");
     if (!directory) throw new Error(`directory ${directoryId} is missing`);
 
-    const domains = file.domains ?? domainsOf(file.accounts);
-    const merged = [...new Set([...directory.domains, ...domains])].sort();
-    await tx.update(directories).set({ domains: merged }).where(eq(directories.id, directoryId));
-
     // Departments exist only where someone said which: the file's list, or a directory that
     // already has one (then the active accounts' departments join it). Otherwise they stay free
     // text, and no deleted account's department is "gone".
@@ -78,20 +93,6 @@ export async function importAccounts(
       .from(departments)
       .where(eq(departments.directoryId, directoryId))
       .limit(1);
-    const departmentNames =
-      file.departments ??
-      (declared
-        ? file.accounts
-            .filter((a) => a.status === "active" && a.department)
-            .map((a) => a.department as string)
-        : []);
-    const uniqueDepartments = [...new Set(departmentNames)];
-    if (uniqueDepartments.length > 0) {
-      await tx
-        .insert(departments)
-        .values(uniqueDepartments.map((name) => ({ directoryId, name })))
-        .onConflictDoNothing();
-    }
     for (const s of file.seats) {
       await tx
         .insert(seats)
@@ -99,17 +100,25 @@ export async function importAccounts(
         .onConflictDoUpdate({ target: [seats.directoryId, seats.license], set: { total: s.total } });
     }
 
-    // A page a statement: clashes with active accounts first, then the insert. After the first
-    // clash nothing more is written, but every page is still checked so all clashes are reported.
+    // A page a statement: clashes with active accounts, and the insert when there is none. After
+    // the first clash nothing more is written, but every page is still checked so all are reported.
     const target = { directoryId, retentionDays: directory.retentionDays, now };
     const rejected: ImportSummary["rejected"] = [];
+    const domains = new Set(file.domains ?? []);
+    const departmentNames = new Set(file.departments ?? []);
+    let rows = 0;
     let inserted = 0;
     let analyzedAt = 0;
-    for (let i = 0; i < file.accounts.length; i += IMPORT_PAGE_ROWS) {
-      const page = file.accounts.slice(i, i + IMPORT_PAGE_ROWS);
-      rejected.push(...(await clashesOf(tx, page, target)));
-      if (rejected.length === 0) inserted += await writePage(tx, page, target);
-      options.onPage?.(i + page.length, file.accounts.length);
+    for await (const page of pages) {
+      rows += page.length;
+      if (!file.domains) for (const domain of domainsOf(page)) domains.add(domain);
+      if (!file.departments && declared) {
+        for (const a of page) if (a.status === "active" && a.department) departmentNames.add(a.department);
+      }
+      const loaded = await loadPage(tx, page, target, rejected.length === 0);
+      rejected.push(...loaded.clashes);
+      inserted += loaded.inserted;
+      options.onPage?.(rows, total, streamed ? input.rowsRead : rows);
       if (rejected.length > 0) continue;
       // The planner's row counts are stale while the tables grow in this transaction: a clash
       // check planned for an empty table loops over every account. Each doubling re-counts.
@@ -118,31 +127,45 @@ export async function importAccounts(
         analyzedAt = inserted;
       }
     }
-    if (rejected.length > 0) {
-      // All or nothing: roll the whole import back and report every clash.
-      throw new ImportRejected(rejected);
+    if (problems.length > 0 || rejected.length > 0) {
+      // All or nothing: roll the whole import back and report every bad line, top to bottom.
+      throw new ImportRejected([...problems, ...rejected].sort((a, b) => a.line - b.line));
+    }
+
+    const merged = [...new Set([...directory.domains, ...domains])].sort();
+    await tx.update(directories).set({ domains: merged }).where(eq(directories.id, directoryId));
+    if (departmentNames.size > 0) {
+      await tx
+        .insert(departments)
+        .values([...departmentNames].map((name) => ({ directoryId, name })))
+        .onConflictDoNothing();
     }
     // Search plans after the import count the new rows too.
     if (inserted > analyzedAt) await refreshStatistics(tx);
-    const skipped = file.accounts.length - inserted;
+    const skipped = rows - inserted;
     await recordAudit(tx, {
       at: now,
       actor,
       action: "import",
       directoryId,
-      details: { inserted, skipped, total: file.accounts.length },
+      details: { inserted, skipped, total: rows },
     });
     return { directoryId, inserted, skipped, rejected };
   });
 }
 
+/** Every bad line of a file, found by reading it or by the directory's clash check: nothing was imported. */
 export class ImportRejected extends Error {
   constructor(readonly problems: { line: number; reason: string }[]) {
-    super(`${problems.length} rows clash with accounts already in the directory`);
+    super(`${problems.length} problems in the file: nothing was imported`);
   }
 }
 
-function domainsOf(rows: ImportedAccount[]): string[] {
+async function* pagesOf(accounts: readonly ImportedAccount[]): AsyncGenerator<ImportedAccount[]> {
+  for (let i = 0; i < accounts.length; i += IMPORT_PAGE_ROWS) yield accounts.slice(i, i + IMPORT_PAGE_ROWS);
+}
+
+function domainsOf(rows: readonly ImportedAccount[]): string[] {
   const found = new Set<string>();
   for (const a of rows) {
     const at = a.userName.lastIndexOf("@");

@@ -14,8 +14,12 @@ import {
 } from "../db/schema.ts";
 import { buildDigest, type Digest } from "../digest/build.ts";
 import { isLocalDate, localDateOf, zonedTime } from "../digest/calendar.ts";
-import { type ImportOptions, type ImportSummary, importAccounts } from "../directory/import.ts";
-import type { ImportFile } from "../directory/import-file.ts";
+import {
+  type ImportInput,
+  type ImportOptions,
+  type ImportSummary,
+  importAccounts,
+} from "../directory/import.ts";
 import { type DirectoryConnector, ProviderError, type RestoredUser } from "../directory/port.ts";
 import { type SyncResult, syncDirectory } from "../directory/sync.ts";
 import { describeError, errorFields, type Logger, silentLog } from "../log.ts";
@@ -845,18 +849,30 @@ export class RestoreService {
 
   /** Accounts past their window become tombstones. */
   /**
-   * Loads a validated file into a built-in directory, all or nothing: admins only. A clash with an
-   * account already there throws ImportRejected with every clashing line. (The app's demo load at
+   * Loads a file into a built-in directory, all or nothing: admins only. A bad row or a clash with
+   * an account already there throws ImportRejected with every bad line. (The app's demo load at
    * start calls importAccounts itself: the app acting, not a person.)
    */
   importAccounts(
     actor: string,
-    file: ImportFile,
+    input: ImportInput,
     options: ImportOptions = {},
   ): Promise<ImportSummary | Refusal> {
     return refusalsAsValues(async () => {
       this.allow(actor, "import");
-      return importAccounts(this.db, file, actor, this.clock.now(), options);
+      try {
+        return await importAccounts(this.db, input, actor, this.clock.now(), options);
+      } catch (error) {
+        // The clash check reads what was committed when each page was checked; a restore, sync
+        // or another writer can take a name, address or phone after that and before the insert.
+        if (isUniqueViolation(error)) {
+          throw new Refused(
+            "race",
+            "Another change took a user name, address or phone in this file while it was importing; nothing was imported; run the import again.",
+          );
+        }
+        throw error;
+      }
     });
   }
 

@@ -6,8 +6,9 @@ import { ensureBuiltinDirectory } from "./directory/builtin.ts";
 import type { DirectoryConnector } from "./directory/port.ts";
 import { ensureProviderDirectory } from "./directory/sync.ts";
 import { type Logger, silentLog } from "./log.ts";
-import { policyFrom } from "./restore/access.ts";
+import { policyOf, userGroupsIn } from "./restore/access.ts";
 import { RestoreService } from "./restore/service.ts";
+import { storedMemberships } from "./roles/memberships.ts";
 
 /** Everything the interfaces share: the open database and the service over it. */
 export interface Core {
@@ -16,6 +17,8 @@ export interface Core {
   clock: Clock;
   /** The identity providers configured (none: the built-in directory only). */
   connectors: DirectoryConnector[];
+  /** CLI: user groups in the roles whose members the app has not stored yet (they count for nobody). */
+  unknownGroups: string[];
 }
 
 /**
@@ -43,13 +46,25 @@ export async function openCore(
     await database.close();
     throw error;
   }
+  const roles = { admins: config.RESTORE_ADMINS, approvers: config.RESTORE_APPROVERS };
   const service = new RestoreService(
     database.db,
     clock,
-    policyFrom(config.RESTORE_ADMINS, config.RESTORE_APPROVERS),
+    // User groups give nobody anything yet: the app reads their members from Slack (GroupRoles).
+    policyOf(roles, new Map()),
     { approvalsRequired: config.APPROVALS_REQUIRED, approvalTtlHours: config.APPROVAL_TTL_HOURS },
     new Map(connectors.map((c) => [c.kind, c])),
     log,
   );
-  return { database, service, clock, connectors };
+  // The CLI cannot ask Slack: a group counts with the members the app last stored, or not at all.
+  let unknownGroups: string[] = [];
+  if (role === "cli" && userGroupsIn(roles).length > 0) {
+    const stored = await storedMemberships(database.db, userGroupsIn(roles)).catch(async (error) => {
+      await database.close();
+      throw error;
+    });
+    service.usePolicy(policyOf(roles, new Map([...stored].map(([id, m]) => [id, m.userIds]))));
+    unknownGroups = userGroupsIn(roles).filter((id) => !stored.has(id));
+  }
+  return { database, service, clock, connectors, unknownGroups };
 }

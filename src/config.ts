@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { SLACK_USER_ID } from "./restore/access.ts";
+import { SLACK_USER_GROUP_ID, SLACK_USER_ID } from "./restore/access.ts";
 
-const slackUserIds = z
+/** Slack user ids (U…, W…) and user group ids (S…), mixed. */
+const slackUserOrGroupIds = z
   .string()
   .default("")
   .transform((s) =>
@@ -10,7 +11,16 @@ const slackUserIds = z
       .map((id) => id.trim())
       .filter(Boolean),
   )
-  .pipe(z.array(z.string().regex(SLACK_USER_ID, "each id must look like a Slack user id, e.g. U012ABCDEF")));
+  .pipe(
+    z.array(
+      z
+        .string()
+        .refine(
+          (id) => SLACK_USER_ID.test(id) || SLACK_USER_GROUP_ID.test(id),
+          "each id must be a Slack user id (U012ABCDEF) or a user group id (S012ABCDEF)",
+        ),
+    ),
+  );
 
 const positiveInt = (fallback: number) =>
   z.coerce
@@ -45,8 +55,10 @@ export const configSchema = z.object({
     .string()
     .regex(/^[\x21-\x7e]{16,}$/, "must be at least 16 printable characters without spaces")
     .optional(),
-  RESTORE_ADMINS: slackUserIds,
-  RESTORE_APPROVERS: slackUserIds,
+  RESTORE_ADMINS: slackUserOrGroupIds,
+  RESTORE_APPROVERS: slackUserOrGroupIds,
+  /** User groups' members are read again this often, besides Slack's events (a safety net). */
+  ROLE_REFRESH_MINUTES: positiveInt(10),
   RETENTION_DAYS: positiveInt(30),
   APPROVALS_REQUIRED: positiveInt(1),
   APPROVAL_TTL_HOURS: positiveInt(24),
@@ -150,8 +162,9 @@ export function missingSlackSettings(config: Config): string[] {
       "SLACK_SIGNING_SECRET (Basic Information → App Credentials), or SLACK_APP_TOKEN for Socket Mode",
     );
   if (!config.ADMIN_CHANNEL_ID) missing.push("ADMIN_CHANNEL_ID (the channel where approvals are asked)");
-  if (config.RESTORE_ADMINS.length === 0) missing.push("RESTORE_ADMINS (Slack user ids of the IT admins)");
+  if (config.RESTORE_ADMINS.length === 0)
+    missing.push("RESTORE_ADMINS (Slack user ids or user group ids of the IT admins)");
   if (config.RESTORE_APPROVERS.length === 0)
-    missing.push("RESTORE_APPROVERS (Slack user ids of those who approve replaces)");
+    missing.push("RESTORE_APPROVERS (Slack user ids or user group ids of those who approve replaces)");
   return missing;
 }

@@ -65,6 +65,8 @@ export interface ServerOptions {
   now?: () => Date;
   log?: Logger;
   limits?: Partial<ServerLimits>;
+  /** With user groups in the roles: "stale" on /readyz while their members could not be read. */
+  roles?: () => "fresh" | "stale";
 }
 
 type Handler = (ex: Exchange) => Promise<void> | void;
@@ -111,7 +113,7 @@ function routesOf(options: ServerOptions, log: Logger): Map<string, Route> {
   const routes = new Map<string, Route>();
   const health: Route = { methods: { GET: (ex) => json(ex.res, 200, { ok: true }) }, quiet: true };
   const ready: Route = {
-    methods: { GET: (ex) => readiness(ex, options.db, READINESS_TIMEOUT_MS) },
+    methods: { GET: (ex) => readiness(ex, options.db, READINESS_TIMEOUT_MS, options.roles) },
     quiet: true,
   };
   for (const path of ["/healthz", "/healthz/"]) routes.set(path, health);
@@ -138,7 +140,14 @@ function routesOf(options: ServerOptions, log: Logger): Map<string, Route> {
 /** A readiness probe answers within this, whatever the database does. */
 export const READINESS_TIMEOUT_MS = 2_000;
 
-async function readiness(ex: Exchange, db: Db, timeoutMs: number): Promise<void> {
+async function readiness(
+  ex: Exchange,
+  db: Db,
+  timeoutMs: number,
+  roles?: () => "fresh" | "stale",
+): Promise<void> {
+  // Stale roles do not take the app out of service: plain user ids still work, and no more than them.
+  const extra = roles ? { roles: roles() } : {};
   const check = db.execute(sql`select 1`).then(() => "up" as const);
   // Abandoned after the timeout: its late failure must not surface as an unhandled rejection.
   check.catch(() => {});
@@ -148,13 +157,13 @@ async function readiness(ex: Exchange, db: Db, timeoutMs: number): Promise<void>
   });
   try {
     const state = await Promise.race([check, late]);
-    if (state === "up") return json(ex.res, 200, { ok: true, database: "up" });
+    if (state === "up") return json(ex.res, 200, { ok: true, database: "up", ...extra });
     ex.reason = `the database did not answer within ${timeoutMs / 1000} s`;
-    json(ex.res, 503, { ok: false, database: "timeout" });
+    json(ex.res, 503, { ok: false, database: "timeout", ...extra });
   } catch (error) {
     ex.reason = "the database did not answer";
     ex.fields = errorFields(error);
-    json(ex.res, 503, { ok: false, database: "down" });
+    json(ex.res, 503, { ok: false, database: "down", ...extra });
   } finally {
     clearTimeout(timer);
   }

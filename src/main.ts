@@ -1,8 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { openCore } from "./app.ts";
+import { type Core, openCore } from "./app.ts";
 import { systemClock } from "./clock.ts";
-import { ConfigError, loadConfig, missingSlackSettings, slackSettings } from "./config.ts";
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  missingSlackSettings,
+  type SlackSettings,
+  slackSettings,
+} from "./config.ts";
 import { FolderInUse } from "./db/owner.ts";
 import { DatabaseUnavailable } from "./db/unavailable.ts";
 import { digestSettingsFrom } from "./digest/settings.ts";
@@ -16,9 +23,11 @@ import { measuredConnector } from "./metrics/providers.ts";
 import { withMetrics } from "./metrics/service.ts";
 import { measuredSlackFetch } from "./metrics/slack.ts";
 import { readStateAtScrape } from "./metrics/state.ts";
+import { GroupRoles } from "./roles/group-roles.ts";
 import { startScheduler } from "./schedule/scheduler.ts";
 import { createSlackApp } from "./slack/app.ts";
 import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "./slack/sender.ts";
+import { groupMembersReader } from "./slack/user-groups.ts";
 
 /** SIGTERM to exit: what is under way gets this long to finish, the rest is left to its leases. */
 const STOP_DEADLINE_MS = 8_000;
@@ -74,8 +83,9 @@ async function main(): Promise<void> {
       });
     }
   }
+  const roles = await startGroupRoles(config, slack, core);
   const bolt = slack
-    ? createSlackApp({ service, clock: core.clock, settings: slack, digest, log, metrics })
+    ? createSlackApp({ service, clock: core.clock, settings: slack, digest, log, metrics, roles })
     : null;
   const server = await startServer({
     db: core.database.db,
@@ -86,6 +96,7 @@ async function main(): Promise<void> {
     host: config.HOST,
     connectors: core.connectors,
     now: () => core.clock.now(),
+    ...(roles ? { roles: () => roles.state() } : {}),
     limits: {
       keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_SECONDS * 1000,
       maxConnections: config.HTTP_MAX_CONNECTIONS,
@@ -164,6 +175,8 @@ async function main(): Promise<void> {
   });
   // A decision, an expiry or a request owes a notice: sent now, not at the outbox's next look.
   service.onNoticesWritten(() => scheduler.wakeOutbox());
+  // Events keep user groups current; this bounds what a missed event can leave behind.
+  const refreshing = roles?.startRefreshing(config.ROLE_REFRESH_MINUTES * 60_000);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -180,6 +193,7 @@ async function main(): Promise<void> {
         deadlineMs: STOP_DEADLINE_MS,
       });
     }
+    await refreshing?.stop();
     if (bolt?.socket) await bolt.app.stop().catch(() => {});
     // Commands served on the socket are ended, the embedded database closed, its folder let go.
     try {
@@ -192,6 +206,34 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/**
+ * User groups named in RESTORE_ADMINS or RESTORE_APPROVERS: their members read from Slack before
+ * anything is served. If Slack cannot be asked, the plain user ids alone hold roles (never more).
+ */
+async function startGroupRoles(
+  config: Config,
+  slack: SlackSettings | null,
+  core: Core,
+): Promise<GroupRoles | null> {
+  const configured = { admins: config.RESTORE_ADMINS, approvers: config.RESTORE_APPROVERS };
+  const roles = new GroupRoles({
+    configured,
+    readMembers: slack
+      ? groupMembersReader(outboxClient(slack.botToken, slack.apiUrl))
+      : async () => {
+          throw new Error("Slack is not configured (SLACK_BOT_TOKEN)");
+        },
+    db: core.database.db,
+    clock: core.clock,
+    log,
+    usePolicy: (policy) => core.service.usePolicy(policy),
+  });
+  if (roles.groups.length === 0) return null;
+  // When some group cannot be read, refresh() has warned, naming it.
+  if ((await roles.refresh()) === "fresh") log.info("user groups read", { groups: roles.groups });
+  return roles;
 }
 
 // The last guard: a promise some library let go of must not end a server that faces the

@@ -42,6 +42,18 @@ describe("configuration", () => {
     expect(config.RESTORE_APPROVERS).toEqual(["W0APPROVER"]);
   });
 
+  it("reads user group ids mixed with user ids, and refreshes their members every 10 minutes by default", () => {
+    const config = loadConfig({ RESTORE_ADMINS: "S0ITADMINS, U0ADMIN1", RESTORE_APPROVERS: "S0APPROVERS" });
+    expect(config.RESTORE_ADMINS).toEqual(["S0ITADMINS", "U0ADMIN1"]);
+    expect(config.RESTORE_APPROVERS).toEqual(["S0APPROVERS"]);
+    expect(config.ROLE_REFRESH_MINUTES).toBe(10);
+    expect(loadConfig({ ROLE_REFRESH_MINUTES: "2" }).ROLE_REFRESH_MINUTES).toBe(2);
+    expect(() => loadConfig({ RESTORE_ADMINS: "@it-admins" })).toThrow(
+      /RESTORE_ADMINS.*user id \(U012ABCDEF\) or a user group id \(S012ABCDEF\)/,
+    );
+    expect(() => loadConfig({ ROLE_REFRESH_MINUTES: "0" })).toThrow(/ROLE_REFRESH_MINUTES/);
+  });
+
   it("names every bad variable in one message", () => {
     const attempt = () =>
       loadConfig({

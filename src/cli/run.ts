@@ -237,6 +237,12 @@ function choicesOf(values: Values): RestoreChoices {
 function refused(ctx: Ctx, refusal: Refusal): ExitCode {
   if (ctx.json) ctx.io.out(format.toJson(refusal));
   else ctx.io.err(format.refusal(refusal));
+  const unknown = ctx.core.unknownGroups;
+  if (refusal.code === "not_allowed" && unknown.length > 0 && !ctx.json) {
+    ctx.io.err(
+      `The members of ${unknown.join(", ")} are not known here yet: the app stores them once it has read them from Slack (usergroups:read). Until then only user ids named in RESTORE_ADMINS and RESTORE_APPROVERS work from a terminal.`,
+    );
+  }
   return ["not_found", "ambiguous", "invalid_input"].includes(refusal.code) ? 2 : 1;
 }
 

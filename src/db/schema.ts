@@ -367,6 +367,20 @@ export const outbox = pgTable(
   ],
 );
 
+/**
+ * The last known members of each Slack user group named in RESTORE_ADMINS or RESTORE_APPROVERS,
+ * as the app read them (at start, from events, at each refresh). The CLI, which cannot ask Slack,
+ * honours a group's members only from here.
+ */
+export const roleMemberships = pgTable("role_memberships", {
+  /** The user group's id (S…). */
+  groupId: text("group_id").primaryKey(),
+  /** Its members' Slack user ids. */
+  userIds: text("user_ids").array().notNull(),
+  /** When Slack last told us (a read, or an event). */
+  readAt: at("read_at").notNull(),
+});
+
 export type Directory = typeof directories.$inferSelect;
 export type Account = typeof accounts.$inferSelect;
 export type NewAccount = typeof accounts.$inferInsert;
@@ -374,3 +388,4 @@ export type RestoreRequest = typeof restoreRequests.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type JobRun = typeof jobRuns.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type RoleMembership = typeof roleMemberships.$inferSelect;

@@ -99,7 +99,8 @@ export class RestoreService {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-    private readonly policy: AccessPolicy,
+    /** Swapped as user groups' members change (usePolicy); every check reads the current one. */
+    private policy: AccessPolicy,
     private readonly settings: ServiceSettings,
     /** Provider connectors by directory id; directories without one live in our database. */
     private readonly connectors: ReadonlyMap<string, DirectoryConnector> = new Map(),
@@ -210,6 +211,11 @@ export class RestoreService {
       );
     }
     return connector;
+  }
+
+  /** From now on, checks answer by this policy (a user group's members changed). */
+  usePolicy(policy: AccessPolicy): void {
+    this.policy = policy;
   }
 
   private allow(actor: string, action: Action): void {

@@ -7,6 +7,7 @@ import { describeError, errorFields, type Logger } from "../log.ts";
 import type { AppMetrics } from "../metrics/metrics.ts";
 import { measuredSlackFetch, timeAcks } from "../metrics/slack.ts";
 import type { RestoreService } from "../restore/service.ts";
+import type { GroupRoles } from "../roles/group-roles.ts";
 import { registerListeners } from "./listeners/index.ts";
 
 /** The longest a listener's Web API call (views.open, a private reply) may take. */
@@ -22,6 +23,8 @@ export interface SlackDeps {
   log: Logger;
   /** Acks and Web API calls are recorded here when given. */
   metrics?: AppMetrics;
+  /** User groups named in RESTORE_ADMINS or RESTORE_APPROVERS, kept current by Slack's events. */
+  roles?: GroupRoles | null;
 }
 
 export interface SlackApp {

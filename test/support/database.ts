@@ -36,7 +36,7 @@ export async function openTestDatabase(): Promise<Database> {
 /** Empties every table between tests (TRUNCATE is allowed on the append-only audit table). */
 export async function truncateAll(database: Database): Promise<void> {
   await database.db.execute(
-    sql`truncate account_addresses, approvals, audit_events, restore_requests, accounts, departments, seats, directories, job_runs, outbox cascade`,
+    sql`truncate account_addresses, approvals, audit_events, restore_requests, accounts, departments, seats, directories, job_runs, outbox, role_memberships cascade`,
   );
 }
 

@@ -12,7 +12,7 @@ import { withMetrics } from "../../src/metrics/service.ts";
 import { measuredSlackFetch } from "../../src/metrics/slack.ts";
 import { readStateAtScrape } from "../../src/metrics/state.ts";
 import { createOutboxSender, type OutboxSender } from "../../src/outbox/sender.ts";
-import { createSlackApp } from "../../src/slack/app.ts";
+import { createSlackApp, type SlackDeps } from "../../src/slack/app.ts";
 import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "../../src/slack/sender.ts";
 import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, APPROVER_2, STRANGER, type World } from "./world.ts";
 
@@ -49,11 +49,15 @@ export interface SlackHarness {
   event(event: Record<string, unknown>): Promise<{ status: number; text: string }>;
   /** This test's metrics, when the harness was asked for them (a new registry per test). */
   metrics: AppMetrics | null;
+  /** Answers `method` with `reply(args)` as [HTTP status, body] for the rest of the test. */
+  answer(method: string, reply: (args: Record<string, unknown>) => [number, unknown]): void;
 }
 
 export interface HarnessOptions {
   /** Record metrics as the app does and serve GET /metrics, with this token required (or none). */
   metrics?: { token: string | null };
+  /** More for the app's listeners (user groups' roles), read when each test's app is made. */
+  moreDeps?: () => Partial<SlackDeps>;
 }
 
 const DECODE_JSON = new Set(["view", "blocks"]);
@@ -80,8 +84,10 @@ export function useSlack(
   let unsubscribe = () => {};
   let base = "";
   let views = 0;
+  const answers = new Map<string, (args: Record<string, unknown>) => [number, unknown]>();
 
   beforeEach(async () => {
+    answers.clear();
     harness.calls.length = 0;
     harness.responses.length = 0;
     harness.logs.length = 0;
@@ -90,17 +96,19 @@ export function useSlack(
     nock(API)
       .persist()
       .post(/\/api\/.*/)
-      .reply(200, (uri, body) => {
+      .reply((uri, body) => {
         const method = uri.replace("/api/", "");
         const args = decode(body);
         harness.calls.push({ method, args });
+        const answer = answers.get(method);
+        if (answer) return answer(args);
         if (method === "views.open" || method === "views.update" || method === "views.push") {
           const id = method === "views.open" ? `V${++views}` : String(args.view_id);
-          return { ok: true, view: { id, ...(args.view as object) } };
+          return [200, { ok: true, view: { id, ...(args.view as object) } }];
         }
         if (method === "chat.postMessage")
-          return { ok: true, channel: args.channel, ts: `1700000000.${++views}` };
-        return { ok: true };
+          return [200, { ok: true, channel: args.channel, ts: `1700000000.${++views}` }];
+        return [200, { ok: true }];
       });
     const settings: SlackSettings = {
       botToken: "xoxb-test-token",
@@ -132,6 +140,7 @@ export function useSlack(
         digest: digestSettingsFrom({}),
         log,
         ...(metrics ? { metrics } : {}),
+        ...(options.moreDeps?.() ?? {}),
       },
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
@@ -239,6 +248,9 @@ export function useSlack(
       body,
     });
     return { status: response.status, text: await response.text() };
+  };
+  harness.answer = (method, reply) => {
+    answers.set(method, reply);
   };
   harness.waitFor = async (method, n = 1) => {
     // Generous: it returns as soon as the calls are there, and a loaded machine can be slow.

@@ -5,6 +5,7 @@ import { registerCommand } from "./command.ts";
 import { refuseForgedUsers } from "./edge.ts";
 import { registerHome } from "./home.ts";
 import { registerRestoreFlow } from "./restore-flow.ts";
+import { registerUserGroups } from "./user-groups.ts";
 
 /** Every listener, by the surface it serves. Each stays thin: parse, call the service, render. */
 export function registerListeners(app: App, deps: SlackDeps): void {
@@ -13,4 +14,5 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerRestoreFlow(app, deps);
   registerApprovals(app, deps);
   registerHome(app, deps);
+  registerUserGroups(app, deps);
 }

@@ -459,6 +459,29 @@ describe("when something breaks", () => {
   });
 });
 
+describe("when a search breaks", () => {
+  it("opens the modal with a reference, fast or slow, and logs the details under it", async () => {
+    await world.database.db.execute(sql`alter table accounts rename to accounts_gone`);
+    try {
+      await slack.command(ADMIN, "kim");
+      const [open] = await slack.waitFor("views.open");
+      slack.settings.openFilledWithinMs = 0;
+      await slack.command(ADMIN, "kim");
+      const [update] = await slack.waitFor("views.update");
+      for (const view of [viewOf(open), viewOf(update)]) {
+        const shown = json(view);
+        const reference = /Reference: `?([0-9a-f]{8})/.exec(shown)?.[1];
+        expect(reference).toBeDefined();
+        expect(shown).not.toMatch(/accounts_gone|relation|at .*\.ts/);
+        expect(slack.logs.some((l) => l.includes(reference as string) && l.includes("error"))).toBe(true);
+      }
+      expect(slack.calls.map((c) => c.method)).toEqual(["views.open", "views.open", "views.update"]);
+    } finally {
+      await world.database.db.execute(sql`alter table accounts_gone rename to accounts`);
+    }
+  });
+});
+
 describe("App Home buttons", () => {
   it("gives approvers the buttons of pending requests, and admins restore buttons", async () => {
     const deleted = await world.deleted({ userName: "lena@example.com", displayName: "Lena Old" });

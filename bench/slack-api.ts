@@ -1,7 +1,9 @@
 /**
  * A fake Slack Web API for bench/slack.ts, in a process of its own (forked by it): every POST
- * /api/* is answered {"ok":true,"view":{"id":"V1"}} and counted by method. Listens on 127.0.0.1
- * only; exits when told to stop or when its parent goes away.
+ * /api/* is answered {"ok":true,"view":{"id":"V1"}} and counted by method; a views.open of a
+ * loading view (one with no callback_id: no form, nothing to submit) is also counted as
+ * "views.open (loading)", so the bench knows how many views.update calls are still owed.
+ * Listens on 127.0.0.1 only; exits when told to stop or when its parent goes away.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +15,8 @@ export type ApiMessage =
   | { type: "counts"; counts: Record<string, number>; cpuMs: number };
 
 const ANSWER = JSON.stringify({ ok: true, view: { id: "V1" } });
+/** The count of views.open calls that opened a loading view (a views.update is owed for each). */
+export const LOADING_OPENS = "views.open (loading)";
 
 function main(): void {
   const send = process.send?.bind(process);
@@ -20,7 +24,8 @@ function main(): void {
   const counts: Record<string, number> = {};
   const server = createServer((req, res) => {
     // Read the whole body, so the connection stays usable for the next request.
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const path = req.url ?? "";
       if (req.method !== "POST" || !path.startsWith("/api/")) {
@@ -29,6 +34,8 @@ function main(): void {
       }
       const method = path.slice("/api/".length).split("?")[0] ?? "";
       counts[method] = (counts[method] ?? 0) + 1;
+      if (method === "views.open" && !Buffer.concat(chunks).includes("callback_id"))
+        counts[LOADING_OPENS] = (counts[LOADING_OPENS] ?? 0) + 1;
       res.writeHead(200, { "content-type": "application/json" }).end(ANSWER);
     });
   });

@@ -1,8 +1,10 @@
 /**
  * The Slack bench: signed `/restore-user` commands and `account_lookup` options (type-ahead)
  * requests from N concurrent clients against the app's HTTP receiver, on the 1,000,000-account
- * seed; then the same load against a minimal Bolt app that only acknowledges, on the same machine.
- * Prints ack latency (p50/p99) and throughput per kind, and our p99 as a ratio to the minimal app's.
+ * seed; then the same load against floor apps with the same screens and no database, and a minimal
+ * Bolt app that only acknowledges, on the same machine. Prints ack latency (p50/p99) and
+ * throughput per kind, our throughput as a share of the floors', and our p99 as a ratio to the
+ * minimal app's. Open loop (--slack-rate), p99 is held to 15 ms for commands and type-ahead.
  *
  *   npm run bench -- --only slack     or on its own:  npx tsx bench/slack.ts
  *   --slack-seconds N   measured seconds per app (default 30)
@@ -13,8 +15,14 @@
  *   --reseed            (on its own) seed again even if the database holds this bench's seed
  *
  * Three processes besides Postgres: the app (this one), the load generator (bench/slack-load.ts)
- * and a fake Slack Web API (bench/slack-api.ts) that answers the views.open / views.update calls
- * the app makes after acknowledging a command. All traffic is to 127.0.0.1.
+ * and a fake Slack Web API (bench/slack-api.ts) that answers the views.open (and, for a slow search,
+ * views.update) calls the app makes after acknowledging a command. All traffic is to 127.0.0.1.
+ *
+ * Two floors: the "old floor" does what the app did before modals opened filled (views.open of a
+ * loading view, then views.update with the results: two calls a command) and is kept as the
+ * yardstick the target was set against (ours ≥ 100 % of its throughput); the "floor" does what
+ * the app does now with a fast search (one views.open with the results), the least these screens
+ * cost today.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -49,7 +57,7 @@ import {
   seed,
   undoRestores,
 } from "./seed.ts";
-import type { ApiMessage, ApiRequest } from "./slack-api.ts";
+import { type ApiMessage, type ApiRequest, LOADING_OPENS } from "./slack-api.ts";
 import type { Kind, KindResult, LoadJob, LoadMessage } from "./slack-load.ts";
 
 export const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/restore_user_bench";
@@ -57,7 +65,11 @@ const ADMIN = "U0BENCHADMIN";
 const SIGNING_SECRET = "benchsigningsecret0123456789abcdef";
 const KINDS: readonly Kind[] = ["command", "options"];
 const P99_TARGET_MS = 100;
+/** Open loop (a fixed offered rate, well below capacity): commands and type-ahead alike. */
+const OPEN_LOOP_P99_TARGET_MS = 15;
 const RATIO_TARGET = 1.5;
+/** Closed loop: our throughput as a share of the old floor's (two Web API calls a command). */
+const OLD_FLOOR_SHARE_TARGET = 1;
 /** A request unanswered this long is abandoned (and an error): Slack itself gives up after 3 s. */
 const REQUEST_TIMEOUT_MS = 10_000;
 /** After the load, the commands' follow-up work (views.open, search, views.update) may finish this long. */
@@ -199,9 +211,10 @@ export async function runSlackBench(options: SlackBenchOptions): Promise<void> {
     });
     oursRun.searches = searches;
 
-    // The floor: what the issue asks of every request with the database taken away. Type-ahead is
-    // answered with a list searched once; a command opens the loading view and updates it with
-    // results searched once: the least any implementation of these screens costs on this machine.
+    // The floors: what the issue asks of every request with the database taken away. Type-ahead is
+    // answered with a list searched once; a command's results were searched once too: the least
+    // any implementation of these screens costs on this machine. The old floor opens the loading
+    // view and updates it (as the app did before), the floor opens the modal filled.
     const [lookupResult, commandResult] = await Promise.all([
       service.search(ADMIN, { query: "smi", limit: 20 }),
       service.search(ADMIN, { query: "smith", limit: 40 }),
@@ -209,15 +222,23 @@ export async function runSlackBench(options: SlackBenchOptions): Promise<void> {
     const directories = await service.directoryNames();
     if (isRefusal(lookupResult) || isRefusal(commandResult))
       throw new Error("the bench admin may not search");
-    const floorLog = countingLogger();
-    log("  floor: Bolt, the Web API calls and rendering of ours, no database, behind startServer …");
-    const floorRun = await underLoad(
-      database.db,
-      floorApp(settings, floorLog, lookupResult, commandResult, directories),
-      api,
-      options,
-      { postgresCpu, drain: true, logger: floorLog },
-    );
+    const floors = {} as Record<"old floor" | "floor", RunResult>;
+    for (const [name, calls] of [
+      ["old floor", "loading, then update"],
+      ["floor", "one views.open"],
+    ] as const) {
+      const floorLog = countingLogger();
+      log(
+        `  ${name}: Bolt, the Web API calls (${calls}) and rendering of ours, no database, behind startServer …`,
+      );
+      floors[name] = await underLoad(
+        database.db,
+        floorApp(settings, floorLog, { lookup: lookupResult, found: commandResult, directories, calls }),
+        api,
+        options,
+        { postgresCpu, drain: true, logger: floorLog },
+      );
+    }
 
     const minimalLog = countingLogger();
     log("  minimal: a Bolt app that only acks, behind startServer …");
@@ -227,7 +248,7 @@ export async function runSlackBench(options: SlackBenchOptions): Promise<void> {
       logger: minimalLog,
     });
     log();
-    report({ ours: oursRun, floor: floorRun, minimal: minimalRun }, options, log);
+    report({ ours: oursRun, ...floors, minimal: minimalRun }, options, log);
   } finally {
     await api?.stop();
     await raw.end({ timeout: 5 });
@@ -278,28 +299,35 @@ function countingLogger(): Logger & { errors: number; first?: string; bytes: num
 
 /**
  * Bolt with what the issue asks of each request except the database: type-ahead answered with a
- * rendered list of accounts, a command acknowledged, its loading view opened and updated with
- * rendered results. The lists were searched once, before the load.
+ * rendered list of accounts, a command acknowledged and its rendered results shown, either in a
+ * loading view opened and then updated (the old floor: two calls) or in one views.open (the
+ * floor). The lists were searched once, before the load.
  */
 function floorApp(
   settings: SlackSettings,
   log: Logger,
-  lookup: SearchResult,
-  found: SearchResult,
-  directories: Record<string, string>,
+  screens: {
+    lookup: SearchResult;
+    found: SearchResult;
+    directories: Record<string, string>;
+    calls: "loading, then update" | "one views.open";
+  },
 ): HTTPReceiver {
+  const { lookup, found, directories } = screens;
   return minimalApp(settings, log, (app) => {
     app.command("/restore-user", async ({ command, ack, client }) => {
       await ack();
+      const results = searchView({ query: command.text, result: found, directories });
+      if (screens.calls === "one views.open") {
+        await client.views.open({ trigger_id: command.trigger_id, view: results });
+        return;
+      }
       const opened = await client.views.open({
         trigger_id: command.trigger_id,
         view: loadingView("Restore a user", "Searching…"),
       });
       if (!opened.view?.id) return;
-      await client.views.update({
-        view_id: opened.view.id,
-        view: searchView({ query: command.text, result: found, directories }),
-      });
+      await client.views.update({ view_id: opened.view.id, view: results });
     });
     app.options(ACTION.lookup, async ({ ack }) => {
       await ack({ options: accountOptions(lookup) });
@@ -476,13 +504,17 @@ async function underLoad(
       loggedErrors: 0,
     };
     if (hooks.drain) {
-      // Every command acknowledged goes on to views.open, a search and views.update.
+      // Every command acknowledged goes on to views.open (filled, or a loading view that a
+      // views.update replaces once the search is done).
       const commands = loaded.results.command.okTotal;
       const started = performance.now();
       let left = commands;
       while (performance.now() - started < DRAIN_MS) {
         const counts = (await api.counts()).counts;
-        left = Math.max(0, commands - ((counts["views.update"] ?? 0) - (before["views.update"] ?? 0)));
+        const since = (method: string) => (counts[method] ?? 0) - (before[method] ?? 0);
+        left =
+          Math.max(0, commands - since("views.open")) +
+          Math.max(0, since(LOADING_OPENS) - since("views.update"));
         if (left === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -628,14 +660,15 @@ class FakeApi {
   }
 }
 
-type Runs = Record<"ours" | "floor" | "minimal", RunResult>;
+type Runs = Record<"ours" | "old floor" | "floor" | "minimal", RunResult>;
 
 function report(runs: Runs, options: SlackBenchOptions, log: (line?: string) => void) {
   const { ours, minimal } = runs;
   const apps = Object.entries(runs) as [keyof Runs, RunResult][];
   const seconds = (r: RunResult) => r.measuredMs / 1000;
+  const p99Target = options.rate > 0 ? OPEN_LOOP_P99_TARGET_MS : P99_TARGET_MS;
   const rows = [
-    ["app", "kind", "n", "req/s", "p50 ms", "p99 ms", "max ms", "errors", `p99 ≤ ${P99_TARGET_MS} ms`],
+    ["app", "kind", "n", "req/s", "p50 ms", "p99 ms", "max ms", "errors", `p99 ≤ ${p99Target} ms`],
   ];
   for (const [name, run] of apps) {
     for (const kind of KINDS) {
@@ -650,7 +683,7 @@ function report(runs: Runs, options: SlackBenchOptions, log: (line?: string) => 
         ms(p99),
         ms(maxOf(r.times)),
         `${r.errors}`,
-        name === "minimal" ? "" : p99 <= P99_TARGET_MS && r.errors === 0 ? "PASS" : "MISS",
+        name === "minimal" ? "" : p99 <= p99Target && r.errors === 0 ? "PASS" : "MISS",
       ]);
     }
   }
@@ -664,6 +697,7 @@ function report(runs: Runs, options: SlackBenchOptions, log: (line?: string) => 
       "ours / minimal",
       `ratio ≤ ${RATIO_TARGET}`,
       "floor / minimal",
+      "ours / old floor",
       "ours / floor",
     ],
   ];
@@ -676,10 +710,42 @@ function report(runs: Runs, options: SlackBenchOptions, log: (line?: string) => 
       ratio.toFixed(2),
       ratio <= RATIO_TARGET ? "PASS" : "MISS",
       (p99(runs.floor) / p99(minimal)).toFixed(2),
+      (p99(ours) / p99(runs["old floor"])).toFixed(2),
       (p99(ours) / p99(runs.floor)).toFixed(2),
     ]);
   }
   for (const line of table(ratios)) log(line);
+  log();
+
+  // Throughput: both kinds together. Closed loop, it is the app's capacity on this machine; open
+  // loop, it is the offered rate (the share only says whether every app kept up).
+  const rate = (r: RunResult) => KINDS.reduce((n, k) => n + r.results[k].times.length, 0) / seconds(r);
+  const share = rate(ours) / rate(runs["old floor"]);
+  const shares = [
+    ["throughput req/s", "ours", "old floor", "floor", "minimal", "ours / old floor", "ours / floor"],
+    [
+      options.rate > 0 ? `offered ${options.rate}/s` : `${options.clients} clients`,
+      ...(["ours", "old floor", "floor", "minimal"] as const).map((name) => rate(runs[name]).toFixed(0)),
+      `${(100 * share).toFixed(0)}%${
+        options.rate > 0 ? "" : share >= OLD_FLOOR_SHARE_TARGET ? " PASS (≥ 100%)" : " MISS (≥ 100%)"
+      }`,
+      `${((100 * rate(ours)) / rate(runs.floor)).toFixed(0)}%`,
+    ],
+  ];
+  // What a request costs in CPU: steadier than throughput when others share the machine, since
+  // each app runs in its own 30 s and gets what CPU the others leave. Our Postgres backends count.
+  const perCpu = (r: RunResult) => rate(r) / ((r.cpu.app + (r.cpu.postgres ?? 0)) / 100);
+  shares.push([
+    "req per CPU-second",
+    ...(["ours", "old floor", "floor", "minimal"] as const).map((name) => perCpu(runs[name]).toFixed(0)),
+    `${((100 * perCpu(ours)) / perCpu(runs["old floor"])).toFixed(0)}%`,
+    `${((100 * perCpu(ours)) / perCpu(runs.floor)).toFixed(0)}%`,
+  ]);
+  for (const line of table(shares)) log(line);
+  log(
+    "  (old floor: a loading view opened, then updated with the results, as the app did before; " +
+      "floor: the results in one views.open; CPU: the app process and, for ours, its Postgres backends)",
+  );
   log();
 
   const pct = (v: number) => `${v.toFixed(0)}%`;
@@ -701,8 +767,11 @@ function report(runs: Runs, options: SlackBenchOptions, log: (line?: string) => 
       ...each((r) => `${ms(r.eventLoopDelay.p99)} / ${ms(r.eventLoopDelay.max)}`),
     ],
     [
-      "Web API calls: views.open / views.update",
-      ...each((r) => `${r.apiCalls["views.open"] ?? 0} / ${r.apiCalls["views.update"] ?? 0}`),
+      "Web API calls: views.open (loading) / views.update",
+      ...each(
+        (r) =>
+          `${r.apiCalls["views.open"] ?? 0} (${r.apiCalls[LOADING_OPENS] ?? 0}) / ${r.apiCalls["views.update"] ?? 0}`,
+      ),
     ],
     ["errors the app logged (whole run)", ...each((r) => `${r.loggedErrors}`)],
   ];
@@ -723,7 +792,7 @@ function report(runs: Runs, options: SlackBenchOptions, log: (line?: string) => 
     log(
       d.left === 0
         ? `  ${name}, the commands' follow-up (views.open, views.update) caught up ${(d.ms / 1000).toFixed(1)} s after the load`
-        : `  ${name}, ${d.left} commands still without their views.update ${DRAIN_MS / 1000} s after the load`,
+        : `  ${name}, ${d.left} views.open or views.update calls still owed ${DRAIN_MS / 1000} s after the load`,
     );
   }
   for (const [name, run] of apps) {

@@ -128,6 +128,11 @@ export interface SlackSettings {
   appToken: string | null;
   apiUrl: string;
   adminChannelId: string;
+  /**
+   * A new modal whose content comes within this many ms opens filled, in one views.open; slower
+   * content opens a loading view first (default 1000: a trigger id lives 3 s; 0: always loading).
+   */
+  openFilledWithinMs?: number;
 }
 
 /**

@@ -424,7 +424,7 @@ describe("the front door answers every request and survives it", () => {
     const answer = await slack.command(ADMIN, `${"lookup ".repeat(40_000 / 7)}${MARKER}`);
     expect(answer.status).toBe(200);
     expect((await slack.get("/healthz")).status).toBe(200);
-    await slack.waitFor("views.update");
+    await slack.waitFor("views.open");
     expect(slack.logs.join("\n")).not.toContain(MARKER);
   });
 

@@ -115,7 +115,7 @@ describe("/restore-user", () => {
     expect(slack.calls).toEqual([]);
   });
 
-  it("opens a loading modal at once, then shows the search results with days left", async () => {
+  it("opens the modal with the search results in one call when the search is fast", async () => {
     const alice = await world.deleted({
       userName: "alice@example.com",
       displayName: "Alice Smith",
@@ -125,23 +125,42 @@ describe("/restore-user", () => {
     const response = await slack.command(ADMIN, "alice");
     expect(response.status).toBe(200);
     const [open] = await slack.waitFor("views.open");
-    expect(json(viewOf(open))).toContain("Searching");
-    const [update] = await slack.waitFor("views.update");
-    const view = viewOf(update);
-    expect(update?.args.view_id).toBe("V1");
+    const view = viewOf(open);
     expect(view.callback_id).toBe(CALLBACK.search);
     expect(json(view)).toContain("Alice Smith");
     expect(json(view)).toContain("12 days left");
     expect(json(view)).toContain(alice.id);
     expect(json(view)).not.toContain("Bob Jones");
+    expect(json(view)).not.toContain("Searching");
     expect(blockKitProblems(view, "modal")).toEqual([]);
+    // The listener has decided by the time it opened the modal: nothing may replace it after.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(slack.calls.map((c) => c.method)).toEqual(["views.open"]);
+  });
+
+  it("opens a loading view first when the search is slow, then replaces it with the results", async () => {
+    // No wait at all for the search: as if it took longer than the trigger id allows.
+    slack.settings.openFilledWithinMs = 0;
+    await world.deleted({ userName: "alice@example.com", displayName: "Alice Smith", daysAgo: 18 });
+    await slack.command(ADMIN, "alice");
+    const [open] = await slack.waitFor("views.open");
+    expect(json(viewOf(open))).toContain("Searching");
+    expect(json(viewOf(open))).not.toContain("Alice Smith");
+    const [update] = await slack.waitFor("views.update");
+    expect(update?.args.view_id).toBe("V1");
+    // The hash Slack gave the loading view: an update never overwrites a view that moved on.
+    expect(String(update?.args.hash)).toMatch(/^V1\.hash/);
+    expect(viewOf(update).callback_id).toBe(CALLBACK.search);
+    expect(json(viewOf(update))).toContain("Alice Smith");
+    expect(json(viewOf(update))).toContain("12 days left");
+    expect(slack.calls.map((c) => c.method)).toEqual(["views.open", "views.update"]);
   });
 
   it("escapes a display name that would ping the channel", async () => {
     await world.deleted({ userName: "mallory@example.com", displayName: "<!channel> Mallory <@U123>" });
     await slack.command(ADMIN, "mallory");
-    const [update] = await slack.waitFor("views.update");
-    const texts = mrkdwnTexts(viewOf(update)).join("\n");
+    const [open] = await slack.waitFor("views.open");
+    const texts = mrkdwnTexts(viewOf(open)).join("\n");
     expect(texts).toContain("&lt;!channel&gt; Mallory &lt;@U123&gt;");
     expect(texts).not.toContain("<!channel>");
     expect(texts).not.toContain("<@U123>");
@@ -158,8 +177,8 @@ describe("/restore-user", () => {
       });
     }
     await slack.command(ADMIN, "sam lee");
-    const [update] = await slack.waitFor("views.update");
-    const view = viewOf(update);
+    const [open] = await slack.waitFor("views.open");
+    const view = viewOf(open);
     expect(blockKitProblems(view, "modal")).toEqual([]);
     expect(json(view)).toMatch(/and (\d+ )?more — refine the search/);
   });
@@ -393,8 +412,8 @@ describe("several at once", () => {
     const two = await world.deleted({ userName: "ivo@example.com", displayName: "Ivo Two" });
     await world.active({ userName: "ivo@example.com", displayName: "Ivo Active" });
     await slack.command(ADMIN, "example");
-    const [update] = await slack.waitFor("views.update");
-    const search = viewOf(update);
+    const [open] = await slack.waitFor("views.open");
+    const search = viewOf(open);
     const confirm = JSON.parse(
       (
         await slack.interact(
@@ -440,6 +459,29 @@ describe("when something breaks", () => {
   });
 });
 
+describe("when a search breaks", () => {
+  it("opens the modal with a reference, fast or slow, and logs the details under it", async () => {
+    await world.database.db.execute(sql`alter table accounts rename to accounts_gone`);
+    try {
+      await slack.command(ADMIN, "kim");
+      const [open] = await slack.waitFor("views.open");
+      slack.settings.openFilledWithinMs = 0;
+      await slack.command(ADMIN, "kim");
+      const [update] = await slack.waitFor("views.update");
+      for (const view of [viewOf(open), viewOf(update)]) {
+        const shown = json(view);
+        const reference = /Reference: `?([0-9a-f]{8})/.exec(shown)?.[1];
+        expect(reference).toBeDefined();
+        expect(shown).not.toMatch(/accounts_gone|relation|at .*\.ts/);
+        expect(slack.logs.some((l) => l.includes(reference as string) && l.includes("error"))).toBe(true);
+      }
+      expect(slack.calls.map((c) => c.method)).toEqual(["views.open", "views.open", "views.update"]);
+    } finally {
+      await world.database.db.execute(sql`alter table accounts_gone rename to accounts`);
+    }
+  });
+});
+
 describe("App Home buttons", () => {
   it("gives approvers the buttons of pending requests, and admins restore buttons", async () => {
     const deleted = await world.deleted({ userName: "lena@example.com", displayName: "Lena Old" });
@@ -454,6 +496,44 @@ describe("App Home buttons", () => {
     const adminView = json(published[1]?.args.view);
     expect(adminView).not.toContain(ACTION.approve);
     expect(adminView).toContain(ACTION.planAccount);
+  });
+});
+
+describe("a plan opened from the Home tab", () => {
+  /** "Restore…" next to an account in the Home tab (or a digest message): no modal yet. */
+  const restoreFromHome = (accountId: string) =>
+    slack.interact({
+      type: "block_actions",
+      user: { id: ADMIN },
+      trigger_id: "trigger.home",
+      view: { id: "VHOME", type: "home" },
+      actions: [{ type: "button", action_id: ACTION.planAccount, block_id: "b", value: accountId }],
+    });
+
+  it("opens with the plan in one call when the plan is fast", async () => {
+    const nora = await world.deleted({ userName: "nora@example.com", displayName: "Nora Quick" });
+    await restoreFromHome(nora.id);
+    const [open] = await slack.waitFor("views.open");
+    expect(open?.args.trigger_id).toBe("trigger.home");
+    const view = viewOf(open);
+    expect(view.callback_id).toBe(CALLBACK.plan);
+    expect(json(view)).toContain("Nora Quick");
+    expect(blockKitProblems(view, "modal")).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(slack.calls.map((c) => c.method)).toEqual(["views.open"]);
+  });
+
+  it("opens a loading view first when the plan is slow, then shows the plan in it", async () => {
+    slack.settings.openFilledWithinMs = 0;
+    const nora = await world.deleted({ userName: "nora@example.com", displayName: "Nora Quick" });
+    await restoreFromHome(nora.id);
+    const [open] = await slack.waitFor("views.open");
+    expect(json(viewOf(open))).toContain("Loading");
+    const [update] = await slack.waitFor("views.update");
+    expect(update?.args.view_id).toBe("V1");
+    expect(viewOf(update).callback_id).toBe(CALLBACK.plan);
+    expect(json(viewOf(update))).toContain("Nora Quick");
+    expect(slack.calls.map((c) => c.method)).toEqual(["views.open", "views.update"]);
   });
 });
 

@@ -55,7 +55,7 @@ describe("hostile names and reasons reach every message as text", () => {
   it("search, plan, restore result and the digest", async () => {
     const evil = await world.deleted({ userName: "thief@example.com", displayName: EVIL, department: EVIL });
     await slack.command(ADMIN, "thief");
-    const [results] = await slack.waitFor("views.update");
+    const [results] = await slack.waitFor("views.open");
     expect(json(results?.args.view)).toContain(ESCAPED);
 
     await slack.interact({
@@ -65,8 +65,8 @@ describe("hostile names and reasons reach every message as text", () => {
       actions: [{ type: "button", action_id: ACTION.planAccount, block_id: "b", value: evil.id }],
       view: { id: "VPLAN", type: "modal", callback_id: CALLBACK.search, private_metadata: "thief" },
     });
-    const updates = await slack.waitFor("views.update", 2);
-    const plan = updates[1]?.args.view as {
+    const [update] = await slack.waitFor("views.update");
+    const plan = update?.args.view as {
       blocks: unknown[];
       private_metadata: string;
       callback_id: string;

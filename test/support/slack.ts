@@ -33,6 +33,11 @@ export interface SlackHarness {
   responses: unknown[];
   /** Log lines the app wrote (to check that secrets never reach them). */
   logs: string[];
+  /**
+   * The app's Slack settings, read at each request. openFilledWithinMs is long here, so a new
+   * modal opens filled however busy the machine; a test of the slow path sets it to 0.
+   */
+  settings: SlackSettings;
   /** Waits until `n` calls of `method` were made (the listeners go on after the ack). */
   waitFor(method: string, n?: number): Promise<ApiCall[]>;
   /** The server's base URL (http://127.0.0.1:PORT), for requests of other shapes. */
@@ -91,6 +96,8 @@ export function useSlack(
     harness.calls.length = 0;
     harness.responses.length = 0;
     harness.logs.length = 0;
+    // Each test's first modal is V1.
+    views = 0;
     nock.disableNetConnect();
     nock.enableNetConnect("127.0.0.1");
     nock(API)
@@ -104,7 +111,8 @@ export function useSlack(
         if (answer) return answer(args);
         if (method === "views.open" || method === "views.update" || method === "views.push") {
           const id = method === "views.open" ? `V${++views}` : String(args.view_id);
-          return [200, { ok: true, view: { id, ...(args.view as object) } }];
+          // Slack answers each view with its id and a hash of its state (views.update may send it back).
+          return [200, { ok: true, view: { id, hash: `${id}.hash${views}`, ...(args.view as object) } }];
         }
         if (method === "chat.postMessage")
           return [200, { ok: true, channel: args.channel, ts: `1700000000.${++views}` }];
@@ -116,7 +124,9 @@ export function useSlack(
       appToken: null,
       apiUrl: `${API}/api/`,
       adminChannelId: ADMIN_CHANNEL,
+      openFilledWithinMs: 60_000,
     };
+    harness.settings = settings;
     const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
       harness.logs.push(JSON.stringify({ level, message, ...fields }));
     };

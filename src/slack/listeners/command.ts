@@ -8,11 +8,13 @@ import { helpText } from "../blocks/help.ts";
 import { context } from "../blocks/layout.ts";
 import { refusalNotice } from "../blocks/notice.ts";
 import { loadingView } from "../blocks/search.ts";
-import { showFailure, showSearch } from "./support.ts";
+import { openFilled } from "./open-filled.ts";
+import { searchViewFor } from "./support.ts";
 
 /**
- * `/restore-user [text]`: the search modal, opened at once with a loading view (a trigger id
- * lives 3 seconds), then filled with the results. `help` explains the command privately.
+ * `/restore-user [text]`: the search modal, opened with the results in one call when the search
+ * is fast, else with a loading view first (a trigger id lives 3 seconds) that the results replace.
+ * `help` explains the command privately.
  */
 export function registerCommand(app: App, deps: SlackDeps): void {
   app.command("/restore-user", async ({ command, ack, client }) => {
@@ -50,16 +52,15 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       return;
     }
     await ack();
-    const opened = await client.views.open({
-      trigger_id: command.trigger_id,
-      view: loadingView("Restore a user", text ? "Searching…" : "Loading…"),
-    });
-    const viewId = opened.view?.id;
-    if (!viewId) return;
-    try {
-      await showSearch(client, deps, viewId, command.user_id, text);
-    } catch (error) {
-      await showFailure(client, deps, viewId, error, "command");
-    }
+    await openFilled(
+      {
+        client,
+        deps,
+        triggerId: command.trigger_id,
+        loading: loadingView("Restore a user", text ? "Searching…" : "Loading…"),
+        where: "command",
+      },
+      searchViewFor(deps, command.user_id, text),
+    );
   });
 }

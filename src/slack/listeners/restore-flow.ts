@@ -25,11 +25,14 @@ import {
 } from "../blocks/result.ts";
 import { accountOptions, BATCH_MAX, loadingView } from "../blocks/search.ts";
 import { recordId, recordIdOf } from "./edge.ts";
+import { openFilled } from "./open-filled.ts";
 import {
   forgedForm,
   LATE,
+  planViewFor,
   readMetadata,
   reportFailure,
+  searchViewFor,
   showFailure,
   showPlan,
   showSearch,
@@ -85,23 +88,31 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.planAccount, async ({ ack, body, action, client }) => {
     await ack();
     const accountId = recordIdOf(action.value);
-    let viewId = body.view?.type === "modal" ? body.view.id : undefined;
-    const query = body.view?.type === "modal" ? (body.view.private_metadata ?? "") : "";
-    if (!viewId) {
-      // From the Home tab or a message: a new modal, opened while the trigger id is fresh.
-      const opened = await client.views.open({
-        trigger_id: body.trigger_id,
-        view: loadingView("Restore a user", "Loading…"),
-      });
-      viewId = opened.view?.id;
-    }
-    if (!viewId) return;
-    const id = viewId;
-    if (!accountId) {
-      await client.views.update({ view_id: id, view: staleButtonView() });
+    if (body.view?.type === "modal") {
+      // In the search modal: the plan takes its place.
+      const id = body.view.id;
+      const query = body.view.private_metadata ?? "";
+      if (!accountId) {
+        await client.views.update({ view_id: id, view: staleButtonView() });
+        return;
+      }
+      await inModal(client, deps, id, "plan", () =>
+        showPlan(client, deps, id, body.user.id, accountId, query),
+      );
       return;
     }
-    await inModal(client, deps, id, "plan", () => showPlan(client, deps, id, body.user.id, accountId, query));
+    // From the Home tab or a message: a new modal, filled at once when the plan is fast (a
+    // provider's account may wait for the provider: then a loading view first).
+    await openFilled(
+      {
+        client,
+        deps,
+        triggerId: body.trigger_id,
+        loading: loadingView("Restore a user", "Loading…"),
+        where: "plan",
+      },
+      accountId ? planViewFor(deps, body.user.id, accountId, "") : Promise.resolve(staleButtonView()),
+    );
   });
 
   app.action<BlockAction<PlainTextInputAction>>(ACTION.searchQuery, async ({ ack, body, action, client }) => {
@@ -124,12 +135,16 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION.restoreFromHome, async ({ ack, body, client }) => {
     await ack();
-    const opened = await client.views.open({
-      trigger_id: body.trigger_id,
-      view: loadingView("Restore a user", "Loading…"),
-    });
-    const id = opened.view?.id;
-    if (id) await inModal(client, deps, id, "home", () => showSearch(client, deps, id, body.user.id, ""));
+    await openFilled(
+      {
+        client,
+        deps,
+        triggerId: body.trigger_id,
+        loading: loadingView("Restore a user", "Loading…"),
+        where: "home",
+      },
+      searchViewFor(deps, body.user.id, ""),
+    );
   });
 
   // "Restore selected": one account goes to its plan, several to a confirmation.

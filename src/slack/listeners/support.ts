@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { ModalView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import type { z } from "zod";
 import { errorFields } from "../../log.ts";
@@ -60,6 +61,40 @@ export async function withinBudget<T>(work: Promise<T>, budgetMs = 2500): Promis
 }
 export const LATE = Symbol("late");
 
+/** The search modal for `query`: results, or the refusal. */
+export async function searchViewFor(deps: SlackDeps, user: string, query: string): Promise<ModalView> {
+  // Even the empty search form is for admins: it names the directories.
+  const [result, directories] = await Promise.all([
+    query || !deps.service.rolesOf(user).admin
+      ? deps.service.search(user, { query, limit: SEARCH_LIMIT })
+      : Promise.resolve(null),
+    deps.service.directoryNames(),
+  ]);
+  return isRefusal(result)
+    ? refusalView(result, "Restore a user")
+    : searchView({ query, result, directories });
+}
+
+/** What a restore of the account would do (a provider's account may ask the provider first). */
+export async function planViewFor(
+  deps: SlackDeps,
+  user: string,
+  accountId: string,
+  query: string,
+): Promise<ModalView> {
+  const [plan, directories] = await Promise.all([
+    deps.service.plan(user, accountId),
+    deps.service.directoryNames(),
+  ]);
+  return isRefusal(plan)
+    ? refusalView(plan)
+    : planView(plan, {
+        accountId,
+        query,
+        directoryName: directories[plan.directory.id] ?? plan.directory.id,
+      });
+}
+
 /** The search modal for `query`, in place of the view `viewId`. */
 export async function showSearch(
   client: WebClient,
@@ -68,17 +103,7 @@ export async function showSearch(
   user: string,
   query: string,
 ): Promise<void> {
-  // Even the empty search form is for admins: it names the directories.
-  const [result, directories] = await Promise.all([
-    query || !deps.service.rolesOf(user).admin
-      ? deps.service.search(user, { query, limit: SEARCH_LIMIT })
-      : Promise.resolve(null),
-    deps.service.directoryNames(),
-  ]);
-  const view = isRefusal(result)
-    ? refusalView(result, "Restore a user")
-    : searchView({ query, result, directories });
-  await client.views.update({ view_id: viewId, view });
+  await client.views.update({ view_id: viewId, view: await searchViewFor(deps, user, query) });
 }
 
 /** What a restore of the account would do, in place of the view `viewId`. */
@@ -90,18 +115,7 @@ export async function showPlan(
   accountId: string,
   query: string,
 ): Promise<void> {
-  const [plan, directories] = await Promise.all([
-    deps.service.plan(user, accountId),
-    deps.service.directoryNames(),
-  ]);
-  const view = isRefusal(plan)
-    ? refusalView(plan)
-    : planView(plan, {
-        accountId,
-        query,
-        directoryName: directories[plan.directory.id] ?? plan.directory.id,
-      });
-  await client.views.update({ view_id: viewId, view });
+  await client.views.update({ view_id: viewId, view: await planViewFor(deps, user, accountId, query) });
 }
 
 /** Replaces a view with the friendly failure, logging the details under its reference. */

@@ -18,7 +18,7 @@ export async function storeMembership(db: Db, groupId: string, userIds: Iterable
       target: roleMemberships.groupId,
       set: { userIds: ids, readAt },
       // Another copy of the app may have stored a later reading meanwhile.
-      setWhere: sql`${roleMemberships.readAt} <= ${readAt}`,
+      setWhere: sql`${roleMemberships.readAt} <= excluded.read_at`,
     });
 }
 

@@ -126,6 +126,12 @@ describe("an account's words", () => {
     await world.database.db.execute(sql`truncate accounts cascade`);
     expect(await wordsOf()).toBe(0);
   });
+
+  it("are emptied by a TRUNCATE that names both tables, as a reset or a seed does", async () => {
+    await maria();
+    await world.database.db.execute(sql`truncate account_words, account_addresses, accounts cascade`);
+    expect(await wordsOf()).toBe(0);
+  });
 });
 
 describe("misspelt names", () => {

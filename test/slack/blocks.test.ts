@@ -762,6 +762,27 @@ describe("approval message", () => {
     expect(json(button)).toContain("Get a temporary password");
   });
 
+  it("tells the requester when the provider acted but the records could not follow, escaped", () => {
+    const completed = aRequest({
+      status: "completed",
+      decidedBy: "U0APPROVER1",
+      decidedAt: NOW,
+      result: JSON.parse(
+        json({
+          ...done(),
+          temporaryPassword: undefined,
+          needsAttention: `${EVIL} was restored in Microsoft Entra ID, but this app's records could not follow.`,
+          notes: [`${EVIL} is no longer active in Microsoft Entra ID: marked deleted here too.`],
+        }),
+      ) as Record<string, unknown>,
+    });
+    const notice = requesterNotice(completed);
+    expect(json(notice)).toContain("Needs attention:");
+    expect(json(notice)).toContain("This app's records were brought in line");
+    expect(blockKitProblems(notice, "message")).toEqual([]);
+    expectNoInjection(notice);
+  });
+
   it("tells the requester about a rejection, an expiry and a failure", () => {
     const rejected = requesterNotice(
       aRequest({ status: "rejected", decidedBy: "U0APPROVER1", decisionReason: EVIL }),

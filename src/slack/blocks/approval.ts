@@ -300,6 +300,15 @@ export function requesterNotice(request: RestoreRequest): { text: string; blocks
           `${text} ${esc(d.replace.userName, 250)} is deleted and can be restored for its own full window.`,
         ),
       );
+      // The provider acted but this app's records could not follow it (restore/follow.ts).
+      if (typeof result.needsAttention === "string" && result.needsAttention) {
+        blocks.push(section(`⚠️ *Needs attention:* ${esc(result.needsAttention, 1500)}`));
+      }
+      const notes = Array.isArray(result.notes)
+        ? result.notes.filter((n): n is string => typeof n === "string")
+        : [];
+      if (notes.length > 0)
+        blocks.push(section(`*This app's records were brought in line*\n${bulletList(notes, 10, 400)}`));
       const followUp = Array.isArray(result.followUp)
         ? result.followUp.filter((f): f is string => typeof f === "string")
         : [];

@@ -138,7 +138,7 @@ export async function seed(sql: Sql, anchor: Date, log: (line: string) => void):
             'userName', user_name, 'email', user_name, 'aliases', to_jsonb(aliases), 'phone', phone,
             'displayName', display_name, 'givenName', given, 'familyName', family,
             'department', department, 'license', license) end,
-          -- searchTextOf (src/restore/names.ts): display name, user name, email, aliases, then the
+          -- searchTextOf (src/accounts/rows.ts): display name, user name, email, aliases, then the
           -- given and family names the display name lacks; lower-cased, joined by spaces.
           lower(concat_ws(' ', display_name, user_name, user_name, nullif(array_to_string(aliases, ' '), ''),
             case when strpos(lower(display_name), lower(given)) = 0 then given end,

@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { searchTextOf } from "../src/accounts/rows.ts";
 import { accounts } from "../src/db/schema.ts";
-import { searchTextOf } from "../src/restore/names.ts";
 import type { DeletedAccountView } from "../src/restore/search.ts";
 import { DAY_MS } from "../src/restore/window.ts";
 import { ok } from "./support/outcomes.ts";

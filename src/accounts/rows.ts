@@ -1,9 +1,60 @@
 /**
- * Writing account rows the same way everywhere (restore, holders, sync, import): the address index
- * beside an account, and the snapshot a re-creation is made from. Depends only on db/.
+ * Writing account rows the same way everywhere (restore, holders, sync, import): the mirror's fields
+ * of a provider's user, the search text, the address index beside an account, and the snapshot a
+ * re-creation is made from. Depends only on db/, so the domain and the adapters both import it.
  */
 import type { Db } from "../db/client.ts";
-import { type Account, type AccountSnapshot, accountAddresses } from "../db/schema.ts";
+import { type Account, type AccountSnapshot, accountAddresses, type UniqueKey } from "../db/schema.ts";
+
+type SearchFields = Pick<
+  Account,
+  "displayName" | "userName" | "email" | "aliases" | "givenName" | "familyName"
+>;
+
+/** Everything search looks at, in one lower-cased string for the trigram index. */
+export function searchTextOf(account: SearchFields): string {
+  const parts = [account.displayName, account.userName, account.email, ...account.aliases];
+  // Given and family names add words the display name may lack ("Bob" shown, "Robert" given).
+  for (const name of [account.givenName, account.familyName]) {
+    if (name && !account.displayName.toLowerCase().includes(name.toLowerCase())) parts.push(name);
+  }
+  return parts
+    .filter((p): p is string => Boolean(p))
+    .join(" ")
+    .toLowerCase();
+}
+
+/** A provider's user as the mirror reads it (providers/port.ts's ProviderUser has these fields). */
+export type MirroredUser = AccountSnapshot & { externalId: string };
+
+/** The mirror's fields of a provider's user, as stored (addresses lower-cased, no duplicates). */
+export function mirrorFields(u: MirroredUser) {
+  const email = u.email?.trim() || null;
+  const aliases = [...new Set(u.aliases.map((a) => a.trim().toLowerCase()))].filter(
+    (a) => a && a !== email?.toLowerCase(),
+  );
+  const fields = {
+    externalId: u.externalId,
+    userName: u.userName,
+    email,
+    aliases,
+    phone: u.phone?.trim() || null,
+    displayName: u.displayName || u.userName,
+    givenName: u.givenName,
+    familyName: u.familyName,
+    department: u.department,
+    license: u.license,
+  };
+  return { ...fields, searchText: searchTextOf(fields) };
+}
+
+/**
+ * Addresses are indexed (and unique among active accounts) only for directories that keep them
+ * unique: Okta lets two users share an email, and its mirror must hold both.
+ */
+export function keepsAddresses(unique: readonly UniqueKey[] | undefined): boolean {
+  return unique === undefined || unique.includes("email") || unique.includes("alias");
+}
 
 /**
  * Indexes an account's email and aliases. `shared`: addresses the provider lets another active

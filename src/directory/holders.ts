@@ -5,21 +5,12 @@
  * mirror, so the plan the restore checks inside its transaction sees the provider's state.
  */
 import { and, eq, inArray, notInArray, or, sql } from "drizzle-orm";
+import { insertAddresses, keepsAddresses, mirrorFields } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { type Account, accountAddresses, accounts, type UniqueKey } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
-import { insertAddresses } from "../restore/execute.ts";
 import type { ConflictKeys, DirectoryConnector, ProviderUser } from "./port.ts";
-import { mirrorFields } from "./sync.ts";
-
-/**
- * Addresses are indexed (and unique among active accounts) only for directories that keep them
- * unique: Okta lets two users share an email, and its mirror must hold both.
- */
-export function keepsAddresses(unique: readonly UniqueKey[] | undefined): boolean {
-  return unique === undefined || unique.includes("email") || unique.includes("alias");
-}
 
 /** What to ask the provider about: the user name always, addresses and phone where it keeps them unique. */
 export function conflictKeysOf(

@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
+import { searchTextOf, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
-import { snapshotOf } from "../restore/execute.ts";
-import { searchTextOf } from "../restore/names.ts";
 import { DAY_MS } from "../restore/window.ts";
 import { BUILTIN_DIRECTORY_ID } from "./builtin.ts";
 import type { ImportedAccount } from "./import-file.ts";

@@ -5,20 +5,14 @@
  * bin, turns what the listing no longer shows into tombstones: it was restored elsewhere or purged.
  */
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { mirrorFields, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { accounts, departments, directories } from "../db/schema.ts";
 import { log as defaultLog, type Logger } from "../log.ts";
 import { recordAudit } from "../restore/audit.ts";
-import { snapshotOf } from "../restore/execute.ts";
-import { searchTextOf } from "../restore/names.ts";
 import { tombstone } from "../restore/purge.ts";
 import { applyRetention } from "./builtin.ts";
-import {
-  type DeletedProviderUser,
-  type DirectoryConnector,
-  ProviderError,
-  type ProviderUser,
-} from "./port.ts";
+import { type DeletedProviderUser, type DirectoryConnector, ProviderError } from "./port.ts";
 
 export interface SyncResult {
   directoryId: string;
@@ -60,27 +54,6 @@ export async function ensureProviderDirectory(db: Db, connector: DirectoryConnec
     await tx.update(directories).set(values).where(eq(directories.id, connector.kind));
     if (existing.retentionDays !== profile.retentionDays) await applyRetention(tx, connector.kind);
   });
-}
-
-/** The mirror's fields of a provider's user, as stored (addresses lower-cased, no duplicates). */
-export function mirrorFields(u: ProviderUser) {
-  const email = u.email?.trim() || null;
-  const aliases = [...new Set(u.aliases.map((a) => a.trim().toLowerCase()))].filter(
-    (a) => a && a !== email?.toLowerCase(),
-  );
-  const fields = {
-    externalId: u.externalId,
-    userName: u.userName,
-    email,
-    aliases,
-    phone: u.phone?.trim() || null,
-    displayName: u.displayName || u.userName,
-    givenName: u.givenName,
-    familyName: u.familyName,
-    department: u.department,
-    license: u.license,
-  };
-  return { ...fields, searchText: searchTextOf(fields) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import { insertAddresses, snapshotOf } from "../accounts/rows.ts";
+import { insertAddresses, keepsAddresses, mirrorFields, searchTextOf, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import {
   type Account,
@@ -12,18 +12,15 @@ import {
   directories,
   seats,
 } from "../db/schema.ts";
-import { keepsAddresses } from "../directory/holders.ts";
 import {
   type DirectoryConnector,
   ProviderError,
   type ProviderUser,
   type RestoredUser,
 } from "../directory/port.ts";
-import { mirrorFields } from "../directory/sync.ts";
 import { type Logger, silentLog } from "../log.ts";
 import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts";
 import { type Followed, followProvider } from "./follow.ts";
-import { searchTextOf } from "./names.ts";
 import { Refused } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
 import {
@@ -37,7 +34,6 @@ import {
 import { DAY_MS } from "./window.ts";
 
 // Moved to accounts/rows.ts; re-exported while the adapters still import them from here (issue 14).
-export { insertAddresses, snapshotOf } from "../accounts/rows.ts";
 
 /** What a restore did, without secrets: also what a repeated request gets back. */
 export interface RestoreRecord {

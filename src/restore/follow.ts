@@ -14,12 +14,10 @@
  * decision, the audit and the admin's answer are still written.
  */
 import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
-import { insertAddresses } from "../accounts/rows.ts";
+import { insertAddresses, keepsAddresses, mirrorFields } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accountAddresses, accounts } from "../db/schema.ts";
-import { keepsAddresses } from "../directory/holders.ts";
 import { type DirectoryConnector, ProviderError, type ProviderUser } from "../directory/port.ts";
-import { mirrorFields } from "../directory/sync.ts";
 import { describeError, type Logger } from "../log.ts";
 
 /** Writes the restored account as `user` says, without indexing `shared` addresses; returns the row. */

@@ -1,5 +1,3 @@
-import type { Account } from "../db/schema.ts";
-
 /** The longest search query: longer text is cut to this many characters (the search field's limit too). */
 export const QUERY_MAX = 200;
 
@@ -39,22 +37,4 @@ export function userNameProblem(name: string, domains: readonly string[]): strin
   if (domains.length === 0 && !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain))
     return `${domain} is not a domain.`;
   return null;
-}
-
-type SearchFields = Pick<
-  Account,
-  "displayName" | "userName" | "email" | "aliases" | "givenName" | "familyName"
->;
-
-/** Everything search looks at, in one lower-cased string for the trigram index. */
-export function searchTextOf(account: SearchFields): string {
-  const parts = [account.displayName, account.userName, account.email, ...account.aliases];
-  // Given and family names add words the display name may lack ("Bob" shown, "Robert" given).
-  for (const name of [account.givenName, account.familyName]) {
-    if (name && !account.displayName.toLowerCase().includes(name.toLowerCase())) parts.push(name);
-  }
-  return parts
-    .filter((p): p is string => Boolean(p))
-    .join(" ")
-    .toLowerCase();
 }

@@ -5,12 +5,10 @@
  * way a restore does. The sync cannot do this: it reads the provider's *deleted* users only.
  */
 import { and, desc, eq, sql } from "drizzle-orm";
-import { insertAddresses } from "../accounts/rows.ts";
+import { insertAddresses, keepsAddresses, mirrorFields } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accountAddresses, accounts, auditEvents } from "../db/schema.ts";
-import { keepsAddresses } from "../directory/holders.ts";
 import { type DirectoryConnector, ProviderError, type ProviderUser } from "../directory/port.ts";
-import { mirrorFields } from "../directory/sync.ts";
 import type { Logger } from "../log.ts";
 import { auditView, recordAudit } from "./audit.ts";
 import { lockAccount, providerFailure } from "./execute.ts";

@@ -9,8 +9,8 @@
 import { eq } from "drizzle-orm";
 import nock from "nock";
 import { describe, expect, it } from "vitest";
+import { keepsAddresses } from "../../src/accounts/rows.ts";
 import { accounts, auditEvents } from "../../src/db/schema.ts";
-import { keepsAddresses } from "../../src/directory/holders.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import * as okta from "../fixtures/okta.ts";
 import { ADMIN } from "../support/world.ts";

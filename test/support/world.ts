@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach } from "vitest";
+import { insertAddresses, searchTextOf, snapshotOf } from "../../src/accounts/rows.ts";
 import { FixedClock } from "../../src/clock.ts";
 import type { Database } from "../../src/db/client.ts";
 import { type Account, accounts, departments, type NewAccount, seats } from "../../src/db/schema.ts";
 import { BUILTIN_DIRECTORY_ID, ensureBuiltinDirectory } from "../../src/directory/builtin.ts";
 import { policyFrom } from "../../src/restore/access.ts";
-import { insertAddresses, snapshotOf } from "../../src/restore/execute.ts";
-import { searchTextOf } from "../../src/restore/names.ts";
 import { RestoreService, type ServiceSettings } from "../../src/restore/service.ts";
 import { DAY_MS } from "../../src/restore/window.ts";
 import { openTestDatabase, truncateAll } from "./database.ts";

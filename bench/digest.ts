@@ -16,7 +16,7 @@ import postgres from "postgres";
 import { type Db, openDatabase, redactUrl } from "../src/db/client.ts";
 import { buildDigest, type Digest } from "../src/digest/build.ts";
 import { digestCalendar, localDateOf, zonedTime } from "../src/digest/calendar.ts";
-import { BUILTIN_DIRECTORY_ID, ensureBuiltinDirectory } from "../src/directory/builtin.ts";
+import { BUILTIN_DIRECTORY_ID, ensureBuiltinDirectory } from "../src/mirror/builtin.ts";
 import { digestMessages } from "../src/slack/blocks/digest.ts";
 import { ms, percentile, table } from "./measure.ts";
 import { ensureDatabase } from "./seed.ts";

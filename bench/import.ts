@@ -24,10 +24,10 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import { openDatabase, redactUrl } from "../src/db/client.ts";
-import { ensureBuiltinDirectory } from "../src/directory/builtin.ts";
-import { importAccounts } from "../src/directory/import.ts";
-import { CsvImportReader } from "../src/directory/import-csv.ts";
-import { IMPORT_PAGE_ROWS } from "../src/directory/import-load.ts";
+import { importAccounts } from "../src/import/import.ts";
+import { CsvImportReader } from "../src/import/import-csv.ts";
+import { IMPORT_PAGE_ROWS } from "../src/import/import-load.ts";
+import { ensureBuiltinDirectory } from "../src/mirror/builtin.ts";
 import { table } from "./measure.ts";
 import { ensureDatabase } from "./seed.ts";
 

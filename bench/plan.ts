@@ -18,8 +18,8 @@
 import postgres from "postgres";
 import { systemClock } from "../src/clock.ts";
 import { openDatabase, redactUrl } from "../src/db/client.ts";
-import { entraModule } from "../src/directory/entra.ts";
 import { silentLog } from "../src/log.ts";
+import { entraModule } from "../src/providers/entra.ts";
 import { policyFrom } from "../src/restore/access.ts";
 import { isRefusal } from "../src/restore/outcome.ts";
 import { RestoreService } from "../src/restore/service.ts";

@@ -25,7 +25,7 @@ import { searchTextOf } from "../src/accounts/rows.ts";
 import type { Clock } from "../src/clock.ts";
 import { type Db, openDatabase, redactUrl } from "../src/db/client.ts";
 import { accounts } from "../src/db/schema.ts";
-import { ensureBuiltinDirectory } from "../src/directory/builtin.ts";
+import { ensureBuiltinDirectory } from "../src/mirror/builtin.ts";
 import { policyFrom } from "../src/restore/access.ts";
 import { isRefusal } from "../src/restore/outcome.ts";
 import { hashPassword } from "../src/restore/password.ts";

@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
 import postgres from "postgres";
-import { BUILTIN_DIRECTORY_ID } from "../src/directory/builtin.ts";
+import { BUILTIN_DIRECTORY_ID } from "../src/mirror/builtin.ts";
 import { FAMILY_NAMES, GIVEN_NAMES } from "./names.ts";
 
 /** Bump when the shape of the seed changes: a database seeded by an older bench is seeded again. */

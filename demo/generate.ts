@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseImportFile } from "../src/directory/import-file.ts";
+import { parseImportFile } from "../src/import/import-file.ts";
 
 export const RELATIVE_TO = "2026-11-22T12:00:00Z";
 const BASE = Date.parse(RELATIVE_TO);

@@ -14,12 +14,12 @@ import {
 import type { Duplex } from "node:stream";
 import { sql } from "drizzle-orm";
 import type { Db } from "./db/client.ts";
-import type { DirectoryConnector } from "./directory/port.ts";
 import { type Exchange, json, refuse } from "./http/exchange.ts";
 import { type MetricsEndpoint, serveMetrics } from "./http/metrics.ts";
 import { providerEvents } from "./http/provider-events.ts";
 import { type SlackEndpoint, slackEvents } from "./http/slack.ts";
 import { log as defaultLog, errorFields, type Logger } from "./log.ts";
+import type { DirectoryConnector } from "./providers/port.ts";
 
 export type { MetricsEndpoint } from "./http/metrics.ts";
 export type { SlackEndpoint } from "./http/slack.ts";

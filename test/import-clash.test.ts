@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { ImportRejected, importAccounts } from "../src/directory/import.ts";
-import { type ImportFile, parseImportFile } from "../src/directory/import-file.ts";
+import { ImportRejected, importAccounts } from "../src/import/import.ts";
+import { type ImportFile, parseImportFile } from "../src/import/import-file.ts";
 import { isRefusal } from "../src/restore/outcome.ts";
 import { ADMIN, NOW, useWorld } from "./support/world.ts";
 

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { CsvImportReader } from "../src/directory/import-csv.ts";
-import { type ImportedAccount, type ImportProblem, parseImportFile } from "../src/directory/import-file.ts";
+import { CsvImportReader } from "../src/import/import-csv.ts";
+import { type ImportedAccount, type ImportProblem, parseImportFile } from "../src/import/import-file.ts";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const HEADER =

@@ -8,7 +8,7 @@ import {
   importFormatOf,
   type ParseResult,
   parseImportFile,
-} from "../src/directory/import-file.ts";
+} from "../src/import/import-file.ts";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const HOUR = 3_600_000;

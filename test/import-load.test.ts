@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { ImportRejected, importAccounts } from "../src/directory/import.ts";
-import { type ImportFile, parseImportFile } from "../src/directory/import-file.ts";
-import { IMPORT_PAGE_ROWS } from "../src/directory/import-load.ts";
+import { ImportRejected, importAccounts } from "../src/import/import.ts";
+import { type ImportFile, parseImportFile } from "../src/import/import-file.ts";
+import { IMPORT_PAGE_ROWS } from "../src/import/import-load.ts";
 import { ADMIN, NOW, useWorld } from "./support/world.ts";
 
 // The set-based load: pages of thousands of rows a statement, all or nothing, idempotent.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LineIndex } from "../src/directory/line-index.ts";
+import { LineIndex } from "../src/import/line-index.ts";
 
 describe("LineIndex", () => {
   it("gives the line a key was first seen on, byte for byte, across growth", () => {

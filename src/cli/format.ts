@@ -1,8 +1,8 @@
 import type { AuditEvent, RestoreRequest } from "../db/schema.ts";
 import type { Digest } from "../digest/build.ts";
-import type { ImportSummary } from "../directory/import.ts";
-import type { ImportProblem } from "../directory/import-file.ts";
-import type { SyncResult } from "../directory/sync.ts";
+import type { ImportSummary } from "../import/import.ts";
+import type { ImportProblem } from "../import/import-file.ts";
+import type { SyncResult } from "../mirror/sync.ts";
 import type { RestoreDone } from "../restore/execute.ts";
 import type { Refusal } from "../restore/outcome.ts";
 import type { Conflict, RestorePlan } from "../restore/plan.ts";

@@ -9,19 +9,19 @@ import { redactUrl } from "../db/client.ts";
 import { FolderInUse } from "../db/owner.ts";
 import { DatabaseUnavailable, unreachable } from "../db/unavailable.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
-import { DEMO_FILES } from "../directory/demo.ts";
 import {
   type ImportInput,
   type ImportOptions,
   ImportRejected,
   type ImportSummary,
-} from "../directory/import.ts";
-import { CsvImportReader } from "../directory/import-csv.ts";
-import { importFormatOf, parseImportFile } from "../directory/import-file.ts";
-import { IMPORT_PAGE_ROWS } from "../directory/import-load.ts";
-import { providersFrom } from "../directory/providers.ts";
-import { describeProblems } from "../directory/registry.ts";
+} from "../import/import.ts";
+import { CsvImportReader } from "../import/import-csv.ts";
+import { importFormatOf, parseImportFile } from "../import/import-file.ts";
+import { IMPORT_PAGE_ROWS } from "../import/import-load.ts";
 import { describeError, errorFields, log } from "../log.ts";
+import { DEMO_FILES } from "../mirror/demo.ts";
+import { providersFrom } from "../providers/providers.ts";
+import { describeProblems } from "../providers/registry.ts";
 import { SLACK_USER_ID } from "../restore/access.ts";
 import { isRefusal, type Refusal } from "../restore/outcome.ts";
 import type { RestoreChoices } from "../restore/plan.ts";

@@ -4,9 +4,9 @@
  * before the mirror takes it.
  */
 import type { Db } from "../db/client.ts";
-import type { DirectoryConnector } from "../directory/port.ts";
-import { upsertDeleted } from "../directory/sync.ts";
 import type { Logger } from "../log.ts";
+import { upsertDeleted } from "../mirror/sync.ts";
+import type { DirectoryConnector } from "../providers/port.ts";
 import { readBody, tooLarge, utf8 } from "./body.ts";
 import { type Exchange, json, refuse } from "./exchange.ts";
 

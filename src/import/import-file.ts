@@ -182,7 +182,7 @@ export const TOO_MANY_BROKEN_QUOTES: ImportProblem = {
  * number of fields is skipped and parsing goes on; after a broken quote csv-parse cannot find its
  * feet again, so the lines already read are blanked out (keeping the header and the line count)
  * and the rest is parsed afresh from the line after the broken one. (For a whole string in memory;
- * src/directory/import-csv.ts reads a file the same way as a stream.)
+ * src/import/import-csv.ts reads a file the same way as a stream.)
  */
 function readCsvRecords(content: string, problems: ImportProblem[]): CsvRecord[] {
   // csv-parse counts a CRLF inside a quoted cell as two lines; with LF only its count is exact.

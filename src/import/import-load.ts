@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { searchTextOf, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
+import { BUILTIN_DIRECTORY_ID } from "../mirror/builtin.ts";
 import { DAY_MS } from "../restore/window.ts";
-import { BUILTIN_DIRECTORY_ID } from "./builtin.ts";
 import type { ImportedAccount } from "./import-file.ts";
 
 /**

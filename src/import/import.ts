@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { departments, directories, seats } from "../db/schema.ts";
+import { applyRetention, BUILTIN_DIRECTORY_ID, RECREATE_FOLLOW_UP } from "../mirror/builtin.ts";
 import { recordAudit } from "../restore/audit.ts";
-import { applyRetention, BUILTIN_DIRECTORY_ID, RECREATE_FOLLOW_UP } from "./builtin.ts";
 import { CsvImportReader } from "./import-csv.ts";
 import type { ImportedAccount, ImportFile, ImportProblem } from "./import-file.ts";
 import { IMPORT_PAGE_ROWS, loadPage, refreshStatistics } from "./import-load.ts";

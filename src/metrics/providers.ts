@@ -3,7 +3,7 @@
  * a page of the bin), timed with its retries, and counted when it fails. The connector is wrapped
  * where the app is put together, so connectors and their HTTP client stay as they are.
  */
-import type { DirectoryConnector } from "../directory/port.ts";
+import type { DirectoryConnector } from "../providers/port.ts";
 import type { AppMetrics } from "./metrics.ts";
 
 type Operation = "findActive" | "restore" | "recreate" | "removeActive" | "readActive" | "listDepartments";

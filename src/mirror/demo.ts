@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts } from "../db/schema.ts";
-import { type ImportSummary, importAccounts } from "./import.ts";
-import { parseImportFile } from "./import-file.ts";
+import { type ImportSummary, importAccounts } from "../import/import.ts";
+import { parseImportFile } from "../import/import-file.ts";
 
 /** The demo set: a built-in directory with every kind of conflict, and a re-create-only one. */
 export const DEMO_FILES = ["accounts.json", "recreate-only.json"].map((f) =>

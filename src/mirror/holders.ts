@@ -10,7 +10,7 @@ import type { Db } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { type Account, accountAddresses, accounts, type UniqueKey } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
-import type { ConflictKeys, DirectoryConnector, ProviderUser } from "./port.ts";
+import type { ConflictKeys, DirectoryConnector, ProviderUser } from "../providers/port.ts";
 
 /** What to ask the provider about: the user name always, addresses and phone where it keeps them unique. */
 export function conflictKeysOf(

@@ -9,10 +9,10 @@ import { mirrorFields, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { accounts, departments, directories } from "../db/schema.ts";
 import { log as defaultLog, type Logger } from "../log.ts";
+import { type DeletedProviderUser, type DirectoryConnector, ProviderError } from "../providers/port.ts";
 import { recordAudit } from "../restore/audit.ts";
 import { tombstone } from "../restore/purge.ts";
 import { applyRetention } from "./builtin.ts";
-import { type DeletedProviderUser, type DirectoryConnector, ProviderError } from "./port.ts";
 
 export interface SyncResult {
   directoryId: string;

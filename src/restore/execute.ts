@@ -12,13 +12,13 @@ import {
   directories,
   seats,
 } from "../db/schema.ts";
+import { type Logger, silentLog } from "../log.ts";
 import {
   type DirectoryConnector,
   ProviderError,
   type ProviderUser,
   type RestoredUser,
-} from "../directory/port.ts";
-import { type Logger, silentLog } from "../log.ts";
+} from "../providers/port.ts";
 import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts";
 import { type Followed, followProvider } from "./follow.ts";
 import { Refused } from "./outcome.ts";

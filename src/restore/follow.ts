@@ -17,8 +17,8 @@ import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { insertAddresses, keepsAddresses, mirrorFields } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accountAddresses, accounts } from "../db/schema.ts";
-import { type DirectoryConnector, ProviderError, type ProviderUser } from "../directory/port.ts";
 import { describeError, type Logger } from "../log.ts";
+import { type DirectoryConnector, ProviderError, type ProviderUser } from "../providers/port.ts";
 
 /** Writes the restored account as `user` says, without indexing `shared` addresses; returns the row. */
 export type WriteRestored = (db: Db, user: ProviderUser, shared: ReadonlySet<string>) => Promise<Account>;

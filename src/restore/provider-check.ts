@@ -7,9 +7,9 @@
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import type { Account } from "../db/schema.ts";
-import { conflictKeysOf, refreshHolders } from "../directory/holders.ts";
-import type { DirectoryConnector } from "../directory/port.ts";
 import type { Logger } from "../log.ts";
+import { conflictKeysOf, refreshHolders } from "../mirror/holders.ts";
+import type { DirectoryConnector } from "../providers/port.ts";
 
 export const PROVIDER_CHECK_TTL_MS = 60_000;
 /** Distinct key sets remembered at once; the oldest are dropped first. */

@@ -19,11 +19,11 @@ import {
   type ImportOptions,
   type ImportSummary,
   importAccounts,
-} from "../directory/import.ts";
-import { type DirectoryConnector, ProviderError, type RestoredUser } from "../directory/port.ts";
-import { type SyncResult, syncDirectory } from "../directory/sync.ts";
+} from "../import/import.ts";
 import { describeError, errorFields, type Logger, silentLog } from "../log.ts";
+import { type SyncResult, syncDirectory } from "../mirror/sync.ts";
 import { decisionNotices, enqueueNotices } from "../outbox/notices.ts";
+import { type DirectoryConnector, ProviderError, type RestoredUser } from "../providers/port.ts";
 import { digestJob, lastFinished } from "../schedule/runs.ts";
 import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE, SYSTEM_ACTOR } from "./access.ts";
 import {

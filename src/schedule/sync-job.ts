@@ -1,8 +1,8 @@
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
-import type { DirectoryConnector } from "../directory/port.ts";
-import { type SyncResult, syncDirectory } from "../directory/sync.ts";
 import type { Logger } from "../log.ts";
+import { type SyncResult, syncDirectory } from "../mirror/sync.ts";
+import type { DirectoryConnector } from "../providers/port.ts";
 import { claimRun, finishRun, recordProgress, type TakeoverListener } from "./runs.ts";
 
 /** A page can take a provider a while (retries included); the claim must outlive it. */

@@ -1,8 +1,8 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { conflictFilters, entraModule, originalUserName } from "../../src/directory/entra.ts";
-import type { ProviderUser, RestoreInput } from "../../src/directory/port.ts";
-import { ProviderError } from "../../src/directory/port.ts";
+import { conflictFilters, entraModule, originalUserName } from "../../src/providers/entra.ts";
+import type { ProviderUser, RestoreInput } from "../../src/providers/port.ts";
+import { ProviderError } from "../../src/providers/port.ts";
 import { providerFailure } from "../../src/restore/execute.ts";
 import * as fx from "../fixtures/entra.ts";
 import { quietDeps } from "./support.ts";

@@ -8,8 +8,8 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditEvents, departments } from "../../src/db/schema.ts";
-import { GOOGLE_ORGUNIT_SCOPE } from "../../src/directory/google.ts";
-import { syncDirectory } from "../../src/directory/sync.ts";
+import { syncDirectory } from "../../src/mirror/sync.ts";
+import { GOOGLE_ORGUNIT_SCOPE } from "../../src/providers/google.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import * as g from "../fixtures/google.ts";
 import { ADMIN } from "../support/world.ts";

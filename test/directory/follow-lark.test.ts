@@ -9,8 +9,8 @@
 
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import type { DirectoryConnector } from "../../src/directory/port.ts";
-import { ensureProviderDirectory, upsertDeleted } from "../../src/directory/sync.ts";
+import { ensureProviderDirectory, upsertDeleted } from "../../src/mirror/sync.ts";
+import type { DirectoryConnector } from "../../src/providers/port.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import * as lark from "../fixtures/lark.ts";
 import { ADMIN } from "../support/world.ts";

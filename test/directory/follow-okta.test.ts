@@ -1,7 +1,7 @@
 /**
  * After Okta restored (activated) a user, Okta is the truth (src/restore/follow.ts). Okta keeps only
  * the login unique: two active users may share an email, so the mirror indexes no Okta addresses
- * (keepsAddresses in src/directory/holders.ts) and Okta's answer keeping Ada's old email, which an
+ * (keepsAddresses in src/accounts/rows.ts) and Okta's answer keeping Ada's old email, which an
  * active user in the mirror has too, fits as it is: the restore simply succeeds, both keep
  * the address, and there is nothing to reconcile or tell the admin.
  */

@@ -1,8 +1,8 @@
 import { createVerify, generateKeyPairSync } from "node:crypto";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE, googleModule } from "../../src/directory/google.ts";
-import { type DeletedProviderUser, ProviderError, type RestoreInput } from "../../src/directory/port.ts";
+import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE, googleModule } from "../../src/providers/google.ts";
+import { type DeletedProviderUser, ProviderError, type RestoreInput } from "../../src/providers/port.ts";
 import {
   ALICE_ID,
   activeAlicia,

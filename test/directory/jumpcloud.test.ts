@@ -1,13 +1,13 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { jumpcloudModule, parseSearchAfter } from "../../src/directory/jumpcloud.ts";
+import { jumpcloudModule, parseSearchAfter } from "../../src/providers/jumpcloud.ts";
 import type {
   DeletedProviderUser,
   DirectoryConnector,
   ProviderUser,
   RestoreInput,
-} from "../../src/directory/port.ts";
-import { ProviderError } from "../../src/directory/port.ts";
+} from "../../src/providers/port.ts";
+import { ProviderError } from "../../src/providers/port.ts";
 import { providerFailure } from "../../src/restore/execute.ts";
 import {
   activeSystemUser,

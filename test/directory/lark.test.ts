@@ -7,8 +7,8 @@ import {
   larkModule,
   readLarkEvent,
   verifyLarkSignature,
-} from "../../src/directory/lark.ts";
-import { ProviderError, type ProviderUser, type RestoreInput } from "../../src/directory/port.ts";
+} from "../../src/providers/lark.ts";
+import { ProviderError, type ProviderUser, type RestoreInput } from "../../src/providers/port.ts";
 import { providerFailure } from "../../src/restore/execute.ts";
 import {
   APP_ID,

@@ -1,8 +1,8 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import { nextLink, oktaModule } from "../../src/directory/okta.ts";
-import type { DeletedProviderUser, RestoreInput } from "../../src/directory/port.ts";
-import { ProviderError } from "../../src/directory/port.ts";
+import { nextLink, oktaModule } from "../../src/providers/okta.ts";
+import type { DeletedProviderUser, RestoreInput } from "../../src/providers/port.ts";
+import { ProviderError } from "../../src/providers/port.ts";
 import {
   API_TOKEN,
   activationToken,

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ProviderError } from "../../src/directory/port.ts";
-import { CachedToken, loggablePath, ProviderHttp } from "../../src/directory/provider-http.ts";
+import { ProviderError } from "../../src/providers/port.ts";
+import { CachedToken, loggablePath, ProviderHttp } from "../../src/providers/provider-http.ts";
 import { quietDeps } from "./support.ts";
 
 const BASE = "https://provider.test/api";

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import type { ConnectorDeps } from "../../src/directory/port.ts";
 import type { Fields, Logger } from "../../src/log.ts";
+import type { ConnectorDeps } from "../../src/providers/port.ts";
 
 /** Connector deps for tests: waits are recorded, not waited; warnings are kept for assertions. */
 export function quietDeps(now = () => new Date("2026-11-24T10:00:00Z")) {

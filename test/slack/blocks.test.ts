@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Account, AuditEvent, RestoreRequest } from "../../src/db/schema.ts";
-import { BUILTIN_FOLLOW_UP } from "../../src/directory/builtin.ts";
+import { BUILTIN_FOLLOW_UP } from "../../src/mirror/builtin.ts";
 import type { RestoreDone } from "../../src/restore/execute.ts";
 import type { Refusal } from "../../src/restore/outcome.ts";
 import type { AccountSummary, Conflict, RestorePlan } from "../../src/restore/plan.ts";

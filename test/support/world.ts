@@ -4,7 +4,7 @@ import { insertAddresses, searchTextOf, snapshotOf } from "../../src/accounts/ro
 import { FixedClock } from "../../src/clock.ts";
 import type { Database } from "../../src/db/client.ts";
 import { type Account, accounts, departments, type NewAccount, seats } from "../../src/db/schema.ts";
-import { BUILTIN_DIRECTORY_ID, ensureBuiltinDirectory } from "../../src/directory/builtin.ts";
+import { BUILTIN_DIRECTORY_ID, ensureBuiltinDirectory } from "../../src/mirror/builtin.ts";
 import { policyFrom } from "../../src/restore/access.ts";
 import { RestoreService, type ServiceSettings } from "../../src/restore/service.ts";
 import { DAY_MS } from "../../src/restore/window.ts";

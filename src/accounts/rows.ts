@@ -4,7 +4,8 @@
  * re-creation is made from. Depends only on db/, so the domain and the adapters both import it.
  */
 import type { Db } from "../db/client.ts";
-import { type Account, type AccountSnapshot, accountAddresses, type UniqueKey } from "../db/schema.ts";
+import { type Account, type AccountSnapshot, accountAddresses } from "../db/schema.ts";
+import type { UniqueKey } from "../providers/capabilities.ts";
 
 type SearchFields = Pick<
   Account,

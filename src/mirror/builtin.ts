@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { type DirectoryCapabilities, directories } from "../db/schema.ts";
+import { directories } from "../db/schema.ts";
+import type { DirectoryCapabilities } from "../providers/capabilities.ts";
 
 export const BUILTIN_DIRECTORY_ID = "builtin";
 

@@ -8,8 +8,9 @@ import { and, eq, inArray, notInArray, or, sql } from "drizzle-orm";
 import { insertAddresses, keepsAddresses, mirrorFields } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { type Account, accountAddresses, accounts, type UniqueKey } from "../db/schema.ts";
+import { type Account, accountAddresses, accounts } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
+import type { UniqueKey } from "../providers/capabilities.ts";
 import type { ConflictKeys, DirectoryConnector, ProviderUser } from "../providers/port.ts";
 
 /** What to ask the provider about: the user name always, addresses and phone where it keeps them unique. */

@@ -1,13 +1,13 @@
 /**
  * The Directory port: what the restore service needs from an identity provider. One connector per
  * provider (entra.ts, google.ts, lark.ts, okta.ts, jumpcloud.ts) implements it over the provider's
- * HTTP API (provider-http.ts). The service keeps a mirror of deleted accounts in Postgres (sync.ts)
+ * HTTP API (provider-http.ts). The service keeps a mirror of deleted accounts in Postgres (mirror/sync.ts)
  * so search, plans and digests never wait on a provider; restores call the provider, then update
  * the mirror.
  */
 import type { z } from "zod";
-import type { DirectoryCapabilities } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
+import type { DirectoryCapabilities } from "./capabilities.ts";
 
 export type ProviderKind = "entra" | "google" | "lark" | "okta" | "jumpcloud";
 

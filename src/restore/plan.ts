@@ -5,13 +5,12 @@ import {
   type Account,
   accountAddresses,
   accounts,
-  type ConflictResolution,
   type Directory,
   departments,
   type RestoreChoicesRecord,
   seats,
-  type UniqueKey,
 } from "../db/schema.ts";
+import type { ConflictResolution, UniqueKey } from "../providers/capabilities.ts";
 import { normalizeAddress, userNameProblem } from "./names.ts";
 import { describeRestorability, type Restorability, restorability } from "./window.ts";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isUniqueViolation } from "../src/db/errors.ts";
 import { accountAddresses, accounts, seats } from "../src/db/schema.ts";
 import { BUILTIN_DIRECTORY_ID } from "../src/mirror/builtin.ts";
-import type { Conflict } from "../src/restore/plan.ts";
+import type { Conflict } from "../src/restore/plan-types.ts";
 import { ok, refused } from "./support/outcomes.ts";
 import { ADMIN, anAccount, useWorld } from "./support/world.ts";
 

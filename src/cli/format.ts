@@ -5,7 +5,7 @@ import type { ImportProblem } from "../import/import-file.ts";
 import type { SyncResult } from "../mirror/sync.ts";
 import type { RestoreDone } from "../restore/execute.ts";
 import type { Refusal } from "../restore/outcome.ts";
-import type { Conflict, RestorePlan } from "../restore/plan.ts";
+import type { Conflict, RestorePlan } from "../restore/plan-types.ts";
 import type { Refreshed } from "../restore/refresh.ts";
 import type { SearchResult } from "../restore/search.ts";
 import type { ApproveOutcome, BatchItem, ReplaceRequested } from "../restore/service.ts";

@@ -24,7 +24,7 @@ import { providersFrom } from "../providers/providers.ts";
 import { describeProblems } from "../providers/registry.ts";
 import { SLACK_USER_ID } from "../restore/access.ts";
 import { isRefusal, type Refusal } from "../restore/outcome.ts";
-import type { RestoreChoices } from "../restore/plan.ts";
+import type { RestoreChoices } from "../restore/plan-types.ts";
 import type { RestoreService } from "../restore/service.ts";
 import * as format from "./format.ts";
 import { printable } from "./printable.ts";

@@ -23,17 +23,9 @@ import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts
 import { type Followed, followProvider } from "./follow.ts";
 import { Refused } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
-import {
-  type AccountSummary,
-  buildPlan,
-  type RestoreChoices,
-  type RestorePlan,
-  summarize,
-  withProviderConflict,
-} from "./plan.ts";
+import { buildPlan, withProviderConflict } from "./plan.ts";
+import { type AccountSummary, type RestoreChoices, type RestorePlan, summarize } from "./plan-types.ts";
 import { DAY_MS } from "./window.ts";
-
-// Moved to accounts/rows.ts; re-exported while the adapters still import them from here (issue 14).
 
 /** What a restore did, without secrets: also what a repeated request gets back. */
 export interface RestoreRecord {

@@ -1,4 +1,4 @@
-import type { RestorePlan } from "./plan.ts";
+import type { RestorePlan } from "./plan-types.ts";
 
 /** Why the service said no. Interfaces map these to exit codes and screens; the message is for people. */
 export type RefusalCode =

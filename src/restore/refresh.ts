@@ -14,7 +14,7 @@ import { auditView, recordAudit } from "./audit.ts";
 import { lockAccount, providerFailure } from "./execute.ts";
 import { followProvider } from "./follow.ts";
 import { Refused } from "./outcome.ts";
-import { type AccountSummary, summarize } from "./plan.ts";
+import { type AccountSummary, summarize } from "./plan-types.ts";
 
 export interface Refreshed {
   type: "refreshed";

@@ -47,7 +47,8 @@ import {
 import { isUuid } from "./ids.ts";
 import { type Refusal, Refused, refusalsAsValues } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
-import { type AccountSummary, buildPlan, type RestoreChoices, type RestorePlan, summarize } from "./plan.ts";
+import { buildPlan } from "./plan.ts";
+import { type AccountSummary, type RestoreChoices, type RestorePlan, summarize } from "./plan-types.ts";
 import { ProviderChecks } from "./provider-check.ts";
 import { purgeExpired } from "./purge.ts";
 import { type Refreshed, refreshFromProvider } from "./refresh.ts";

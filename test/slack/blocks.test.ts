@@ -3,7 +3,7 @@ import type { Account, AuditEvent, RestoreRequest } from "../../src/db/schema.ts
 import { BUILTIN_FOLLOW_UP } from "../../src/mirror/builtin.ts";
 import type { RestoreDone } from "../../src/restore/execute.ts";
 import type { Refusal } from "../../src/restore/outcome.ts";
-import type { AccountSummary, Conflict, RestorePlan } from "../../src/restore/plan.ts";
+import type { AccountSummary, Conflict, RestorePlan } from "../../src/restore/plan-types.ts";
 import { type DeletedAccountView, type SearchResult, toView } from "../../src/restore/search.ts";
 import { DAY_MS, HOUR_MS } from "../../src/restore/window.ts";
 import { approvalMessage, rejectReasonView, requesterNotice } from "../../src/slack/blocks/approval.ts";

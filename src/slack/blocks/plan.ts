@@ -1,6 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from "@slack/types";
 import type { RestoreChoicesRecord } from "../../db/schema.ts";
-import type { Conflict, RestorePlan } from "../../restore/plan.ts";
+import type { Conflict, RestorePlan } from "../../restore/plan-types.ts";
 import type { DeletedAccountView } from "../../restore/search.ts";
 import { describeRestorability } from "../../restore/window.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";

@@ -1,7 +1,8 @@
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import { type Database, openDatabase } from "./db/client.ts";
-import type { Role } from "./db/owner.ts";
+import { type Database, openDatabase, redactUrl } from "./db/client.ts";
+import { FolderInUse, type Role } from "./db/owner.ts";
+import { DatabaseUnavailable, unreachable } from "./db/unavailable.ts";
 import { type Logger, silentLog } from "./log.ts";
 import { ensureBuiltinDirectory } from "./mirror/builtin.ts";
 import { ensureProviderDirectory } from "./mirror/sync.ts";
@@ -67,4 +68,18 @@ export async function openCore(
     unknownGroups = userGroupsIn(roles).filter((id) => !stored.has(id));
   }
   return { database, service, clock, connectors, unknownGroups };
+}
+
+/**
+ * The database could not be opened or reached, or its folder is another's: the error that says
+ * where, why and what next, or null when `error` is something else. `location` defaults to where
+ * the environment points (the URL without its password, or the data folder).
+ */
+export function databaseProblem(
+  error: unknown,
+  env: NodeJS.ProcessEnv,
+  location = env.DATABASE_URL ? redactUrl(env.DATABASE_URL) : (env.DATA_DIR ?? "./data"),
+): Error | null {
+  if (error instanceof DatabaseUnavailable || error instanceof FolderInUse) return error;
+  return unreachable(error, location);
 }

@@ -1,14 +1,17 @@
-import type { AuditEvent, RestoreRequest } from "../db/schema.ts";
-import type { Digest } from "../digest/build.ts";
-import type { ImportSummary } from "../import/import.ts";
-import type { ImportProblem } from "../import/import-file.ts";
-import type { SyncResult } from "../mirror/sync.ts";
-import type { RestoreDone } from "../restore/execute.ts";
 import type { Refusal } from "../restore/outcome.ts";
 import type { Conflict, RestorePlan } from "../restore/plan-types.ts";
 import type { Refreshed } from "../restore/refresh.ts";
 import type { SearchResult } from "../restore/search.ts";
 import type { ApproveOutcome, BatchItem, ReplaceRequested } from "../restore/service.ts";
+import type {
+  AuditEvent,
+  Digest,
+  ImportProblem,
+  ImportSummary,
+  RestoreDone,
+  RestoreRequest,
+  SyncResult,
+} from "../restore/types.ts";
 import { formatTime } from "../restore/window.ts";
 import { printableDeep, terminalJson } from "./printable.ts";
 

@@ -2,12 +2,9 @@ import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { openCore } from "../app.ts";
+import { databaseProblem, openCore } from "../app.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { redactUrl } from "../db/client.ts";
-import { FolderInUse } from "../db/owner.ts";
-import { DatabaseUnavailable, unreachable } from "../db/unavailable.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import {
   type ImportInput,
@@ -101,10 +98,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
  */
 function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo): ExitCode {
   // The database is not there, or its folder is another's: where, why and what next, exit 2.
-  const unavailable =
-    error instanceof DatabaseUnavailable || error instanceof FolderInUse
-      ? error
-      : unreachable(error, env.DATABASE_URL ? redactUrl(env.DATABASE_URL) : (env.DATA_DIR ?? "./data"));
+  const unavailable = databaseProblem(error, env);
   if (unavailable) {
     io.err(printable(unavailable.message));
     return 2;
@@ -173,7 +167,7 @@ async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Pr
       io.err(`${error.message}\n\n${format.USAGE}`);
       return 2;
     }
-    throw unreachable(error, core.database.location) ?? error;
+    throw databaseProblem(error, env, core.database.location) ?? error;
   } finally {
     await core.database.close();
   }

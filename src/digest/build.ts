@@ -1,8 +1,8 @@
 import { and, asc, count, eq, gt, gte, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts, auditEvents, directories, restoreRequests } from "../db/schema.ts";
-import { ATTENTION_DAYS, type AttentionItem, needingAttention } from "../restore/audit.ts";
-import { DAY_MS } from "../restore/window.ts";
+import { type AttentionItem, needingAttention } from "../restore/audit.ts";
+import { ATTENTION_DAYS, DAY_MS } from "../restore/window.ts";
 import {
   type DaySpan,
   type DigestCalendar,

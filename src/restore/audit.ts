@@ -84,9 +84,6 @@ export async function recentRestores(db: Db, limit: number): Promise<AuditEvent[
     .limit(limit);
 }
 
-/** How long a `needs_attention` event is shown in App Home and the digest. */
-export const ATTENTION_DAYS = 7;
-
 /** A provider acted and the mirror could not follow: what a person has to look at. */
 export interface AttentionItem {
   /** ISO */

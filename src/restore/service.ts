@@ -27,7 +27,6 @@ import { type DirectoryConnector, ProviderError, type RestoredUser } from "../pr
 import { digestJob, lastFinished } from "../schedule/runs.ts";
 import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE, SYSTEM_ACTOR } from "./access.ts";
 import {
-  ATTENTION_DAYS,
   type AttentionItem,
   needingAttention,
   readAudit,
@@ -59,7 +58,7 @@ import {
   searchDeleted,
   toView,
 } from "./search.ts";
-import { DAY_MS, HOUR_MS } from "./window.ts";
+import { ATTENTION_DAYS, DAY_MS, HOUR_MS } from "./window.ts";
 
 export interface ServiceSettings {
   /** Distinct approvers needed before a replace runs (APPROVALS_REQUIRED). */

@@ -3,6 +3,9 @@ import type { Account } from "../db/schema.ts";
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
+/** How long a `needs_attention` event is shown in App Home and the digest. */
+export const ATTENTION_DAYS = 7;
+
 /** Where an account stands in its lifecycle at a given moment, and whether it can come back. */
 export type Restorability =
   | { state: "active" }

@@ -1,31 +1,12 @@
 import { App, HTTPReceiver, LogLevel, type Receiver, SocketModeReceiver } from "@slack/bolt";
 import { WebClient, type WebClientOptions } from "@slack/web-api";
-import type { Clock } from "../clock.ts";
-import type { SlackSettings } from "../config.ts";
-import type { DigestSettings } from "../digest/settings.ts";
 import { describeError, errorFields, type Logger } from "../log.ts";
-import type { AppMetrics } from "../metrics/metrics.ts";
 import { measuredSlackFetch, timeAcks } from "../metrics/slack.ts";
-import type { RestoreService } from "../restore/service.ts";
-import type { GroupRoles } from "../roles/group-roles.ts";
+import type { SlackDeps } from "./deps.ts";
 import { registerListeners } from "./listeners/index.ts";
 
 /** The longest a listener's Web API call (views.open, a private reply) may take. */
 const LISTENER_CALL_TIMEOUT_MS = 10_000;
-
-/** What the listeners need: the service and the settings, nothing of the database. */
-export interface SlackDeps {
-  service: RestoreService;
-  clock: Clock;
-  settings: SlackSettings;
-  /** For `/restore-user digest`: the daily digest's time zone, window and channel. */
-  digest: DigestSettings;
-  log: Logger;
-  /** Acks and Web API calls are recorded here when given. */
-  metrics?: AppMetrics;
-  /** User groups named in RESTORE_ADMINS or RESTORE_APPROVERS, kept current by Slack's events. */
-  roles?: GroupRoles | null;
-}
 
 export interface SlackApp {
   app: App;

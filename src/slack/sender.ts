@@ -1,12 +1,12 @@
 import type { KnownBlock } from "@slack/types";
 import { ErrorCode, LogLevel, WebClient, type WebClientOptions } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
-import type { RestoreRequest } from "../db/schema.ts";
 import type { Notice } from "../outbox/notices.ts";
 import type { Delivery, DeliveryContext, Failure, OutboxTransport } from "../outbox/sender.ts";
 import { SYSTEM_ACTOR } from "../restore/access.ts";
 import { isRefusal } from "../restore/outcome.ts";
 import type { RestoreService } from "../restore/service.ts";
+import type { RestoreRequest } from "../restore/types.ts";
 import { approvalMessage, isPending, reminderText, requesterNotice } from "./blocks/approval.ts";
 
 /** The Web API answers within this, or the call is given up (and retried by the outbox). */

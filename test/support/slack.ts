@@ -12,7 +12,8 @@ import { withMetrics } from "../../src/metrics/service.ts";
 import { measuredSlackFetch } from "../../src/metrics/slack.ts";
 import { readStateAtScrape } from "../../src/metrics/state.ts";
 import { createOutboxSender, type OutboxSender } from "../../src/outbox/sender.ts";
-import { createSlackApp, type SlackDeps } from "../../src/slack/app.ts";
+import { createSlackApp } from "../../src/slack/app.ts";
+import type { SlackDeps } from "../../src/slack/deps.ts";
 import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "../../src/slack/sender.ts";
 import { ADMIN, ADMIN_2, ADMIN_APPROVER, APPROVER, APPROVER_2, STRANGER, type World } from "./world.ts";
 

@@ -1,5 +1,5 @@
 import type { ActionsBlock, Button, KnownBlock, ModalView } from "@slack/types";
-import type { RestoreRequest } from "../../db/schema.ts";
+import type { RestoreRequest } from "../../restore/types.ts";
 import { daysLeft, describeDaysLeft, formatTime } from "../../restore/window.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, MESSAGE_MAX_BLOCKS, section } from "./layout.ts";

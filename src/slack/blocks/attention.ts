@@ -1,5 +1,6 @@
 import type { KnownBlock } from "@slack/types";
-import { ATTENTION_DAYS, type AttentionItem } from "../../restore/audit.ts";
+import type { AttentionItem } from "../../restore/types.ts";
+import { ATTENTION_DAYS } from "../../restore/window.ts";
 import { context, linesToSections } from "./layout.ts";
 import { esc, mention, slackDate } from "./mrkdwn.ts";
 

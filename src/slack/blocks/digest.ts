@@ -1,5 +1,5 @@
 import type { KnownBlock, SectionBlock } from "@slack/types";
-import type { Digest, DigestAccount, DigestGroup, DigestPendingApproval } from "../../digest/build.ts";
+import type { Digest, DigestAccount, DigestGroup, DigestPendingApproval } from "../../restore/types.ts";
 import { attentionBlocks } from "./attention.ts";
 import { ACTION } from "./ids.ts";
 import { context, linesToSections, MESSAGE_MAX_BLOCKS, section } from "./layout.ts";

@@ -1,7 +1,5 @@
 import type { HomeView, KnownBlock } from "@slack/types";
-import type { AuditEvent, RestoreRequest } from "../../db/schema.ts";
-import type { AttentionItem } from "../../restore/audit.ts";
-import type { DeletedAccountView } from "../../restore/search.ts";
+import type { AttentionItem, AuditEvent, DeletedAccountView, RestoreRequest } from "../../restore/types.ts";
 import { decisionButtons, isPending, parseDetails } from "./approval.ts";
 import { attentionBlocks } from "./attention.ts";
 import { ACTION } from "./ids.ts";

@@ -1,7 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from "@slack/types";
-import type { RestoreChoicesRecord } from "../../db/schema.ts";
 import type { Conflict, RestorePlan } from "../../restore/plan-types.ts";
-import type { DeletedAccountView } from "../../restore/search.ts";
+import type { DeletedAccountView, RestoreChoicesRecord } from "../../restore/types.ts";
 import { describeRestorability } from "../../restore/window.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";

@@ -1,7 +1,6 @@
 import type { KnownBlock, ModalView } from "@slack/types";
-import type { RestoreRequest } from "../../db/schema.ts";
-import type { RestoreDone } from "../../restore/execute.ts";
 import type { Refusal } from "../../restore/outcome.ts";
+import type { RestoreDone, RestoreRequest } from "../../restore/types.ts";
 import { formatTime } from "../../restore/window.ts";
 import { CALLBACK } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";

@@ -7,7 +7,7 @@ import type {
   SectionBlock,
 } from "@slack/types";
 import { QUERY_MAX } from "../../restore/names.ts";
-import type { DeletedAccountView, SearchResult } from "../../restore/search.ts";
+import type { DeletedAccountView, SearchResult } from "../../restore/types.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, MODAL_MAX_BLOCKS, moreLine, section } from "./layout.ts";
 import { day, esc, mention, plain, squeeze, truncate } from "./mrkdwn.ts";

@@ -2,7 +2,6 @@ import type { App, BlockAction, ButtonAction, ViewSubmitAction } from "@slack/bo
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { isRefusal, type Refusal } from "../../restore/outcome.ts";
-import type { SlackDeps } from "../app.ts";
 import { rejectReasonView } from "../blocks/approval.ts";
 import { ACTION, BLOCK, CALLBACK } from "../blocks/ids.ts";
 import {
@@ -15,6 +14,7 @@ import {
 } from "../blocks/notice.ts";
 import { errorView, refusalView, temporaryPasswordView } from "../blocks/result.ts";
 import { loadingView } from "../blocks/search.ts";
+import type { SlackDeps } from "../deps.ts";
 import { channelId, messageTs, recordId, recordIdOf } from "./edge.ts";
 import { forgedForm, readMetadata, reportFailure } from "./support.ts";
 

@@ -2,12 +2,12 @@ import type { App } from "@slack/bolt";
 import { NOT_ALLOWED_MESSAGE } from "../../restore/access.ts";
 import { QUERY_MAX } from "../../restore/names.ts";
 import { isRefusal } from "../../restore/outcome.ts";
-import type { SlackDeps } from "../app.ts";
 import { digestMessages } from "../blocks/digest.ts";
 import { helpText } from "../blocks/help.ts";
 import { context } from "../blocks/layout.ts";
 import { refusalNotice } from "../blocks/notice.ts";
 import { loadingView } from "../blocks/search.ts";
+import type { SlackDeps } from "../deps.ts";
 import { openFilled } from "./open-filled.ts";
 import { searchViewFor } from "./support.ts";
 

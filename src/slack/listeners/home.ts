@@ -1,7 +1,7 @@
 import type { App } from "@slack/bolt";
 import { isRefusal } from "../../restore/outcome.ts";
-import type { SlackDeps } from "../app.ts";
 import { homeView } from "../blocks/home.ts";
+import type { SlackDeps } from "../deps.ts";
 import { reportFailure } from "./support.ts";
 
 /** The Home tab: pending approvals, what expires soonest, recent restores. */

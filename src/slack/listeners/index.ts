@@ -1,5 +1,5 @@
 import type { App } from "@slack/bolt";
-import type { SlackDeps } from "../app.ts";
+import type { SlackDeps } from "../deps.ts";
 import { registerApprovals } from "./approvals.ts";
 import { registerCommand } from "./command.ts";
 import { refuseForgedUsers } from "./edge.ts";

@@ -1,7 +1,7 @@
 import type { ModalView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
-import type { SlackDeps } from "../app.ts";
 import { errorView } from "../blocks/result.ts";
+import type { SlackDeps } from "../deps.ts";
 import { LATE, reportFailure, showFailure, withinBudget } from "./support.ts";
 
 /**

@@ -12,7 +12,6 @@ import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { isRefusal } from "../../restore/outcome.ts";
 import type { DeletedAccountView } from "../../restore/search.ts";
-import type { SlackDeps } from "../app.ts";
 import { ACTION, BLOCK, blockForField, CALLBACK } from "../blocks/ids.ts";
 import { batchConfirmView, planView, readPlanChoices } from "../blocks/plan.ts";
 import {
@@ -24,6 +23,7 @@ import {
   staleButtonView,
 } from "../blocks/result.ts";
 import { accountOptions, BATCH_MAX, loadingView } from "../blocks/search.ts";
+import type { SlackDeps } from "../deps.ts";
 import { recordId, recordIdOf } from "./edge.ts";
 import { openFilled } from "./open-filled.ts";
 import {

@@ -4,10 +4,10 @@ import type { WebClient } from "@slack/web-api";
 import type { z } from "zod";
 import { errorFields } from "../../log.ts";
 import { isRefusal } from "../../restore/outcome.ts";
-import type { SlackDeps } from "../app.ts";
 import { planView } from "../blocks/plan.ts";
 import { errorView, refusalView, staleButtonView } from "../blocks/result.ts";
 import { searchView } from "../blocks/search.ts";
+import type { SlackDeps } from "../deps.ts";
 
 /** The search modal lists this many (and offers them for a batch restore). */
 export const SEARCH_LIMIT = 40;

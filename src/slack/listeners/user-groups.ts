@@ -1,7 +1,7 @@
 import type { App } from "@slack/bolt";
 import { z } from "zod";
 import { SLACK_USER_GROUP_ID } from "../../restore/access.ts";
-import type { SlackDeps } from "../app.ts";
+import type { SlackDeps } from "../deps.ts";
 import { slackUserId } from "./edge.ts";
 import { reportFailure } from "./support.ts";
 

@@ -4,27 +4,21 @@ import { insertAddresses, keepsAddresses, mirrorFields, searchTextOf, snapshotOf
 import type { Db } from "../db/client.ts";
 import {
   type Account,
-  type AccountSnapshot,
   accountAddresses,
   accounts,
   type Directory,
-  departments,
   directories,
   seats,
 } from "../db/schema.ts";
 import { type Logger, silentLog } from "../log.ts";
-import {
-  type DirectoryConnector,
-  ProviderError,
-  type ProviderUser,
-  type RestoredUser,
-} from "../providers/port.ts";
+import type { DirectoryConnector, ProviderUser, RestoredUser } from "../providers/port.ts";
 import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts";
 import { type Followed, followProvider } from "./follow.ts";
 import { Refused } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
-import { buildPlan, withProviderConflict } from "./plan.ts";
+import { buildPlan } from "./plan.ts";
 import { type AccountSummary, type RestoreChoices, type RestorePlan, summarize } from "./plan-types.ts";
+import { callProvider, type Removed, restoreInProvider } from "./provider-call.ts";
 import { DAY_MS } from "./window.ts";
 
 /** What a restore did, without secrets: also what a repeated request gets back. */
@@ -111,8 +105,10 @@ export async function loadDirectory(db: Db, id: string) {
 
 /**
  * Plans again and restores (or re-creates) one account, which the caller has locked
- * (lockForRestore) in its transaction. Throws Refused when the plan is not ready, so the caller's
- * transaction rolls everything back.
+ * (lockForRestore) in its transaction, in steps: plan under the seat lock, remove the replaced
+ * account (an approved replace), restore in the provider and follow it or write the row, then the
+ * addresses and the audit. Throws Refused when the plan is not ready, so the caller's transaction
+ * rolls everything back.
  */
 export async function executeRestore(
   tx: Db,
@@ -121,13 +117,54 @@ export async function executeRestore(
   choices: RestoreChoices,
 ): Promise<{ record: RestoreRecord; temporaryPassword: string | null; plan: RestorePlan }> {
   const { account, directory } = locked;
+  const connector = ctx.connector ?? null;
   // scrypt runs on libuv's pool while the plan's queries go to the database.
   const password = directory.capabilities.setsPassword ? generateTemporaryPassword() : null;
   const passwordHash = password ? hashPassword(password) : Promise.resolve(null);
   passwordHash.catch(() => {}); // awaited below; a refusal before then must not leave it unhandled
-  // Two restores into the last seat of a plan queue on this lock, so the second one counts the
-  // first. The plan's queries are sent right behind it on the same connection (pipelined): the
-  // server runs them in order, so the seat count still comes after the lock.
+  const plan = await planUnderSeatLock(tx, ctx, locked, choices);
+  const base = { at: ctx.now, actor: ctx.actor, directoryId: directory.id, requestId: ctx.requestId };
+  const replace = plan.replaces ? await removeReplaced(tx, ctx, locked, plan, plan.replaces, base) : null;
+  const rowInput: RowInput = {
+    account,
+    directory,
+    plan,
+    now: ctx.now,
+    // A provider keeps its own passwords: ours would only be a hash of nothing anyone signs in with.
+    passwordHash: connector ? null : await passwordHash,
+    mustChangePassword: password !== null,
+  };
+  const { restored, followed } = connector
+    ? await restoreThroughProvider(tx, ctx, connector, rowInput, password, replace?.removed ?? null)
+    : { restored: await writeRestored(tx, rowInput, null), followed: null };
+  const record = recordOf(ctx, rowInput, choices, restored, followed, replace?.summary ?? null);
+  const audits = [
+    ...(replace ? [replace.audit] : []),
+    ...restoreAudits(base, rowInput, choices, record, restored, followed, connector),
+  ];
+  // Pipelined for the built-in directory: if the addresses clash (a race the plan could not see),
+  // the transaction fails and the audit goes with it. A provider's addresses went in with its row.
+  await Promise.all([
+    !connector && keepsAddresses(directory.capabilities.unique) ? insertAddresses(tx, restored) : null,
+    recordAudit(tx, ...audits),
+  ]);
+  return { record, temporaryPassword: password, plan };
+}
+
+type AuditBase = Pick<AuditInput, "at" | "actor" | "directoryId" | "requestId">;
+
+/**
+ * The plan again, inside the transaction, refused unless ready. Two restores into the last seat of
+ * a plan queue on the seat lock, so the second one counts the first. The plan's queries are sent
+ * right behind it on the same connection (pipelined): the server runs them in order, so the seat
+ * count still comes after the lock.
+ */
+async function planUnderSeatLock(
+  tx: Db,
+  ctx: ExecuteContext,
+  { account, directory }: { account: Account; directory: Directory },
+  choices: RestoreChoices,
+): Promise<RestorePlan> {
   const [, plan] = await Promise.all([
     account.license ? lockSeatPlan(tx, account.directoryId, account.license) : null,
     buildPlan(tx, account, directory, choices, ctx.now),
@@ -146,91 +183,107 @@ export async function executeRestore(
       },
     );
   }
+  return plan;
+}
 
-  const audits: AuditInput[] = [];
-  const base = { at: ctx.now, actor: ctx.actor, directoryId: directory.id, requestId: ctx.requestId };
-
-  let replaced: AccountSummary | null = null;
-  let removed: Removed | null = null;
+/**
+ * The approved replace's first half: the active account, unchanged since the request, is deleted
+ * (in the provider first), with its own full window so nothing is lost.
+ */
+async function removeReplaced(
+  tx: Db,
+  ctx: ExecuteContext,
+  { account, directory }: { account: Account; directory: Directory },
+  plan: RestorePlan,
+  replaces: AccountSummary,
+  base: AuditBase,
+): Promise<{ summary: AccountSummary; removed: Removed | null; audit: AuditInput }> {
   const connector = ctx.connector ?? null;
-  if (plan.replaces) {
-    const target = await lockAccount(tx, plan.replaces.id);
-    const changed =
-      target.status !== "active" ||
-      (ctx.replacesAccountId != null && ctx.replacesAccountId !== target.id) ||
-      (ctx.replacesVersion != null && ctx.replacesVersion !== target.version);
-    if (changed) {
-      throw new Refused(
-        "changed",
-        `${target.displayName}'s account changed since the request was made: nothing was done.`,
-      );
-    }
-    if (connector) await callProvider(tx, plan, directory, () => connector.removeActive(target.externalId));
-    const purgeAfter =
-      directory.retentionDays === null
-        ? null
-        : new Date(ctx.now.getTime() + directory.retentionDays * DAY_MS);
-    const [after] = await tx
-      .update(accounts)
-      .set({
-        status: "deleted",
-        deletedAt: ctx.now,
-        deletedBy: ctx.actor,
-        deletionCompletesAt: null,
-        purgeAfter,
-        snapshot: snapshotOf(target),
-        version: target.version + 1,
-        updatedAt: ctx.now,
-      })
-      .where(eq(accounts.id, target.id))
-      .returning();
-    replaced = summarize(after as Account);
-    if (connector) removed = { externalId: target.externalId, summary: replaced };
-    audits.push({
+  const target = await lockAccount(tx, replaces.id);
+  const changed =
+    target.status !== "active" ||
+    (ctx.replacesAccountId != null && ctx.replacesAccountId !== target.id) ||
+    (ctx.replacesVersion != null && ctx.replacesVersion !== target.version);
+  if (changed) {
+    throw new Refused(
+      "changed",
+      `${target.displayName}'s account changed since the request was made: nothing was done.`,
+    );
+  }
+  if (connector) await callProvider(tx, plan, directory, () => connector.removeActive(target.externalId));
+  const purgeAfter =
+    directory.retentionDays === null ? null : new Date(ctx.now.getTime() + directory.retentionDays * DAY_MS);
+  const [after] = await tx
+    .update(accounts)
+    .set({
+      status: "deleted",
+      deletedAt: ctx.now,
+      deletedBy: ctx.actor,
+      deletionCompletesAt: null,
+      purgeAfter,
+      snapshot: snapshotOf(target),
+      version: target.version + 1,
+      updatedAt: ctx.now,
+    })
+    .where(eq(accounts.id, target.id))
+    .returning();
+  const summary = summarize(after as Account);
+  return {
+    summary,
+    removed: connector ? { externalId: target.externalId, summary } : null,
+    audit: {
       ...base,
       action: "replace",
       accountIds: [target.id, account.id],
       before: auditView(target),
       after: auditView(after as Account),
       details: { replacedBy: account.id },
-    });
-  }
-
-  const o = plan.outcome;
-  const rowInput = {
-    account,
-    directory,
-    plan,
-    now: ctx.now,
-    // A provider keeps its own passwords: ours would only be a hash of nothing anyone signs in with.
-    passwordHash: connector ? null : await passwordHash,
-    mustChangePassword: password !== null,
+    },
   };
-  let restored: Account;
-  let followed: Followed | null = null;
-  if (connector) {
-    // The provider restores (or re-creates) first; from then on it is the truth (follow.ts).
-    const remote = await restoreInProvider(tx, connector, { account, directory }, plan, password, removed);
-    ctx.acted?.(remote);
-    followed = await followProvider(
-      tx,
-      { connector, accountId: account.id, now: ctx.now, log: ctx.log ?? silentLog },
-      remote,
-      async (db, user, shared) => {
-        const row = await writeRestored(db, rowInput, user);
-        if (keepsAddresses(directory.capabilities.unique)) await insertAddresses(db, row, shared);
-        return row;
-      },
-    );
-    restored = followed.account ?? asProviderSays(account, followed.user, plan.action);
-  } else {
-    restored = await writeRestored(tx, rowInput, null);
-  }
+}
+
+/** The provider restores (or re-creates) first; from then on it is the truth (follow.ts). */
+async function restoreThroughProvider(
+  tx: Db,
+  ctx: ExecuteContext,
+  connector: DirectoryConnector,
+  rowInput: RowInput,
+  password: string | null,
+  removed: Removed | null,
+): Promise<{ restored: Account; followed: Followed }> {
+  const { account, directory, plan } = rowInput;
+  const remote = await restoreInProvider(tx, connector, { account, directory }, plan, password, removed);
+  ctx.acted?.(remote);
+  const followed = await followProvider(
+    tx,
+    { connector, accountId: account.id, now: ctx.now, log: ctx.log ?? silentLog },
+    remote,
+    async (db, user, shared) => {
+      const row = await writeRestored(db, rowInput, user);
+      if (keepsAddresses(directory.capabilities.unique)) await insertAddresses(db, row, shared);
+      return row;
+    },
+  );
+  return { restored: followed.account ?? asProviderSays(account, followed.user, plan.action), followed };
+}
+
+/** What the restore did, as the admin reads it and a repeated request gets it back. */
+function recordOf(
+  ctx: ExecuteContext,
+  rowInput: RowInput,
+  choices: RestoreChoices,
+  restored: Account,
+  followed: Followed | null,
+  replaced: AccountSummary | null,
+): RestoreRecord {
+  const { account, plan } = rowInput;
+  const connector = ctx.connector ?? null;
+  const o = plan.outcome;
   const needsAttention =
     followed && !followed.account && connector
       ? `${restored.displayName} (${restored.userName}) was ${plan.action === "restore" ? "restored" : "re-created"} in ${connector.name}, but this app's records could not follow: ${followed.failure}. Nothing needs undoing in ${connector.name}. ${refreshStep(account.id, connector.name)} Until then it is listed under "Needs attention" in App Home and the digest.`
       : null;
-  const record: RestoreRecord = {
+  return {
     action: plan.action,
     requestId: ctx.requestId,
     account: summarize(restored),
@@ -242,25 +295,40 @@ export async function executeRestore(
     department: followed ? followed.user.department : o.department,
     replaced,
     followUp: plan.followUp,
-    mustChangePassword: password !== null,
+    mustChangePassword: rowInput.mustChangePassword,
     notes: [...(followed?.notes ?? []), ...departmentNote(connector, choices, followed)],
     needsAttention,
   };
-  audits.push({
-    ...base,
-    action: plan.action,
-    accountIds: plan.action === "restore" || !followed?.account ? [account.id] : [account.id, restored.id],
-    before: auditView(account),
-    after: auditView(restored),
-    details: {
-      choices,
-      renamedFrom: record.renamedFrom,
-      droppedAliases: o.droppedAliases,
-      ...(connector ? { provider: connector.name, providerId: followed?.user.externalId ?? null } : {}),
-      ...(followed?.reconciled.length ? { reconciled: followed.reconciled } : {}),
-      ...(needsAttention ? { mirror: "not updated" } : {}),
+}
+
+/** The restore's audit, and where the provider acted but the records could not follow, a second one. */
+function restoreAudits(
+  base: AuditBase,
+  { account, plan }: RowInput,
+  choices: RestoreChoices,
+  record: RestoreRecord,
+  restored: Account,
+  followed: Followed | null,
+  connector: DirectoryConnector | null,
+): AuditInput[] {
+  const { needsAttention } = record;
+  const audits: AuditInput[] = [
+    {
+      ...base,
+      action: plan.action,
+      accountIds: plan.action === "restore" || !followed?.account ? [account.id] : [account.id, restored.id],
+      before: auditView(account),
+      after: auditView(restored),
+      details: {
+        choices,
+        renamedFrom: record.renamedFrom,
+        droppedAliases: plan.outcome.droppedAliases,
+        ...(connector ? { provider: connector.name, providerId: followed?.user.externalId ?? null } : {}),
+        ...(followed?.reconciled.length ? { reconciled: followed.reconciled } : {}),
+        ...(needsAttention ? { mirror: "not updated" } : {}),
+      },
     },
-  });
+  ];
   if (needsAttention && connector) {
     audits.push({
       ...base,
@@ -277,13 +345,7 @@ export async function executeRestore(
       },
     });
   }
-  // Pipelined for the built-in directory: if the addresses clash (a race the plan could not see),
-  // the transaction fails and the audit goes with it. A provider's addresses went in with its row.
-  await Promise.all([
-    !connector && keepsAddresses(directory.capabilities.unique) ? insertAddresses(tx, restored) : null,
-    recordAudit(tx, ...audits),
-  ]);
-  return { record, temporaryPassword: password, plan };
+  return audits;
 }
 
 interface RowInput {
@@ -383,128 +445,5 @@ function asProviderSays(account: Account, user: ProviderUser, action: RestorePla
     status: "active",
     deletedAt: null,
     deletedBy: null,
-  };
-}
-
-/** What a replace removed, for undoing it when the restore that should follow fails. */
-interface Removed {
-  externalId: string;
-  summary: AccountSummary;
-}
-
-/**
- * Calls the provider; a ProviderError becomes a refusal that names the provider and its code, so
- * the transaction rolls back and the admin reads why. A conflict the provider found that our
- * check could not see (a group holding the address, a race with its console) comes back as the
- * same conflict in the plan, with the choices the directory has.
- */
-async function callProvider<T>(
-  tx: Db,
-  plan: RestorePlan,
-  directory: Directory,
-  call: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (!(error instanceof ProviderError)) throw error;
-    if (error.conflict) {
-      const message = providerFailure(error, "Nothing was restored.");
-      // A department the provider says is gone: offer the ones the last sync listed.
-      const known =
-        error.conflict === "department"
-          ? (
-              await tx
-                .select({ name: departments.name })
-                .from(departments)
-                .where(eq(departments.directoryId, directory.id))
-            ).map((d) => d.name)
-          : [];
-      throw new Refused("blocked", message, {
-        plan: withProviderConflict(plan, error.conflict, message, directory.capabilities, known),
-      });
-    }
-    throw new Refused("provider", providerFailure(error, "Nothing was restored."), { plan });
-  }
-}
-
-/**
- * What happened, what it means for the account, and what to do next, in that order:
- * "Google Workspace: the app may not manage users (403). Nothing was restored. Give the service
- * account domain-wide delegation … and try again."
- */
-export function providerFailure(error: ProviderError, outcome: string): string {
-  const next = error.nextStep ?? (error.transient ? "Try again in a few minutes." : null);
-  return [`${error.message}.`, outcome, next].filter(Boolean).join(" ");
-}
-
-async function restoreInProvider(
-  tx: Db,
-  connector: DirectoryConnector,
-  { account, directory }: { account: Account; directory: Directory },
-  plan: RestorePlan,
-  password: string | null,
-  removed: Removed | null,
-): Promise<RestoredUser> {
-  const o = plan.outcome;
-  const source = account.snapshot ?? snapshotOf(account);
-  const input = {
-    externalId: account.externalId,
-    user: { externalId: account.externalId, ...source },
-    newUserName: o.userName === account.userName ? null : o.userName,
-    dropAliases: o.droppedAliases,
-    // Also when the email changes with a rename: the old address stays with whoever holds it now.
-    dropEmail: account.email !== null && o.email?.toLowerCase() !== account.email.toLowerCase(),
-    newEmail: o.email && o.email.toLowerCase() !== account.email?.toLowerCase() ? o.email : null,
-    dropPhone: account.phone !== null && o.phone === null,
-    department: o.department,
-    license: o.license,
-    temporaryPassword: password,
-  };
-  try {
-    return await callProvider(tx, plan, directory, () =>
-      plan.action === "restore" ? connector.restore(input) : connector.recreate(input),
-    );
-  } catch (error) {
-    if (!removed || !(error instanceof Refused)) throw error;
-    // The replaced user is already deleted in the provider: put it back, so a failed replace
-    // leaves both accounts as they were.
-    const who = `${removed.summary.displayName} (${removed.summary.userName})`;
-    try {
-      if (!connector.profile.capabilities.canRestore) throw new Error("cannot restore");
-      await connector.restore({
-        externalId: removed.externalId,
-        user: { externalId: removed.externalId, ...snapshotFromSummary(removed.summary) },
-        newUserName: null,
-        dropAliases: [],
-        dropEmail: false,
-        newEmail: null,
-        dropPhone: false,
-        department: null,
-        license: null,
-        temporaryPassword: null,
-      });
-    } catch {
-      throw new Refused(
-        "provider",
-        `${error.message} ${who} was already deleted in ${connector.name} and could not be put back: restore it there from the deleted users.`,
-        { plan },
-      );
-    }
-    throw new Refused("provider", `${error.message} ${who} was put back as it was.`, { plan });
-  }
-}
-
-function snapshotFromSummary(s: AccountSummary): AccountSnapshot {
-  return {
-    userName: s.userName,
-    email: s.email,
-    aliases: [],
-    phone: null,
-    displayName: s.displayName,
-    givenName: null,
-    familyName: null,
-    department: s.department,
-    license: s.license,
   };
 }

@@ -11,10 +11,11 @@ import { type Account, accountAddresses, accounts, auditEvents } from "../db/sch
 import type { Logger } from "../log.ts";
 import { type DirectoryConnector, ProviderError, type ProviderUser } from "../providers/port.ts";
 import { auditView, recordAudit } from "./audit.ts";
-import { lockAccount, providerFailure } from "./execute.ts";
+import { lockAccount } from "./execute.ts";
 import { followProvider } from "./follow.ts";
 import { Refused } from "./outcome.ts";
 import { type AccountSummary, summarize } from "./plan-types.ts";
+import { providerFailure } from "./provider-call.ts";
 
 export interface Refreshed {
   type: "refreshed";

@@ -39,7 +39,6 @@ import {
   loadDirectory,
   lockAccount,
   lockForRestore,
-  providerFailure,
   type RestoreDone,
   type RestoreRecord,
 } from "./execute.ts";
@@ -48,6 +47,7 @@ import { type Refusal, Refused, refusalsAsValues } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
 import { buildPlan } from "./plan.ts";
 import { type AccountSummary, type RestoreChoices, type RestorePlan, summarize } from "./plan-types.ts";
+import { providerFailure } from "./provider-call.ts";
 import { ProviderChecks } from "./provider-check.ts";
 import { purgeExpired } from "./purge.ts";
 import { type Refreshed, refreshFromProvider } from "./refresh.ts";

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { conflictFilters, entraModule, originalUserName } from "../../src/providers/entra.ts";
 import type { ProviderUser, RestoreInput } from "../../src/providers/port.ts";
 import { ProviderError } from "../../src/providers/port.ts";
-import { providerFailure } from "../../src/restore/execute.ts";
+import { providerFailure } from "../../src/restore/provider-call.ts";
 import * as fx from "../fixtures/entra.ts";
 import { quietDeps } from "./support.ts";
 

@@ -8,7 +8,7 @@ import type {
   RestoreInput,
 } from "../../src/providers/port.ts";
 import { ProviderError } from "../../src/providers/port.ts";
-import { providerFailure } from "../../src/restore/execute.ts";
+import { providerFailure } from "../../src/restore/provider-call.ts";
 import {
   activeSystemUser,
   badRequest,

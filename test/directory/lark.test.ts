@@ -9,7 +9,7 @@ import {
   verifyLarkSignature,
 } from "../../src/providers/lark.ts";
 import { ProviderError, type ProviderUser, type RestoreInput } from "../../src/providers/port.ts";
-import { providerFailure } from "../../src/restore/execute.ts";
+import { providerFailure } from "../../src/restore/provider-call.ts";
 import {
   APP_ID,
   APP_SECRET,

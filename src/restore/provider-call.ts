@@ -1,0 +1,140 @@
+/**
+ * Calling a provider during a restore: its refusals become the plan's conflicts or a sentence that
+ * names the provider and the next step, and a replace's removal is undone when the restore that
+ * should follow it fails.
+ */
+import { eq } from "drizzle-orm";
+import { snapshotOf } from "../accounts/rows.ts";
+import type { Db } from "../db/client.ts";
+import { type Account, type AccountSnapshot, type Directory, departments } from "../db/schema.ts";
+import { type DirectoryConnector, ProviderError, type RestoredUser } from "../providers/port.ts";
+import { Refused } from "./outcome.ts";
+import { withProviderConflict } from "./plan.ts";
+import type { AccountSummary, RestorePlan } from "./plan-types.ts";
+
+/** What a replace removed, for undoing it when the restore that should follow fails. */
+export interface Removed {
+  externalId: string;
+  summary: AccountSummary;
+}
+
+/**
+ * Calls the provider; a ProviderError becomes a refusal that names the provider and its code, so
+ * the transaction rolls back and the admin reads why. A conflict the provider found that our
+ * check could not see (a group holding the address, a race with its console) comes back as the
+ * same conflict in the plan, with the choices the directory has.
+ */
+export async function callProvider<T>(
+  tx: Db,
+  plan: RestorePlan,
+  directory: Directory,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    if (error.conflict) {
+      const message = providerFailure(error, "Nothing was restored.");
+      // A department the provider says is gone: offer the ones the last sync listed.
+      const known =
+        error.conflict === "department"
+          ? (
+              await tx
+                .select({ name: departments.name })
+                .from(departments)
+                .where(eq(departments.directoryId, directory.id))
+            ).map((d) => d.name)
+          : [];
+      throw new Refused("blocked", message, {
+        plan: withProviderConflict(plan, error.conflict, message, directory.capabilities, known),
+      });
+    }
+    throw new Refused("provider", providerFailure(error, "Nothing was restored."), { plan });
+  }
+}
+
+/**
+ * What happened, what it means for the account, and what to do next, in that order:
+ * "Google Workspace: the app may not manage users (403). Nothing was restored. Give the service
+ * account domain-wide delegation … and try again."
+ */
+export function providerFailure(error: ProviderError, outcome: string): string {
+  const next = error.nextStep ?? (error.transient ? "Try again in a few minutes." : null);
+  return [`${error.message}.`, outcome, next].filter(Boolean).join(" ");
+}
+
+/**
+ * The restore (or re-creation) in the provider, as the plan says. If it fails after an approved
+ * replace removed the active holder there, the holder is put back, and the admin is told which.
+ */
+export async function restoreInProvider(
+  tx: Db,
+  connector: DirectoryConnector,
+  { account, directory }: { account: Account; directory: Directory },
+  plan: RestorePlan,
+  password: string | null,
+  removed: Removed | null,
+): Promise<RestoredUser> {
+  const o = plan.outcome;
+  const source = account.snapshot ?? snapshotOf(account);
+  const input = {
+    externalId: account.externalId,
+    user: { externalId: account.externalId, ...source },
+    newUserName: o.userName === account.userName ? null : o.userName,
+    dropAliases: o.droppedAliases,
+    // Also when the email changes with a rename: the old address stays with whoever holds it now.
+    dropEmail: account.email !== null && o.email?.toLowerCase() !== account.email.toLowerCase(),
+    newEmail: o.email && o.email.toLowerCase() !== account.email?.toLowerCase() ? o.email : null,
+    dropPhone: account.phone !== null && o.phone === null,
+    department: o.department,
+    license: o.license,
+    temporaryPassword: password,
+  };
+  try {
+    return await callProvider(tx, plan, directory, () =>
+      plan.action === "restore" ? connector.restore(input) : connector.recreate(input),
+    );
+  } catch (error) {
+    if (!removed || !(error instanceof Refused)) throw error;
+    // The replaced user is already deleted in the provider: put it back, so a failed replace
+    // leaves both accounts as they were.
+    const who = `${removed.summary.displayName} (${removed.summary.userName})`;
+    try {
+      if (!connector.profile.capabilities.canRestore) throw new Error("cannot restore");
+      await connector.restore({
+        externalId: removed.externalId,
+        user: { externalId: removed.externalId, ...snapshotFromSummary(removed.summary) },
+        newUserName: null,
+        dropAliases: [],
+        dropEmail: false,
+        newEmail: null,
+        dropPhone: false,
+        department: null,
+        license: null,
+        temporaryPassword: null,
+      });
+    } catch {
+      throw new Refused(
+        "provider",
+        `${error.message} ${who} was already deleted in ${connector.name} and could not be put back: restore it there from the deleted users.`,
+        { plan },
+      );
+    }
+    throw new Refused("provider", `${error.message} ${who} was put back as it was.`, { plan });
+  }
+}
+
+function snapshotFromSummary(s: AccountSummary): AccountSnapshot {
+  return {
+    userName: s.userName,
+    email: s.email,
+    aliases: [],
+    phone: null,
+    displayName: s.displayName,
+    givenName: null,
+    familyName: null,
+    department: s.department,
+    license: s.license,
+  };
+}

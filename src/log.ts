@@ -1,8 +1,10 @@
 import { DrizzleQueryError } from "drizzle-orm/errors";
+import { multistream, pino } from "pino";
 
 /**
- * One JSON line per event on stdout (stderr for errors), for people and log shippers alike.
- * Callers pass facts, never secrets: no tokens, no passwords, no request bodies.
+ * One JSON line per event on stdout (stderr for errors), for people and log shippers alike,
+ * written by pino. Callers pass facts, never secrets: no tokens, no passwords, no request bodies;
+ * fields named like one are redacted all the same, in case one slips through.
  */
 export type Fields = Record<string, unknown>;
 
@@ -12,16 +14,43 @@ export interface Logger {
   error(message: string, fields?: Fields): void;
 }
 
-function write(level: string, message: string, fields: Fields = {}): void {
-  const line = JSON.stringify({ at: new Date().toISOString(), level, message, ...fields });
-  if (level === "error") process.stderr.write(`${line}\n`);
-  else process.stdout.write(`${line}\n`);
-}
+/** Field names that would hold a secret, at the top level or one object down. */
+const SECRET_FIELDS = [
+  "token",
+  "botToken",
+  "appToken",
+  "accessToken",
+  "signingSecret",
+  "clientSecret",
+  "password",
+  "temporaryPassword",
+  "authorization",
+];
+
+const pinoLogger = pino(
+  {
+    level: "info",
+    base: null,
+    messageKey: "message",
+    timestamp: () => `,"at":"${new Date().toISOString()}"`,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]), censor: "[redacted]" },
+  },
+  // Errors to stderr only, the rest to stdout; through process' own streams (synchronous for
+  // files and pipes), so a line is out before the process exits.
+  multistream(
+    [
+      { level: "info", stream: process.stdout },
+      { level: "error", stream: process.stderr },
+    ],
+    { dedupe: true },
+  ),
+);
 
 export const log: Logger = {
-  info: (m, f) => write("info", m, f),
-  warn: (m, f) => write("warn", m, f),
-  error: (m, f) => write("error", m, f),
+  info: (m, f) => pinoLogger.info(f ?? {}, m),
+  warn: (m, f) => pinoLogger.warn(f ?? {}, m),
+  error: (m, f) => pinoLogger.error(f ?? {}, m),
 };
 
 /**

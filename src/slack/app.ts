@@ -1,9 +1,10 @@
-import { App, HTTPReceiver, LogLevel, type Receiver, SocketModeReceiver } from "@slack/bolt";
+import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from "@slack/bolt";
 import { WebClient, type WebClientOptions } from "@slack/web-api";
-import { describeError, errorFields, type Logger } from "../log.ts";
+import { errorFields } from "../log.ts";
 import { measuredSlackFetch, timeAcks } from "../metrics/slack.ts";
 import type { SlackDeps } from "./deps.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { slackLogger } from "./logger.ts";
 
 /** The longest a listener's Web API call (views.open, a private reply) may take. */
 const LISTENER_CALL_TIMEOUT_MS = 10_000;
@@ -29,7 +30,7 @@ export interface SlackAppOptions {
  */
 export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): SlackApp {
   const { settings } = deps;
-  const logger = boltLogger(deps.log);
+  const logger = slackLogger(deps.log, "bolt");
   let http: HTTPReceiver | null = null;
   let socket: SocketModeReceiver | null = null;
   let receiver = options.receiver;
@@ -78,7 +79,7 @@ function useApiUrl(
   socket: SocketModeReceiver,
   appToken: string,
   slackApiUrl: string,
-  logger: ReturnType<typeof boltLogger>,
+  logger: ReturnType<typeof slackLogger>,
   clientOptions: WebClientOptions = {},
 ): void {
   (socket.client as unknown as { webClient: WebClient }).webClient = new WebClient("", {
@@ -88,25 +89,4 @@ function useApiUrl(
     ...clientOptions,
     slackApiUrl,
   });
-}
-
-/**
- * Bolt's logger interface over our JSON lines, at INFO: Bolt's debug output carries request bodies.
- * An error Bolt logs (a listener that threw) is described by its cause, never its query.
- */
-function boltLogger(log: Logger) {
-  let level = LogLevel.INFO;
-  const text = (args: unknown[]) =>
-    args.map((a) => (a instanceof Error ? describeError(a) : String(a))).join(" ");
-  return {
-    debug: () => {},
-    info: (...args: unknown[]) => log.info(`bolt: ${text(args)}`),
-    warn: (...args: unknown[]) => log.warn(`bolt: ${text(args)}`),
-    error: (...args: unknown[]) => log.error(`bolt: ${text(args)}`),
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: () => {},
-  };
 }

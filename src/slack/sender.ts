@@ -1,6 +1,7 @@
 import type { KnownBlock } from "@slack/types";
 import { ErrorCode, LogLevel, WebClient, type WebClientOptions } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
+import { log as defaultLog, type Logger } from "../log.ts";
 import type { Notice } from "../outbox/notices.ts";
 import type { Delivery, DeliveryContext, Failure, OutboxTransport } from "../outbox/sender.ts";
 import { SYSTEM_ACTOR } from "../restore/access.ts";
@@ -8,6 +9,7 @@ import { isRefusal } from "../restore/outcome.ts";
 import type { RestoreService } from "../restore/service.ts";
 import type { RestoreRequest } from "../restore/types.ts";
 import { approvalMessage, isPending, reminderText, requesterNotice } from "./blocks/approval.ts";
+import { slackLogger } from "./logger.ts";
 
 /** The Web API answers within this, or the call is given up (and retried by the outbox). */
 export const SLACK_CALL_TIMEOUT_MS = 5_000;
@@ -17,9 +19,15 @@ export const SLACK_CALL_TIMEOUT_MS = 5_000;
  * every call, so the outbox (which records what was sent) is the one that waits and tries again.
  * Its failures are logged by the outbox, as JSON, with what it does next.
  */
-export function outboxClient(token: string, slackApiUrl: string, options: WebClientOptions = {}): WebClient {
+export function outboxClient(
+  token: string,
+  slackApiUrl: string,
+  options: WebClientOptions = {},
+  log: Logger = defaultLog,
+): WebClient {
   return new WebClient(token, {
     slackApiUrl,
+    logger: slackLogger(log, "web-api", LogLevel.ERROR),
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 0 },
     timeout: SLACK_CALL_TIMEOUT_MS,

@@ -1,0 +1,236 @@
+/** Reading a JSON import: the file's shape checked with zod, each problem named by its account. */
+import { z } from "zod";
+import {
+  accountsOf,
+  type Checked,
+  COLUMNS,
+  type Column,
+  checkAccount,
+  checkAcrossAccounts,
+  DIRECTORY_ID,
+  DOMAIN,
+  isColumn,
+  type RawAccount,
+  type TimeContext,
+} from "./checks.ts";
+import { parseIsoTime } from "./times.ts";
+import type { ImportFile, ImportProblem } from "./types.ts";
+
+/** Shapes only; the meaning of each account's cells is checked by `checkAccount`, as for CSV. */
+const text = z.string({ error: "must be text" });
+const cell = z.string().nullish();
+const idLike = z.union([z.string(), z.number().transform(String)], { error: "must be text" }).nullish();
+
+const accountSchema = z.strictObject({
+  external_id: idLike,
+  user_name: cell,
+  email: cell,
+  display_name: cell,
+  given_name: cell,
+  family_name: cell,
+  department: cell,
+  phone: idLike,
+  aliases: z.union([z.string(), z.array(z.string())], { error: "must be text or a list of text" }).nullish(),
+  status: cell,
+  deleted_at: cell,
+  deleted_by: cell,
+  deletion_completes_at: cell,
+  license: cell,
+});
+
+const directorySchema = z.strictObject({
+  id: text.regex(DIRECTORY_ID, {
+    error:
+      "must be lower-case letters, digits and dashes, start with a letter or digit, and be at most 63 characters",
+  }),
+  name: text.trim().min(1, { error: "must not be empty" }),
+  can_restore: z.boolean({ error: "must be true or false" }).default(true),
+  retention_days: z
+    .number({ error: "must be a whole number of days or null" })
+    .int({ error: "must be a whole number of days or null" })
+    .positive({ error: "must be a positive number of days or null" })
+    .nullable()
+    .default(30),
+  follow_up: z.array(text.trim().min(1, { error: "must not be empty" })).default([]),
+});
+
+const fileSchema = z.strictObject({
+  relative_to: text
+    .refine((s) => parseIsoTime(s) !== null, {
+      error: "must be an ISO 8601 time such as 2026-11-22T12:00:00Z",
+    })
+    .nullish(),
+  directory: directorySchema.nullish(),
+  domains: z
+    .array(text.trim().toLowerCase().regex(DOMAIN, { error: "must be a domain name such as example.com" }))
+    .nullish(),
+  departments: z.array(text.trim().min(1, { error: "must not be empty" })).nullish(),
+  seats: z
+    .array(
+      z.strictObject({
+        license: text.trim().min(1, { error: "must not be empty" }),
+        total: z
+          .number({ error: "must be a whole number, 0 or more" })
+          .int({ error: "must be a whole number, 0 or more" })
+          .min(0, { error: "must be a whole number, 0 or more" }),
+      }),
+    )
+    .nullish(),
+  accounts: z.array(z.unknown()),
+});
+
+const FILE_FIELDS = Object.keys(fileSchema.shape);
+
+export function readJson(content: string, now: Date, problems: ImportProblem[]): ImportFile | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(content.replace(/^\uFEFF/, ""));
+  } catch (err) {
+    problems.push({ line: 0, reason: `the file is not valid JSON: ${(err as Error).message}` });
+    return null;
+  }
+
+  let top: z.infer<typeof fileSchema>;
+  if (Array.isArray(data)) {
+    top = { accounts: data };
+  } else if (isPlainObject(data)) {
+    const parsed = fileSchema.safeParse(data, { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        problems.push({ line: 0, reason: describeIssue(issue, FILE_FIELDS) });
+      }
+      // Still check the accounts, so one run shows every problem in the file.
+      if (!Array.isArray(data.accounts)) return null;
+      top = { accounts: data.accounts };
+    } else {
+      top = parsed.data;
+    }
+  } else {
+    problems.push({
+      line: 0,
+      reason: 'the file must hold a list of accounts, or an object with "accounts" and settings',
+    });
+    return null;
+  }
+
+  // Read from the data itself, so a shape problem elsewhere does not make every time look wrong.
+  const relativeTo =
+    isPlainObject(data) && typeof data.relative_to === "string" ? parseIsoTime(data.relative_to) : null;
+  const time: TimeContext = { now, shiftMs: relativeTo === null ? 0 : now.getTime() - relativeTo.getTime() };
+
+  const seats = top.seats ?? [];
+  const seen = new Set<string>();
+  for (const seat of seats) {
+    if (seen.has(seat.license)) {
+      problems.push({ line: 0, reason: `seats lists licence "${seat.license}" more than once` });
+    }
+    seen.add(seat.license);
+  }
+
+  const checked: Checked[] = [];
+  top.accounts.forEach((item, index) => {
+    const line = index + 1;
+    if (!isPlainObject(item)) {
+      problems.push({ line, reason: "must be an object with fields such as user_name and status" });
+      return;
+    }
+    const parsed = accountSchema.safeParse(item, { reportInput: true });
+    let raw: RawAccount;
+    const alreadyReported = new Set<Column>();
+    if (parsed.success) {
+      raw = parsed.data;
+    } else {
+      // Report every shape problem, then check the fields that do have the right shape.
+      const drop = new Set<string>();
+      // In the order of the columns, unknown fields last: the same order for every account.
+      const rank = (issue: z.core.$ZodIssue) => {
+        const at = COLUMNS.indexOf(issue.path[0] as Column);
+        return at === -1 ? COLUMNS.length : at;
+      };
+      for (const issue of [...parsed.error.issues].sort((a, b) => rank(a) - rank(b))) {
+        problems.push({ line, reason: describeIssue(issue, COLUMNS) });
+        if (issue.code === "unrecognized_keys") for (const key of issue.keys) drop.add(key);
+        const field = issue.path[0];
+        if (typeof field === "string") {
+          drop.add(field);
+          if (isColumn(field)) alreadyReported.add(field);
+        }
+      }
+      const rest = accountSchema.safeParse(
+        Object.fromEntries(Object.entries(item).filter(([key]) => !drop.has(key))),
+      );
+      raw = rest.success ? rest.data : {};
+    }
+    checked.push(checkAccount(raw, line, time, problems, alreadyReported));
+  });
+  checkAcrossAccounts(checked, problems);
+
+  if (problems.length > 0) return null;
+  const directory = top.directory
+    ? {
+        id: top.directory.id,
+        name: top.directory.name,
+        canRestore: top.directory.can_restore,
+        retentionDays: top.directory.retention_days,
+        followUp: top.directory.follow_up,
+      }
+    : null;
+  return {
+    directory,
+    domains: top.domains ? [...new Set(top.domains)] : null,
+    departments: top.departments ? [...new Set(top.departments)] : null,
+    seats: seats.map((s) => ({ license: s.license, total: s.total })),
+    accounts: accountsOf(checked),
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const EXPECTED: Record<string, string> = {
+  string: "text",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "an object",
+  null: "null",
+};
+
+/** A zod issue in words: `seats #2 total must be a whole number, 0 or more`. */
+function describeIssue(issue: z.core.$ZodIssue, fields: readonly string[]): string {
+  const name = issue.path.map((part) => (typeof part === "number" ? `#${part + 1}` : String(part))).join(" ");
+  const subject = name === "" ? "" : `${name} `;
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.input === undefined) return `${subject}is missing`;
+      // 1.5 for a whole number: the schema's own words say it best.
+      if (issue.expected === "int" && typeof issue.input === "number") return `${subject}${issue.message}`;
+      return `${subject}must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${kindOf(issue.input)}`;
+    case "unrecognized_keys": {
+      const keys = issue.keys.map((k) => `"${k}"`).join(", ");
+      const known = name === "" ? `; the fields are ${fields.join(", ")}` : "";
+      return `${name === "" ? "" : `${name} has `}unknown ${issue.keys.length === 1 ? "field" : "fields"} ${keys}${known}`;
+    }
+    default:
+      return `${subject}${issue.message}`;
+  }
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  switch (typeof value) {
+    case "string":
+      return "text";
+    case "number":
+      return "a number";
+    case "boolean":
+      return value ? "true" : "false";
+    case "object":
+      return "an object";
+    default:
+      return typeof value;
+  }
+}

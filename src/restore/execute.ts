@@ -1,17 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import { insertAddresses, keepsAddresses, mirrorFields, searchTextOf, snapshotOf } from "../accounts/rows.ts";
+import { insertAddresses, keepsAddresses, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
-import {
-  type Account,
-  accountAddresses,
-  accounts,
-  type Directory,
-  directories,
-  seats,
-} from "../db/schema.ts";
+import { type Account, accounts, type Directory, directories, seats } from "../db/schema.ts";
 import { type Logger, silentLog } from "../log.ts";
-import type { DirectoryConnector, ProviderUser, RestoredUser } from "../providers/port.ts";
+import type { DirectoryConnector, RestoredUser } from "../providers/port.ts";
 import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts";
 import { type Followed, followProvider } from "./follow.ts";
 import { Refused } from "./outcome.ts";
@@ -19,6 +11,7 @@ import { generateTemporaryPassword, hashPassword } from "./password.ts";
 import { buildPlan } from "./plan.ts";
 import { type AccountSummary, type RestoreChoices, type RestorePlan, summarize } from "./plan-types.ts";
 import { callProvider, type Removed, restoreInProvider } from "./provider-call.ts";
+import { asProviderSays, type RowInput, writeRestored } from "./restored-row.ts";
 import { DAY_MS } from "./window.ts";
 
 /** What a restore did, without secrets: also what a repeated request gets back. */
@@ -348,80 +341,6 @@ function restoreAudits(
   return audits;
 }
 
-interface RowInput {
-  account: Account;
-  directory: Directory;
-  plan: RestorePlan;
-  now: Date;
-  passwordHash: string | null;
-  mustChangePassword: boolean;
-}
-
-/**
- * The restored account's row: the deleted one made active again, or for a re-creation a new row
- * (a new id) from the snapshot, which the old record points to. `user`: what a provider answered,
- * which wins over the plan's outcome.
- */
-async function writeRestored(tx: Db, input: RowInput, user: ProviderUser | null): Promise<Account> {
-  const { account, directory, plan, now } = input;
-  const o = plan.outcome;
-  const fromProvider = user ? mirrorFields(user) : null;
-  const restoredFields = {
-    userName: fromProvider?.userName ?? o.userName,
-    email: fromProvider ? fromProvider.email : o.email,
-    aliases: fromProvider?.aliases ?? o.aliases,
-    phone: fromProvider ? fromProvider.phone : o.phone,
-    // The provider says which department it put the user in (none is an answer too).
-    department: fromProvider ? fromProvider.department : o.department,
-    license: fromProvider?.license ?? o.license,
-    passwordHash: input.passwordHash,
-    mustChangePassword: input.mustChangePassword,
-    updatedAt: now,
-  };
-  if (plan.action === "restore") {
-    await tx.delete(accountAddresses).where(eq(accountAddresses.accountId, account.id));
-    const [row] = await tx
-      .update(accounts)
-      .set({
-        ...restoredFields,
-        status: "active",
-        deletedAt: null,
-        deletedBy: null,
-        deletionCompletesAt: null,
-        purgeAfter: null,
-        searchText: searchTextOf({ ...account, ...restoredFields }),
-        version: account.version + 1,
-      })
-      .where(eq(accounts.id, account.id))
-      .returning();
-    return row as Account;
-  }
-  const source = account.snapshot ?? snapshotOf(account);
-  const fields = {
-    ...restoredFields,
-    displayName: source.displayName,
-    givenName: source.givenName,
-    familyName: source.familyName,
-  };
-  const [row] = await tx
-    .insert(accounts)
-    .values({
-      ...fields,
-      directoryId: directory.id,
-      externalId: fromProvider?.externalId ?? `recreated:${randomUUID()}`,
-      status: "active",
-      searchText: searchTextOf({ ...fields, aliases: fields.aliases }),
-      createdAt: now,
-    })
-    .returning();
-  const restored = row as Account;
-  await tx
-    .update(accounts)
-    .set({ recreatedAs: restored.id, version: account.version + 1, updatedAt: now })
-    .where(eq(accounts.id, account.id));
-  return restored;
-}
-
 /** A department the admin chose that the provider did not take: said, not hidden. */
 function departmentNote(
   connector: DirectoryConnector | null,
@@ -433,17 +352,4 @@ function departmentNote(
   return [
     `${connector.name} kept the department ${followed.user.department ?? "(none)"}: the chosen ${chosen} was not set. Set it in ${connector.name}'s admin console.`,
   ];
-}
-
-/** The account as the provider has it, when the mirror could not be written: what the admin is shown. */
-function asProviderSays(account: Account, user: ProviderUser, action: RestorePlan["action"]): Account {
-  const fields = mirrorFields(user);
-  return {
-    ...account,
-    ...fields,
-    ...(action === "recreate" ? {} : { externalId: account.externalId }),
-    status: "active",
-    deletedAt: null,
-    deletedBy: null,
-  };
 }

@@ -105,75 +105,10 @@ function renameInput(canRename: boolean, renamed: string): KnownBlock[] {
 /** The blocks for one conflict; `interactive` false when the plan cannot go ahead anyway (no inputs without a submit). */
 function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): KnownBlock[] {
   switch (c.kind) {
-    case "userName": {
-      // Some directories cannot rename at restore time (Google): then replace is the only way on.
-      const canRename = c.resolutions.includes("rename");
-      // Replace needs a known account to delete: a holder only the provider saw has none.
-      const canReplace = c.resolutions.includes("replace");
-      const holder = c.holder.id
-        ? who(c.holder.displayName, c.holder.userName)
-        : esc(c.holder.displayName, 200);
-      const text = !canReplace
-        ? `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. ${canRename ? "Restore under a new user name, or cancel" : "Cancel"}, rename the active account first, and try again.`
-        : canRename
-          ? `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. Restore under a new user name, or replace the active account (a second admin must approve). Or cancel, rename the active account first, and try again.`
-          : `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. ${esc(plan.directory.name, 100)} cannot restore under a new user name: replace the active account (a second admin must approve), or cancel, rename the active account first, and try again.`;
-      if (!interactive || (!canRename && !canReplace)) return [section(text)];
-      const rename: PlainTextOption = { text: plain("Restore under a new user name", 75), value: "rename" };
-      const replace: PlainTextOption = {
-        text: plain("Replace the active account — a second admin must approve", 75),
-        value: "replace",
-      };
-      const initial = c.resolvedBy === "rename" ? rename : c.resolvedBy === "replace" ? replace : null;
-      const renamed = plan.outcome.userName !== plan.account.userName ? plan.outcome.userName : "";
-      return [
-        section(text),
-        {
-          type: "input",
-          block_id: BLOCK.resolution,
-          label: plain("How to resolve the user name"),
-          element: {
-            type: "radio_buttons",
-            action_id: ACTION.resolution,
-            options: [...(canRename ? [rename] : []), ...(canReplace ? [replace] : [])],
-            ...(initial ? { initial_option: initial } : {}),
-          },
-        },
-        ...renameInput(canRename, renamed),
-        ...(canReplace
-          ? [
-              {
-                type: "input" as const,
-                block_id: BLOCK.reason,
-                optional: true,
-                label: plain("Reason for replacing (required for replace)"),
-                hint: plain("The approver reads it."),
-                element: {
-                  type: "plain_text_input" as const,
-                  action_id: ACTION.value,
-                  multiline: true,
-                  max_length: 500,
-                },
-              },
-            ]
-          : []),
-      ];
-    }
-    case "alias": {
-      const list = c.dropped
-        .slice(0, 20)
-        .map((d) => `${esc(d.address, 250)} (${esc(d.holder.userName, 250)})`)
-        .join(", ");
-      const more = c.dropped.length > 20 ? ` …and ${c.dropped.length - 20} more` : "";
-      if (c.resolvedBy === null) {
-        return [
-          section(
-            `⚠️ These aliases now belong to active accounts, and ${esc(plan.directory.name, 100)} cannot leave them out: remove them from those accounts first, then try again: ${list}${more}`,
-          ),
-        ];
-      }
-      return [context(`These aliases now belong to others and will be dropped: ${list}${more}`)];
-    }
+    case "userName":
+      return userNameBlocks(plan, c, interactive);
+    case "alias":
+      return aliasBlocks(plan, c);
     case "email":
       if (!interactive || !c.resolutions.includes("dropEmail"))
         return [
@@ -200,41 +135,122 @@ function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): K
           `🚫 No free ${esc(c.license, 200)} seat: ${c.used}/${c.total} used. Free or buy a seat, then try again.`,
         ),
       ];
-    case "department": {
-      const usable = c.available.filter((d) => d.length <= 150);
-      const label = `Department (${truncate(c.department, 100)} no longer exists)`;
-      if (!interactive || usable.length === 0) {
-        return [
-          section(
-            `⚠️ The department ${esc(c.department, 200)} no longer exists: a department must be chosen.`,
-          ),
-        ];
-      }
-      const options: PlainTextOption[] = usable
-        .slice(0, MAX_OPTIONS)
-        .map((d) => ({ text: plain(d, 75), value: d }));
-      const chosen = options.find(
-        (o) => o.value === plan.outcome.department && c.resolvedBy === "chooseDepartment",
-      );
-      return [
-        {
-          type: "input",
-          block_id: BLOCK.department,
-          label: plain(label),
-          ...(usable.length > MAX_OPTIONS
-            ? { hint: plain(`Showing the first ${MAX_OPTIONS} of ${usable.length} departments.`) }
-            : {}),
-          element: {
-            type: "static_select",
-            action_id: ACTION.value,
-            placeholder: plain("Choose a department", 150),
-            options,
-            ...(chosen ? { initial_option: chosen } : {}),
-          },
-        },
-      ];
-    }
+    case "department":
+      return departmentBlocks(plan, c, interactive);
   }
+}
+
+/** A user name held by an active account: rename or replace (approved), as the directory allows. */
+function userNameBlocks(
+  plan: RestorePlan,
+  c: Extract<Conflict, { kind: "userName" }>,
+  interactive: boolean,
+): KnownBlock[] {
+  // Some directories cannot rename at restore time (Google): then replace is the only way on.
+  const canRename = c.resolutions.includes("rename");
+  // Replace needs a known account to delete: a holder only the provider saw has none.
+  const canReplace = c.resolutions.includes("replace");
+  const holder = c.holder.id ? who(c.holder.displayName, c.holder.userName) : esc(c.holder.displayName, 200);
+  const text = !canReplace
+    ? `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. ${canRename ? "Restore under a new user name, or cancel" : "Cancel"}, rename the active account first, and try again.`
+    : canRename
+      ? `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. Restore under a new user name, or replace the active account (a second admin must approve). Or cancel, rename the active account first, and try again.`
+      : `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. ${esc(plan.directory.name, 100)} cannot restore under a new user name: replace the active account (a second admin must approve), or cancel, rename the active account first, and try again.`;
+  if (!interactive || (!canRename && !canReplace)) return [section(text)];
+  const rename: PlainTextOption = { text: plain("Restore under a new user name", 75), value: "rename" };
+  const replace: PlainTextOption = {
+    text: plain("Replace the active account — a second admin must approve", 75),
+    value: "replace",
+  };
+  const initial = c.resolvedBy === "rename" ? rename : c.resolvedBy === "replace" ? replace : null;
+  const renamed = plan.outcome.userName !== plan.account.userName ? plan.outcome.userName : "";
+  return [
+    section(text),
+    {
+      type: "input",
+      block_id: BLOCK.resolution,
+      label: plain("How to resolve the user name"),
+      element: {
+        type: "radio_buttons",
+        action_id: ACTION.resolution,
+        options: [...(canRename ? [rename] : []), ...(canReplace ? [replace] : [])],
+        ...(initial ? { initial_option: initial } : {}),
+      },
+    },
+    ...renameInput(canRename, renamed),
+    ...(canReplace
+      ? [
+          {
+            type: "input" as const,
+            block_id: BLOCK.reason,
+            optional: true,
+            label: plain("Reason for replacing (required for replace)"),
+            hint: plain("The approver reads it."),
+            element: {
+              type: "plain_text_input" as const,
+              action_id: ACTION.value,
+              multiline: true,
+              max_length: 500,
+            },
+          },
+        ]
+      : []),
+  ];
+}
+
+/** Aliases held by others: dropped and listed, or, where the directory cannot drop them, blocking. */
+function aliasBlocks(plan: RestorePlan, c: Extract<Conflict, { kind: "alias" }>): KnownBlock[] {
+  const list = c.dropped
+    .slice(0, 20)
+    .map((d) => `${esc(d.address, 250)} (${esc(d.holder.userName, 250)})`)
+    .join(", ");
+  const more = c.dropped.length > 20 ? ` …and ${c.dropped.length - 20} more` : "";
+  if (c.resolvedBy === null) {
+    return [
+      section(
+        `⚠️ These aliases now belong to active accounts, and ${esc(plan.directory.name, 100)} cannot leave them out: remove them from those accounts first, then try again: ${list}${more}`,
+      ),
+    ];
+  }
+  return [context(`These aliases now belong to others and will be dropped: ${list}${more}`)];
+}
+
+/** A department gone: choose one that exists (the first MAX_OPTIONS), where the directory lists them. */
+function departmentBlocks(
+  plan: RestorePlan,
+  c: Extract<Conflict, { kind: "department" }>,
+  interactive: boolean,
+): KnownBlock[] {
+  const usable = c.available.filter((d) => d.length <= 150);
+  const label = `Department (${truncate(c.department, 100)} no longer exists)`;
+  if (!interactive || usable.length === 0) {
+    return [
+      section(`⚠️ The department ${esc(c.department, 200)} no longer exists: a department must be chosen.`),
+    ];
+  }
+  const options: PlainTextOption[] = usable
+    .slice(0, MAX_OPTIONS)
+    .map((d) => ({ text: plain(d, 75), value: d }));
+  const chosen = options.find(
+    (o) => o.value === plan.outcome.department && c.resolvedBy === "chooseDepartment",
+  );
+  return [
+    {
+      type: "input",
+      block_id: BLOCK.department,
+      label: plain(label),
+      ...(usable.length > MAX_OPTIONS
+        ? { hint: plain(`Showing the first ${MAX_OPTIONS} of ${usable.length} departments.`) }
+        : {}),
+      element: {
+        type: "static_select",
+        action_id: ACTION.value,
+        placeholder: plain("Choose a department", 150),
+        options,
+        ...(chosen ? { initial_option: chosen } : {}),
+      },
+    },
+  ];
 }
 
 function accountBlocks(plan: RestorePlan, directoryName: string): KnownBlock[] {

@@ -47,10 +47,11 @@ const pinoLogger = pino(
   ),
 );
 
+/** The message goes in as the first field, so a line reads `…"message":"…","field":…` as before. */
 export const log: Logger = {
-  info: (m, f) => pinoLogger.info(f ?? {}, m),
-  warn: (m, f) => pinoLogger.warn(f ?? {}, m),
-  error: (m, f) => pinoLogger.error(f ?? {}, m),
+  info: (m, f) => pinoLogger.info({ message: m, ...f }),
+  warn: (m, f) => pinoLogger.warn({ message: m, ...f }),
+  error: (m, f) => pinoLogger.error({ message: m, ...f }),
 };
 
 /**

@@ -35,6 +35,7 @@ import {
   recordAudit,
   refreshStep,
 } from "./audit.ts";
+import { DirectoryNames } from "./directory-names.ts";
 import {
   executeRestore,
   loadDirectory,
@@ -107,11 +108,16 @@ export class RestoreService {
     private readonly log: Logger = silentLog,
   ) {
     this.checks = new ProviderChecks(db, clock, log);
+    this.directories = new DirectoryNames(async () => {
+      const rows = await directoryNamesQuery(db).execute();
+      return Object.fromEntries(rows.map((r) => [r.id, r.name]));
+    });
   }
 
   private readonly noticeListeners = new Set<() => void>();
   /** The provider's answers about holders, kept a minute for plans (provider-check.ts). */
   private readonly checks: ProviderChecks;
+  private readonly directories: DirectoryNames;
 
   /**
    * Called after a change that owes people notices has committed them to the outbox, so a
@@ -861,7 +867,10 @@ export class RestoreService {
     return refusalsAsValues(async () => {
       this.allow(actor, "import");
       try {
-        return await importAccounts(this.db, input, actor, this.clock.now(), options);
+        const summary = await importAccounts(this.db, input, actor, this.clock.now(), options);
+        // It may have added a directory: screens name it now, not in two seconds.
+        this.directories.forget();
+        return summary;
       } catch (error) {
         // The clash check reads what was committed when each page was checked; a restore, sync
         // or another writer can take a name, address or phone after that and before the insert.
@@ -986,10 +995,9 @@ export class RestoreService {
       .where(eq(restoreRequests.id, requestId));
   }
 
-  /** Directory ids and their names, for screens that say where an account lives. */
-  async directoryNames(): Promise<Record<string, string>> {
-    const rows = await directoryNamesQuery(this.db).execute();
-    return Object.fromEntries(rows.map((r) => [r.id, r.name]));
+  /** Directory ids and their names, for screens that say where an account lives (read every 2 s at most). */
+  directoryNames(): Promise<Record<string, string>> {
+    return this.directories.get();
   }
 
   /** The latest restores for the Home tab, with who did them. */

@@ -30,6 +30,7 @@ import { type AttentionItem, needingAttention, readAudit, recentRestores } from 
 import { connectorOf, type RestoreOptions, type ServiceContext, type ServiceSettings } from "./context.ts";
 import type { RestoreDone } from "./execute.ts";
 import { loadDirectory } from "./execute.ts";
+import { DirectoryNames } from "./directory-names.ts";
 import { isUuid } from "./ids.ts";
 import { idOf, resolveAccount } from "./lookup.ts";
 import { previewDigest, syncNow } from "./manual.ts";
@@ -59,6 +60,8 @@ export type { BatchItem } from "./restore-now.ts";
 export class RestoreService {
   private readonly ctx: ServiceContext;
   private readonly noticeListeners = new Set<() => void>();
+  /** Directory names for screens, read every 2 s at most. */
+  private readonly directories: DirectoryNames;
 
   constructor(
     db: Db,
@@ -81,6 +84,10 @@ export class RestoreService {
         for (const listener of this.noticeListeners) listener();
       },
     };
+    this.directories = new DirectoryNames(async () => {
+      const rows = await directoryNamesQuery(db).execute();
+      return Object.fromEntries(rows.map((r) => [r.id, r.name]));
+    });
   }
 
   /**
@@ -295,7 +302,10 @@ export class RestoreService {
   ): Promise<ImportSummary | Refusal> {
     return this.as(actor, "import", async () => {
       try {
-        return await importAccounts(this.ctx.db, input, actor, this.ctx.clock.now(), options);
+        const summary = await importAccounts(this.ctx.db, input, actor, this.ctx.clock.now(), options);
+        // It may have added a directory: screens name it now, not in two seconds.
+        this.directories.forget();
+        return summary;
       } catch (error) {
         // The clash check reads what was committed when each page was checked; a restore, sync
         // or another writer can take a name, address or phone after that and before the insert.
@@ -347,10 +357,9 @@ export class RestoreService {
       .where(eq(restoreRequests.id, requestId));
   }
 
-  /** Directory ids and their names, for screens that say where an account lives. */
-  async directoryNames(): Promise<Record<string, string>> {
-    const rows = await directoryNamesQuery(this.ctx.db).execute();
-    return Object.fromEntries(rows.map((r) => [r.id, r.name]));
+  /** Directory ids and their names, for screens that say where an account lives (read every 2 s at most). */
+  directoryNames(): Promise<Record<string, string>> {
+    return this.directories.get();
   }
 
   /** The latest restores for the Home tab, with who did them. */

@@ -202,9 +202,9 @@ export const accounts = pgTable(
 export const accountAddresses = pgTable(
   "account_addresses",
   {
-    accountId: uuid("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    // No foreign key (0012): only our code writes addresses, of the account it just wrote, and
+    // statement triggers on accounts drop an account's addresses with it (DELETE, TRUNCATE).
+    accountId: uuid("account_id").notNull(),
     directoryId: text("directory_id").notNull(),
     address: text("address").notNull(),
     isPrimary: boolean("is_primary").notNull(),

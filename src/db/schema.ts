@@ -212,8 +212,9 @@ export const accountAddresses = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.address] }),
+    // Every lookup by address asks for the active holder (clash checks, holders, plans): this
+    // index serves them all. An account's own addresses are found by the primary key.
     uniqueIndex("account_addresses_active").on(t.directoryId, t.address).where(sql`active`),
-    index("account_addresses_lookup").on(t.directoryId, t.address),
   ],
 );
 

@@ -28,9 +28,9 @@ export function externalIdOf(a: ImportedAccount): string {
   return a.externalId ?? `import:${a.userName.toLowerCase()}:${a.deletedAt?.toISOString() ?? "active"}`;
 }
 
-/** A page ready to send: its rows, and the JSON the statement reads them from. */
+/** A page ready to send: how many rows, and the JSON the statement reads them from. */
 export interface PreparedPage {
-  rows: readonly ImportedAccount[];
+  rows: number;
   json: string;
 }
 
@@ -39,7 +39,7 @@ export interface PreparedPage {
  * here. Apart from loadPage so the import can build the next page's while the server runs this one.
  */
 export function preparePage(page: readonly ImportedAccount[], target: LoadTarget): PreparedPage {
-  return { rows: page, json: pageJson(page, target) };
+  return { rows: page.length, json: pageJson(page, target) };
 }
 
 function pageJson(page: readonly ImportedAccount[], target: LoadTarget): string {

@@ -121,7 +121,15 @@ export async function importAccounts(
     const reader = pages[Symbol.asyncIterator]();
     const prepareNext = async (): Promise<PreparedPage | null> => {
       const next = await reader.next();
-      return next.done ? null : preparePage(next.value, target);
+      if (next.done) return null;
+      // What the page adds to the directory is noted now, so that only its JSON is held while
+      // it waits (an import that fails later drops these with everything else).
+      if (!file.domains) for (const domain of domainsOf(next.value)) domains.add(domain);
+      if (!file.departments && declared) {
+        for (const a of next.value)
+          if (a.status === "active" && a.department) departmentNames.add(a.department);
+      }
+      return preparePage(next.value, target);
     };
     let ahead = prepareNext();
     ahead.catch(() => {}); // a failed read surfaces where it is awaited, below
@@ -129,12 +137,7 @@ export async function importAccounts(
       for (let page = await ahead; page !== null; page = await ahead) {
         ahead = prepareNext();
         ahead.catch(() => {});
-        rows += page.rows.length;
-        if (!file.domains) for (const domain of domainsOf(page.rows)) domains.add(domain);
-        if (!file.departments && declared) {
-          for (const a of page.rows)
-            if (a.status === "active" && a.department) departmentNames.add(a.department);
-        }
+        rows += page.rows;
         const loaded = await loadPage(tx, page, target, rejected.length === 0);
         rejected.push(...loaded.clashes);
         inserted += loaded.inserted;

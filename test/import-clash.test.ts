@@ -44,6 +44,27 @@ describe("an import that clashes with an active account", () => {
   });
 });
 
+describe("an account removed from the directory's table", () => {
+  it("takes its addresses with it, whether deleted or its table emptied: they clash no more", async () => {
+    const db = world.database.db;
+    const ada = { ...active("ada@example.com", "+15550001111"), aliases: "ada.l@example.com" };
+    await importAccounts(db, file([ada]), ADMIN, NOW);
+    const newcomer = { ...active("cy@example.com", "+15550002222"), email: "ada.l@example.com" };
+    expect(await rejection([newcomer])).toEqual([
+      "an active account already has the address ada.l@example.com",
+    ]);
+
+    await db.execute(sql`delete from accounts where user_name = 'ada@example.com'`);
+    expect((await importAccounts(db, file([newcomer]), ADMIN, NOW)).inserted).toBe(1);
+    expect(await rejection([{ ...ada, external_id: "ada-2" }])).toEqual([
+      "an active account already has the address ada.l@example.com",
+    ]);
+
+    await db.execute(sql`truncate accounts cascade`);
+    expect((await importAccounts(db, file([{ ...ada, external_id: "ada-2" }]), ADMIN, NOW)).inserted).toBe(1);
+  });
+});
+
 describe("an import that another change overtakes", () => {
   it("says another change took a name while importing, imports nothing, and asks to run it again", async () => {
     const db = world.database.db;

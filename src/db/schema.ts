@@ -167,9 +167,9 @@ export const accounts = pgTable(
 export const accountAddresses = pgTable(
   "account_addresses",
   {
-    accountId: uuid("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    // No foreign key (0012): only our code writes addresses, of the account it just wrote, and
+    // statement triggers on accounts drop an account's addresses with it (DELETE, TRUNCATE).
+    accountId: uuid("account_id").notNull(),
     directoryId: text("directory_id").notNull(),
     address: text("address").notNull(),
     isPrimary: boolean("is_primary").notNull(),
@@ -177,8 +177,9 @@ export const accountAddresses = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.address] }),
+    // Every lookup by address asks for the active holder (clash checks, holders, plans): this
+    // index serves them all. An account's own addresses are found by the primary key.
     uniqueIndex("account_addresses_active").on(t.directoryId, t.address).where(sql`active`),
-    index("account_addresses_lookup").on(t.directoryId, t.address),
   ],
 );
 

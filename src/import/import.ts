@@ -5,7 +5,13 @@ import { applyRetention, BUILTIN_DIRECTORY_ID, RECREATE_FOLLOW_UP } from "../mir
 import { recordAudit } from "../restore/audit.ts";
 import { CsvImportReader } from "./import-csv.ts";
 import type { ImportedAccount, ImportFile, ImportProblem } from "./import-file.ts";
-import { IMPORT_PAGE_ROWS, loadPage, refreshStatistics } from "./import-load.ts";
+import {
+  IMPORT_PAGE_ROWS,
+  loadPage,
+  type PreparedPage,
+  preparePage,
+  refreshStatistics,
+} from "./import-load.ts";
 
 export interface ImportOptions {
   /**
@@ -109,23 +115,46 @@ export async function importAccounts(
     let rows = 0;
     let inserted = 0;
     let analyzedAt = 0;
-    for await (const page of pages) {
-      rows += page.length;
-      if (!file.domains) for (const domain of domainsOf(page)) domains.add(domain);
+    // Pipelined: while the server runs one page's statement, the next page is read, checked and
+    // turned into JSON here (Node and the server backend each keep a core busy). At most two
+    // pages are held. The read ahead is awaited, or caught, before the transaction ends.
+    const reader = pages[Symbol.asyncIterator]();
+    const prepareNext = async (): Promise<PreparedPage | null> => {
+      const next = await reader.next();
+      if (next.done) return null;
+      // What the page adds to the directory is noted now, so that only its JSON is held while
+      // it waits (an import that fails later drops these with everything else).
+      if (!file.domains) for (const domain of domainsOf(next.value)) domains.add(domain);
       if (!file.departments && declared) {
-        for (const a of page) if (a.status === "active" && a.department) departmentNames.add(a.department);
+        for (const a of next.value)
+          if (a.status === "active" && a.department) departmentNames.add(a.department);
       }
-      const loaded = await loadPage(tx, page, target, rejected.length === 0);
-      rejected.push(...loaded.clashes);
-      inserted += loaded.inserted;
-      options.onPage?.(rows, total, streamed ? input.rowsRead : rows);
-      if (rejected.length > 0) continue;
-      // The planner's row counts are stale while the tables grow in this transaction: a clash
-      // check planned for an empty table loops over every account. Each doubling re-counts.
-      if (inserted >= 2 * analyzedAt + IMPORT_PAGE_ROWS) {
-        await refreshStatistics(tx);
-        analyzedAt = inserted;
+      return preparePage(next.value, target);
+    };
+    let ahead = prepareNext();
+    ahead.catch(() => {}); // a failed read surfaces where it is awaited, below
+    try {
+      for (let page = await ahead; page !== null; page = await ahead) {
+        ahead = prepareNext();
+        ahead.catch(() => {});
+        rows += page.rows;
+        const loaded = await loadPage(tx, page, target, rejected.length === 0);
+        rejected.push(...loaded.clashes);
+        inserted += loaded.inserted;
+        options.onPage?.(rows, total, streamed ? input.rowsRead : rows);
+        if (rejected.length > 0) continue;
+        // The planner's row counts are stale while the tables grow in this transaction: a clash
+        // check planned for an empty table loops over every account. Each doubling re-counts.
+        if (inserted >= 2 * analyzedAt + IMPORT_PAGE_ROWS) {
+          await refreshStatistics(tx, true);
+          analyzedAt = inserted;
+        }
       }
+    } catch (err) {
+      // Let a read in flight finish (its file closed) before the transaction rolls back.
+      await ahead.catch(() => null);
+      await reader.return?.(undefined);
+      throw err;
     }
     if (problems.length > 0 || rejected.length > 0) {
       // All or nothing: roll the whole import back and report every bad line, top to bottom.
@@ -141,7 +170,7 @@ export async function importAccounts(
         .onConflictDoNothing();
     }
     // Search plans after the import count the new rows too.
-    if (inserted > analyzedAt) await refreshStatistics(tx);
+    if (inserted > 0) await refreshStatistics(tx);
     const skipped = rows - inserted;
     await recordAudit(tx, {
       at: now,

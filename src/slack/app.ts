@@ -9,6 +9,7 @@ import { measuredSlackFetch, timeAcks } from "../metrics/slack.ts";
 import type { RestoreService } from "../restore/service.ts";
 import type { GroupRoles } from "../roles/group-roles.ts";
 import { registerListeners } from "./listeners/index.ts";
+import type { ReaderLocales } from "./locales.ts";
 
 /** The longest a listener's Web API call (views.open, a private reply) may take. */
 const LISTENER_CALL_TIMEOUT_MS = 10_000;
@@ -25,6 +26,8 @@ export interface SlackDeps {
   metrics?: AppMetrics;
   /** User groups named in RESTORE_ADMINS or RESTORE_APPROVERS, kept current by Slack's events. */
   roles?: GroupRoles | null;
+  /** Each reader's language; without it every surface is in English. */
+  locales?: ReaderLocales;
 }
 
 export interface SlackApp {

@@ -10,6 +10,7 @@ import { catalogs, languages, type MessageKey } from "../../src/i18n/catalog.ts"
 import { translator } from "../../src/i18n/translator.ts";
 import { type SearchResult, toView } from "../../src/restore/search.ts";
 import { DAY_MS } from "../../src/restore/window.ts";
+import { ACTION, BLOCK, CALLBACK } from "../../src/slack/blocks/ids.ts";
 import { accountOptions, backToSearch, loadingView, searchView } from "../../src/slack/blocks/search.ts";
 import { slackLocales } from "../../src/slack/locales.ts";
 import { blockKitProblems, mrkdwnTexts, optionsProblems } from "../support/block-kit-limits.ts";
@@ -248,6 +249,22 @@ describe("/restore-user for a Dutch admin, end to end", () => {
     expect(blockKitProblems(view, "modal")).toEqual([]);
     const [info] = await slack.waitFor("users.info");
     expect(info?.args.user).toBe(ADMIN);
+  });
+
+  it("answers the type-ahead in the admin's Slack language", async () => {
+    slack.answer("users.info", () => [200, { ok: true, user: { locale: "nl-NL", tz: "Europe/Amsterdam" } }]);
+    await world.deleted({ userName: "carol@example.com", displayName: "Carol King", daysAgo: 28 });
+    const response = await slack.interact({
+      type: "block_suggestion",
+      user: { id: ADMIN },
+      action_id: ACTION.lookup,
+      block_id: BLOCK.lookup,
+      value: "carol",
+      view: { id: "V9", type: "modal", callback_id: CALLBACK.search },
+    });
+    const { options } = JSON.parse(response.text) as { options: { text: { text: string } }[] };
+    expect(options[0]?.text.text).toBe("Carol King · carol@example.com · nog 2 dagen");
+    expect(optionsProblems(options)).toEqual([]);
   });
 
   it("stays in English for an English Slack user", async () => {

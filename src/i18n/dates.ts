@@ -25,5 +25,20 @@ export function dateStyleOf(language: string, locale: string, timeZone: string):
     timeZone,
     timeZoneName: "short",
   });
-  return { day: (at) => day.format(at), time: (at) => time.format(at) };
+  return { day: remembered((at) => day.format(at)), time: remembered((at) => time.format(at)) };
+}
+
+/** Intl formatting costs microseconds a call; a list repeats the same few moments render after render. */
+function remembered(format: (at: Date) => string, max = 5000): (at: Date) => string {
+  const seen = new Map<number, string>();
+  return (at) => {
+    const key = at.getTime();
+    let text = seen.get(key);
+    if (text === undefined) {
+      if (seen.size >= max) seen.clear();
+      text = format(at);
+      seen.set(key, text);
+    }
+    return text;
+  };
 }

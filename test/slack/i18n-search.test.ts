@@ -119,12 +119,18 @@ describe("the search modal in Dutch", () => {
 
 /**
  * No user-facing English left as a literal in the files drawn from the catalogs. Scope: the
- * search modal's builder and the shared words; the other builders are not translated yet. A
+ * search modal's and the App Home's builders and the shared words; the other builders (plan,
+ * result, approval messages, digest, notices, help) are not translated yet. A
  * "user-facing" literal here is one with a word in it and a space or a capital: Block Kit's own
  * names (plain_text, multi_static_select) and states ("deleted") are lower-case single words.
  */
 describe("translated builders", () => {
-  const FILES = ["src/slack/blocks/search.ts", "src/slack/blocks/words.ts"];
+  const FILES = [
+    "src/slack/blocks/search.ts",
+    "src/slack/blocks/words.ts",
+    "src/slack/blocks/home.ts",
+    "src/slack/blocks/attention.ts",
+  ];
 
   function literals(source: string): string[] {
     const code = source
@@ -265,6 +271,18 @@ describe("/restore-user for a Dutch admin, end to end", () => {
     const { options } = JSON.parse(response.text) as { options: { text: { text: string } }[] };
     expect(options[0]?.text.text).toBe("Carol King · carol@example.com · nog 2 dagen");
     expect(optionsProblems(options)).toEqual([]);
+  });
+
+  it("publishes the Home tab in the viewer's Slack language", async () => {
+    slack.answer("users.info", () => [200, { ok: true, user: { locale: "nl-NL", tz: "Europe/Amsterdam" } }]);
+    await world.deleted({ userName: "gina@example.com", displayName: "Gina Soon", daysAgo: 29 });
+    await slack.event({ type: "app_home_opened", user: ADMIN, tab: "home", channel: "D1" });
+    const [publish] = await slack.waitFor("views.publish");
+    const text = JSON.stringify(publish?.args.view);
+    expect(text).toContain("Verloopt het eerst");
+    expect(text).toContain("Gina Soon");
+    expect(text).toContain("nog 1 dag");
+    expect(blockKitProblems(publish?.args.view, "home")).toEqual([]);
   });
 
   it("stays in English for an English Slack user", async () => {

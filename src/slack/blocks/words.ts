@@ -60,3 +60,10 @@ export function actorText(t: Translator, slackUserId: string | null | undefined)
   if (slackUserId === SYSTEM_ACTOR) return t.t("common.automatically");
   return esc(slackUserId, 200);
 }
+
+/** Slack's date token shows each reader their own local time; the fallback is in the reader's words. */
+export function slackDateText(t: Translator, value: Date | string | null | undefined): string {
+  const d = toDate(value);
+  if (!d) return t.t("common.unknownTime");
+  return `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${t.time(d)}>`;
+}

@@ -222,7 +222,8 @@ describe("each user's language from Slack", () => {
   });
 });
 
-describe("/restore-user for a Dutch admin, end to end", () => {
+// The app, its server and a database per test: slow on a busy machine, so more time than the default.
+describe("/restore-user for a Dutch admin, end to end", { timeout: 60_000 }, () => {
   const world = useWorld();
   const slack = useSlack(
     world,

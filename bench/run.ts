@@ -7,7 +7,8 @@
  *   --iterations N      measured calls per case (default 200); --warmup N (default 20)
  *   --naive-iterations N  calls of the naive sequential-scan query per case (default 50)
  *   --explain           print EXPLAIN (ANALYZE, BUFFERS) of the SQL each case runs
- *   --only restore|digest|slack|sync|import|plan  run one of the benchmarks (default all six)
+ *   --only restore|digest|slack|sync|import|plan|render  run one of the benchmarks (default all seven)
+ *   --render-iterations N  see bench/render.ts (the search modal in Dutch against English, no database)
  *   --slack-seconds N, --slack-clients N, --slack-warmup N  see bench/slack.ts
  *   --digest-iterations N  see bench/digest.ts (200,000 deleted accounts, its own database)
  *   --sync-users N  see bench/sync.ts (a provider's deleted users into the mirror, its own database)
@@ -36,6 +37,7 @@ import { explainWork } from "./explain.ts";
 import { IMPORT_FLAGS, importOptionsFrom, runImportBench } from "./import.ts";
 import { maxOf, measure, ms, percentile, type Samples, table } from "./measure.ts";
 import { PLAN_FLAGS, planOptionsFrom, runPlanBench } from "./plan.ts";
+import { RENDER_FLAGS, renderOptionsFrom, runRenderBench } from "./render.ts";
 import {
   DOMAINS,
   ensureDatabase,
@@ -69,9 +71,10 @@ const { values: flags } = parseArgs({
     ...SYNC_FLAGS,
     ...IMPORT_FLAGS,
     ...PLAN_FLAGS,
+    ...RENDER_FLAGS,
   },
 });
-const BENCHES = ["restore", "digest", "slack", "sync", "import", "plan"];
+const BENCHES = ["restore", "digest", "slack", "sync", "import", "plan", "render"];
 if (flags.only !== undefined && !BENCHES.includes(flags.only)) {
   throw new Error(`--only takes ${BENCHES.join(", ")}, not ${flags.only}`);
 }
@@ -130,6 +133,10 @@ async function main(): Promise<void> {
   if (runs("plan")) {
     if (flags.only === undefined) log();
     await runPlanBench(planOptionsFrom(flags, { url, log }));
+  }
+  if (runs("render")) {
+    if (flags.only === undefined) log();
+    await runRenderBench(renderOptionsFrom(flags, { log }));
   }
 }
 

@@ -103,6 +103,13 @@ export const configSchema = z.object({
     .string()
     .regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id, e.g. C012ABCDEF")
     .optional(),
+  /**
+   * The language for a Slack user whose own locale has no catalog (or cannot be read), e.g. `nl`.
+   * Any value is accepted: one without a catalog means English, never a failed start.
+   */
+  DEFAULT_LOCALE: z.string().trim().default("en"),
+  /** The language of channel messages (approval requests, the digest); unset: DEFAULT_LOCALE. */
+  CHANNEL_LOCALE: z.string().trim().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -26,6 +26,7 @@ import { describeProblems } from "./providers/registry.ts";
 import { GroupRoles } from "./roles/group-roles.ts";
 import { startScheduler } from "./schedule/scheduler.ts";
 import { createSlackApp } from "./slack/app.ts";
+import { slackLocales } from "./slack/locales.ts";
 import { outboxClient, SLACK_CALL_TIMEOUT_MS, slackTransport } from "./slack/sender.ts";
 import { groupMembersReader } from "./slack/user-groups.ts";
 
@@ -85,7 +86,20 @@ async function main(): Promise<void> {
   }
   const roles = await startGroupRoles(config, slack, core);
   const bolt = slack
-    ? createSlackApp({ service, clock: core.clock, settings: slack, digest, log, metrics, roles })
+    ? createSlackApp({
+        service,
+        clock: core.clock,
+        settings: slack,
+        digest,
+        log,
+        metrics,
+        roles,
+        locales: slackLocales({
+          client: outboxClient(slack.botToken, slack.apiUrl),
+          defaultLocale: config.DEFAULT_LOCALE,
+          channelLocale: config.CHANNEL_LOCALE ?? null,
+        }),
+      })
     : null;
   const server = await startServer({
     db: core.database.db,

@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import type { AppMetrics } from "../metrics/metrics.ts";
 import type { RestoreService } from "../restore/service.ts";
 import type { GroupRoles } from "../roles/group-roles.ts";
+import type { ReaderLocales } from "./locales.ts";
 
 export interface SlackDeps {
   service: RestoreService;
@@ -21,4 +22,6 @@ export interface SlackDeps {
   metrics?: AppMetrics;
   /** User groups named in RESTORE_ADMINS or RESTORE_APPROVERS, kept current by Slack's events. */
   roles?: GroupRoles | null;
+  /** Each reader's language; without it every surface is in English. */
+  locales?: ReaderLocales;
 }

@@ -1,4 +1,5 @@
 import type { ActionsBlock, Button, KnownBlock, ModalView } from "@slack/types";
+import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { RestoreRequest } from "../../restore/types.ts";
 import { daysLeft, describeDaysLeft, formatTime } from "../../restore/window.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
@@ -168,36 +169,36 @@ export function decisionButtons(
   request: RestoreRequest,
   d: Details,
   blockId: string = BLOCK.decision,
+  t: Translator = ENGLISH,
 ): ActionsBlock {
   const keep = d.retentionDays
-    ? `restorable for ${d.retentionDays} days`
-    : "restorable for its own full window";
+    ? t.t("decision.keepDays", { days: Number(d.retentionDays) })
+    : t.t("decision.keepWindow");
   const approve: Button = {
     type: "button",
     action_id: ACTION.approve,
-    text: plain("Approve", 75),
+    text: plain(t.t("decision.approve"), 75),
     style: "primary",
     value: request.id,
     confirm: {
-      title: plain(`Replace ${d.replace.userName}?`, 100),
+      title: plain(t.t("decision.confirmTitle", { userName: d.replace.userName }), 100),
       text: plain(
         squeeze(
-          (a, b) =>
-            `This deletes the active account ${a} — it stays ${keep} — and restores ${b} in its place.`,
+          (a, b) => t.t("decision.confirmText", { replace: a, keep, restore: b }),
           `${d.replace.displayName} (${d.replace.userName})`,
           `${d.restore.displayName} (${d.restore.userName})`,
           300,
         ),
         300,
       ),
-      confirm: plain("Approve", 30),
-      deny: plain("Cancel", 30),
+      confirm: plain(t.t("decision.approve"), 30),
+      deny: plain(t.t("common.cancel"), 30),
     },
   };
   const reject: Button = {
     type: "button",
     action_id: ACTION.reject,
-    text: plain("Reject…", 75),
+    text: plain(t.t("decision.reject"), 75),
     style: "danger",
     value: request.id,
   };

@@ -2,6 +2,7 @@ import type { App } from "@slack/bolt";
 import { isRefusal } from "../../restore/outcome.ts";
 import { homeView } from "../blocks/home.ts";
 import type { SlackDeps } from "../deps.ts";
+import { readerOf } from "../locales.ts";
 import { reportFailure } from "./support.ts";
 
 /** The Home tab: pending approvals, what expires soonest, recent restores. */
@@ -12,11 +13,12 @@ export function registerHome(app: App, deps: SlackDeps): void {
     const user = event.user;
     const roles = service.rolesOf(user);
     try {
-      const [pending, expiring, recent, attention] = await Promise.all([
+      const [pending, expiring, recent, attention, t] = await Promise.all([
         roles.admin || roles.approver ? service.listRequests(user, { pendingOnly: true }) : [],
         roles.admin ? service.search(user, { limit: 10 }) : null,
         roles.admin || roles.approver ? service.recentRestores(user, 10) : [],
         roles.admin || roles.approver ? service.needingAttention(user) : [],
+        readerOf(deps.locales, user),
       ]);
       await client.views.publish({
         user_id: user,
@@ -29,6 +31,7 @@ export function registerHome(app: App, deps: SlackDeps): void {
           expiring: expiring && !isRefusal(expiring) ? expiring.items : [],
           recent: isRefusal(recent) ? [] : recent,
           attention: isRefusal(attention) ? [] : attention,
+          t,
         }),
       });
     } catch (error) {

@@ -24,6 +24,7 @@ import {
 } from "../blocks/result.ts";
 import { accountOptions, BATCH_MAX, loadingView } from "../blocks/search.ts";
 import type { SlackDeps } from "../deps.ts";
+import { readerOf } from "../locales.ts";
 import { recordId, recordIdOf } from "./edge.ts";
 import { openFilled } from "./open-filled.ts";
 import {
@@ -56,8 +57,11 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
       return;
     }
     try {
-      const result = await withinBudget(service.search(user, { query, limit: TYPE_AHEAD_LIMIT }), 2000);
-      await ack({ options: result === LATE || isRefusal(result) ? [] : accountOptions(result) });
+      const [result, t] = await Promise.all([
+        withinBudget(service.search(user, { query, limit: TYPE_AHEAD_LIMIT }), 2000),
+        readerOf(deps.locales, user),
+      ]);
+      await ack({ options: result === LATE || isRefusal(result) ? [] : accountOptions(result, t) });
     } catch (error) {
       reportFailure(deps, error, "options");
       await ack({ options: [] });

@@ -8,6 +8,7 @@ import { planView } from "../blocks/plan.ts";
 import { errorView, refusalView, staleButtonView } from "../blocks/result.ts";
 import { searchView } from "../blocks/search.ts";
 import type { SlackDeps } from "../deps.ts";
+import { readerOf } from "../locales.ts";
 
 /** The search modal lists this many (and offers them for a batch restore). */
 export const SEARCH_LIMIT = 40;
@@ -64,15 +65,16 @@ export const LATE = Symbol("late");
 /** The search modal for `query`: results, or the refusal. */
 export async function searchViewFor(deps: SlackDeps, user: string, query: string): Promise<ModalView> {
   // Even the empty search form is for admins: it names the directories.
-  const [result, directories] = await Promise.all([
+  const [result, directories, t] = await Promise.all([
     query || !deps.service.rolesOf(user).admin
       ? deps.service.search(user, { query, limit: SEARCH_LIMIT })
       : Promise.resolve(null),
     deps.service.directoryNames(),
+    readerOf(deps.locales, user),
   ]);
   return isRefusal(result)
     ? refusalView(result, "Restore a user")
-    : searchView({ query, result, directories });
+    : searchView({ query, result, directories, t });
 }
 
 /** What a restore of the account would do (a provider's account may ask the provider first). */

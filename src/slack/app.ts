@@ -53,6 +53,9 @@ export function createSlackApp(deps: SlackDeps, options: SlackAppOptions = {}): 
     receiver: receiver as Receiver,
     authorize: async () => ({ botToken: settings.botToken }),
     logger,
+    // Bolt's conversation store keeps per-channel state we never read; it is a middleware and a
+    // cache write on every request, so it is off.
+    convoStore: false,
     // A Web API call that never answers would hold its listener for ever: none waits past this.
     clientOptions: {
       slackApiUrl: settings.apiUrl,

@@ -84,17 +84,18 @@ export async function planViewFor(
   accountId: string,
   query: string,
 ): Promise<ModalView> {
-  const [plan, directories] = await Promise.all([
+  const [plan, directories, t] = await Promise.all([
     deps.service.plan(user, accountId),
     deps.service.directoryNames(),
+    readerOf(deps.locales, user),
   ]);
   return isRefusal(plan)
-    ? refusalView(plan)
-    : planView(plan, {
-        accountId,
-        query,
-        directoryName: directories[plan.directory.id] ?? plan.directory.id,
-      });
+    ? refusalView(plan, undefined, t)
+    : planView(
+        plan,
+        { accountId, query, directoryName: directories[plan.directory.id] ?? plan.directory.id },
+        t,
+      );
 }
 
 /** The search modal for `query`, in place of the view `viewId`. */

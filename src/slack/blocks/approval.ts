@@ -185,11 +185,8 @@ function summaryBlocks(
   const what = whatHappensLines(d, t);
   if (what.length > 0) blocks.push(section(`*${t.t("approval.whatHappens")}*\n${bullets(what, 10, t)}`));
   const reason = (request.reason ?? "").trim();
-  blocks.push(
-    section(
-      `*${t.t("approval.reason")}*\n${reason ? quoted(esc(reason, 1500)) : `_${t.t("approval.noReason")}_`}`,
-    ),
-  );
+  const said = reason ? quoted(esc(reason, 1500)) : `_${t.t("approval.noReason")}_`;
+  blocks.push(section(`*${t.t("approval.reason")}*\n${said}`));
   return blocks;
 }
 
@@ -246,9 +243,9 @@ export function decisionButtons(
 function failureReason(request: RestoreRequest, t: Translator): string {
   const reason = request.decisionReason ?? "";
   if (!reason) return t.t("approval.unknownReason");
-  const prefix = "The re-check at approval failed, so nothing was changed: ";
-  return reason.startsWith(prefix)
-    ? t.t("approval.recheckFound", { why: esc(reason.slice(prefix.length), 1400) })
+  const recheck = /^The re-check at approval failed, so nothing was changed: /.exec(reason);
+  return recheck
+    ? t.t("approval.recheckFound", { why: esc(reason.slice(recheck[0].length), 1400) })
     : esc(reason, 1500);
 }
 

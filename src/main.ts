@@ -85,6 +85,14 @@ async function main(): Promise<void> {
     }
   }
   const roles = await startGroupRoles(config, slack, core);
+  // One cache of users' languages for the app's answers and the outbox's messages alike.
+  const locales = slack
+    ? slackLocales({
+        client: outboxClient(slack.botToken, slack.apiUrl),
+        defaultLocale: config.DEFAULT_LOCALE,
+        channelLocale: config.CHANNEL_LOCALE ?? null,
+      })
+    : undefined;
   const bolt = slack
     ? createSlackApp({
         service,
@@ -94,11 +102,7 @@ async function main(): Promise<void> {
         log,
         metrics,
         roles,
-        locales: slackLocales({
-          client: outboxClient(slack.botToken, slack.apiUrl),
-          defaultLocale: config.DEFAULT_LOCALE,
-          channelLocale: config.CHANNEL_LOCALE ?? null,
-        }),
+        ...(locales ? { locales } : {}),
       })
     : null;
   const server = await startServer({
@@ -183,6 +187,7 @@ async function main(): Promise<void> {
             clock: core.clock,
             adminChannelId: slack.adminChannelId,
             paceMs: 1100,
+            ...(locales ? { locales } : {}),
           }),
         }
       : null,

@@ -9,6 +9,7 @@ import { isRefusal } from "../restore/outcome.ts";
 import type { RestoreService } from "../restore/service.ts";
 import type { RestoreRequest } from "../restore/types.ts";
 import { approvalMessage, isPending, reminderText, requesterNotice } from "./blocks/approval.ts";
+import { fixedLocales, type ReaderLocales, readerOf } from "./locales.ts";
 import { slackLogger } from "./logger.ts";
 
 /** The Web API answers within this, or the call is given up (and retried by the outbox). */
@@ -45,6 +46,11 @@ export interface SlackSenderDeps {
   adminChannelId: string;
   /** Between two posts to one channel: Slack allows about one a second (0 in tests). */
   paceMs?: number;
+  /**
+   * Which language: the channel's (CHANNEL_LOCALE) for the approval message and its reminder,
+   * the requester's own for their direct message. English when not given.
+   */
+  locales?: ReaderLocales;
 }
 
 /**
@@ -55,6 +61,7 @@ export interface SlackSenderDeps {
 export function slackTransport(deps: SlackSenderDeps): OutboxTransport {
   const { client } = deps;
   const pace = pacer(deps.paceMs ?? 0);
+  const locales = deps.locales ?? fixedLocales();
   const requestOf = async (id: string): Promise<RestoreRequest | null> => {
     const request = await deps.service.getRequest(SYSTEM_ACTOR, id);
     return isRefusal(request) ? null : request;
@@ -90,22 +97,33 @@ export function slackTransport(deps: SlackSenderDeps): OutboxTransport {
     if (!request) return skipped("no such request");
     const now = deps.clock.now();
     const at = request.approvalMessage;
+    const channel = locales.forChannel();
     switch (notice.kind) {
       case "approval_asked":
         if (at) return skipped("already posted");
-        return post(context, { channel: deps.adminChannelId, ...approvalMessage(request, now) });
+        return post(context, { channel: deps.adminChannelId, ...approvalMessage(request, now, channel) });
       case "approval_changed":
         if (!at) return skipped("the ask was never posted");
         await context.beforeCall();
         // Updating twice is harmless: the message shows the request as it is.
-        await client.chat.update({ channel: at.channel, ts: at.ts, ...approvalMessage(request, now) });
+        await client.chat.update({
+          channel: at.channel,
+          ts: at.ts,
+          ...approvalMessage(request, now, channel),
+        });
         return { result: null };
-      case "requester_notice":
-        return post(context, { channel: request.requestedBy, ...requesterNotice(request) });
+      case "requester_notice": {
+        const t = await readerOf(locales, request.requestedBy);
+        return post(context, { channel: request.requestedBy, ...requesterNotice(request, t) });
+      }
       case "approval_reminder":
         if (!at) return skipped("the ask was never posted");
         if (!isPending(request, now)) return skipped("decided meanwhile");
-        return post(context, { channel: at.channel, thread_ts: at.ts, text: reminderText(request, now) });
+        return post(context, {
+          channel: at.channel,
+          thread_ts: at.ts,
+          text: reminderText(request, now, channel),
+        });
     }
   };
 

@@ -119,10 +119,11 @@ describe("the search modal in Dutch", () => {
 
 /**
  * No user-facing English left as a literal in the files drawn from the catalogs. Scope: the
- * search modal's and the App Home's builders and the shared words; the other builders (plan,
- * result, approval messages, digest, notices, help) are not translated yet. A
- * "user-facing" literal here is one with a word in it and a space or a capital: Block Kit's own
- * names (plain_text, multi_static_select) and states ("deleted") are lower-case single words.
+ * search modal's, the App Home's and the restore flow's builders (plan, result, notices, help,
+ * approval messages) and the shared words; the digest is not translated yet. A "user-facing"
+ * literal here is one with a word in it and a space or a capital: Block Kit's own names
+ * (plain_text, multi_static_select), states ("deleted") and the domain's identifiers
+ * ("userName", "dropEmail") are single words.
  */
 describe("translated builders", () => {
   const FILES = [
@@ -130,6 +131,11 @@ describe("translated builders", () => {
     "src/slack/blocks/words.ts",
     "src/slack/blocks/home.ts",
     "src/slack/blocks/attention.ts",
+    "src/slack/blocks/plan.ts",
+    "src/slack/blocks/result.ts",
+    "src/slack/blocks/notice.ts",
+    "src/slack/blocks/help.ts",
+    "src/slack/blocks/approval.ts",
   ];
 
   function literals(source: string): string[] {
@@ -141,6 +147,7 @@ describe("translated builders", () => {
     for (const m of code.matchAll(/"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\]|\\.)*)`/g)) {
       const body = (m[1] ?? m[2] ?? m[3] ?? "").replace(/\$\{[^}]*\}/g, " ");
       if (catalogs.get("en")?.[body] !== undefined) continue; // a message key
+      if (/^[a-z]+(?:[A-Z][a-z]*)+$/.test(body)) continue; // an identifier: "userName", "dropEmail"
       if (/[A-Za-z]{2,}/.test(body) && /\s[A-Za-z]|[A-Z][a-z]/.test(body)) found.push(body);
     }
     return found;
@@ -153,6 +160,7 @@ describe("translated builders", () => {
       ),
     ).toHaveLength(2);
     expect(literals('const a = { type: "plain_text" }; t.t("search.title");')).toEqual([]);
+    expect(literals('if (c.kind === "userName") x("Restore");')).toEqual(["Restore"]);
   });
 
   for (const file of FILES) {

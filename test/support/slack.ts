@@ -143,6 +143,7 @@ export function useSlack(
         (what, error) => log.error(`metrics: could not read ${what}`, { error: String(error) }),
       );
     }
+    const more = options.moreDeps?.() ?? {};
     const slack = createSlackApp(
       {
         service,
@@ -151,7 +152,7 @@ export function useSlack(
         digest: digestSettingsFrom({}),
         log,
         ...(metrics ? { metrics } : {}),
-        ...(options.moreDeps?.() ?? {}),
+        ...more,
       },
       { clientOptions: { retryConfig: { retries: 0 } } },
     );
@@ -170,6 +171,8 @@ export function useSlack(
         service,
         clock: world.clock,
         adminChannelId: ADMIN_CHANNEL,
+        // The app's own languages: the approval message in CHANNEL_LOCALE, DMs in the requester's.
+        ...(more.locales ? { locales: more.locales } : {}),
       }),
     });
     const wake = sender.wake;

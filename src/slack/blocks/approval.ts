@@ -1,21 +1,11 @@
 import type { ActionsBlock, Button, KnownBlock, ModalView } from "@slack/types";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { RestoreRequest } from "../../restore/types.ts";
-import { daysLeft, describeDaysLeft, formatTime } from "../../restore/window.ts";
+import { daysLeft } from "../../restore/window.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, MESSAGE_MAX_BLOCKS, section } from "./layout.ts";
-import {
-  bulletList,
-  capitalize,
-  day,
-  esc,
-  mention,
-  plain,
-  slackDate,
-  squeeze,
-  toDate,
-  truncate,
-} from "./mrkdwn.ts";
+import { capitalize, esc, plain, squeeze, toDate, truncate } from "./mrkdwn.ts";
+import { actorText, dayText, slackDateText } from "./words.ts";
 
 interface Side {
   displayName: string;
@@ -85,13 +75,48 @@ export function parseDetails(request: RestoreRequest): Details {
   };
 }
 
-/** The deleted account's window as of now (the details hold it as it was at the request). */
-function windowNow(d: Details, now: Date): string {
+/**
+ * What a replace does, in the reader's language: drawn from the request's details (the two
+ * accounts and the directory's window) where the stored English lines have the shape the service
+ * writes; otherwise those lines as they are. Escaped mrkdwn, one line each.
+ */
+export function whatHappensLines(d: Details, t: Translator = ENGLISH): string[] {
+  const [first, second, ...others] = d.whatHappens;
+  const shape = first
+    ? /, active\) is (deleted|deactivated), restorable (?:for (\d+) days|with no time limit)\.$/.exec(first)
+    : null;
+  if (!shape || second === undefined || others.length > 0) return d.whatHappens.map((w) => esc(w, 500));
+  const days = shape[2] ? Number(shape[2]) : null;
+  return [
+    t.t("approval.happens.replace", {
+      name: esc(d.replace.displayName, 200),
+      userName: esc(d.replace.userName, 250),
+      verb: shape[1] === "deactivated" ? "deactivated" : "deleted",
+      limited: days === null ? "no" : "yes",
+      days: days ?? 0,
+    }),
+    t.t("approval.happens.restore", {
+      name: esc(d.restore.displayName, 200),
+      userName: esc(d.restore.userName, 250),
+    }),
+  ];
+}
+
+/** "• a\n• b" of lines already escaped, at most `max`, then "…and N more". */
+function bullets(lines: readonly string[], max: number, t: Translator): string {
+  const shown = lines.slice(0, max).map((l) => `• ${l}`);
+  if (lines.length > max) shown.push(t.t("common.andMore", { count: lines.length - max }));
+  return shown.join("\n");
+}
+
+/** The deleted account's window as of now (the details hold it as it was at the request). Mrkdwn. */
+function windowNow(d: Details, now: Date, t: Translator): string {
   const { state, expiresAt } = d.restore;
-  if (expiresAt && expiresAt.getTime() <= now.getTime()) return `window ended ${formatTime(expiresAt)}`;
-  if (expiresAt) return describeDaysLeft(daysLeft(expiresAt, now));
-  if (state === "deleted") return "restorable, no time limit";
-  return state ?? "unknown window";
+  if (expiresAt && expiresAt.getTime() <= now.getTime())
+    return t.t("approval.windowEnded", { time: slackDateText(t, expiresAt) });
+  if (expiresAt) return t.t("window.daysLeft", { days: Math.max(0, daysLeft(expiresAt, now)) });
+  if (state === "deleted") return t.t("window.noLimit");
+  return state ? esc(state, 200) : t.t("approval.unknownWindow");
 }
 
 function sideText(title: string, s: Side, extra: string[]): string {
@@ -109,53 +134,59 @@ function sideText(title: string, s: Side, extra: string[]): string {
   return truncate(lines.join("\n"), 2000);
 }
 
+/** The two accounts of a request, named for a sentence: *Name* (user name), escaped. */
+function sides(d: Details): { restore: string; replace: string } {
+  return {
+    restore: `*${esc(d.restore.displayName, 200)}* (${esc(d.restore.userName, 250)})`,
+    replace: `*${esc(d.replace.displayName, 200)}* (${esc(d.replace.userName, 250)})`,
+  };
+}
+
+function quoted(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `> ${l}`)
+    .join("\n");
+}
+
 function summaryBlocks(
   request: RestoreRequest,
   d: Details,
   now: Date,
   headerText: string,
   pending: boolean,
+  t: Translator,
 ): KnownBlock[] {
   const restoreExtra = [
-    d.restore.deletedAt ? `deleted ${day(d.restore.deletedAt)} by ${mention(d.restore.deletedBy)}` : "",
+    d.restore.deletedAt
+      ? t.t("approval.deletedBy", {
+          day: dayText(t, d.restore.deletedAt),
+          actor: actorText(t, d.restore.deletedBy),
+        })
+      : "",
     // Once decided, the countdown no longer means anything: the history line says what happened.
-    pending ? esc(windowNow(d, now), 200) : "",
+    pending ? truncate(windowNow(d, now, t), 200) : "",
   ];
   const blocks: KnownBlock[] = [
     { type: "header", text: plain(headerText, 150) },
-    section(
-      `${mention(request.requestedBy)} asks to restore *${esc(d.restore.displayName, 200)}* (${esc(d.restore.userName, 250)}) in place of the active account *${esc(d.replace.displayName, 200)}* (${esc(d.replace.userName, 250)}), which has the same user name.`,
-    ),
+    section(t.t("approval.asks", { requester: actorText(t, request.requestedBy), ...sides(d) })),
     {
       type: "section",
       fields: [
-        { type: "mrkdwn", text: sideText("Restore (deleted)", d.restore, restoreExtra), verbatim: true },
         {
           type: "mrkdwn",
-          text: sideText(
-            "Replace (active, will be deleted — restorable for its own full window)",
-            d.replace,
-            [],
-          ),
+          text: sideText(t.t("approval.side.restore"), d.restore, restoreExtra),
           verbatim: true,
         },
+        { type: "mrkdwn", text: sideText(t.t("approval.side.replace"), d.replace, []), verbatim: true },
       ],
     },
   ];
-  if (d.whatHappens.length > 0) blocks.push(section(`*What happens*\n${bulletList(d.whatHappens, 10, 500)}`));
+  const what = whatHappensLines(d, t);
+  if (what.length > 0) blocks.push(section(`*${t.t("approval.whatHappens")}*\n${bullets(what, 10, t)}`));
   const reason = (request.reason ?? "").trim();
-  blocks.push(
-    section(
-      `*Reason*\n${
-        reason
-          ? esc(reason, 1500)
-              .split("\n")
-              .map((l) => `> ${l}`)
-              .join("\n")
-          : "_none given_"
-      }`,
-    ),
-  );
+  const said = reason ? quoted(esc(reason, 1500)) : `_${t.t("approval.noReason")}_`;
+  blocks.push(section(`*${t.t("approval.reason")}*\n${said}`));
   return blocks;
 }
 
@@ -205,167 +236,203 @@ export function decisionButtons(
   return { type: "actions", block_id: truncate(blockId, 255), elements: [approve, reject] };
 }
 
-/** The service words a failed approval "The re-check … failed, so nothing was changed: why"; the line says the rest. */
-function failureReason(request: RestoreRequest): string {
-  const reason = request.decisionReason ?? "unknown reason";
-  return reason.replace(
-    /^The re-check at approval failed, so nothing was changed: /,
-    "the re-check at approval found: ",
-  );
+/**
+ * The service words a failed approval "The re-check … failed, so nothing was changed: why"; the
+ * line says the rest. The why is the service's own (English) words, escaped here.
+ */
+function failureReason(request: RestoreRequest, t: Translator): string {
+  const reason = request.decisionReason ?? "";
+  if (!reason) return t.t("approval.unknownReason");
+  const recheck = /^The re-check at approval failed, so nothing was changed: /.exec(reason);
+  return recheck
+    ? t.t("approval.recheckFound", { why: esc(reason.slice(recheck[0].length), 1400) })
+    : esc(reason, 1500);
 }
 
 /** One line of what became of the request, for the message and the Home tab. */
-export function historyLine(request: RestoreRequest, now: Date): string {
-  const at = slackDate(request.decidedAt ?? request.expiresAt);
+export function historyLine(request: RestoreRequest, now: Date, t: Translator = ENGLISH): string {
+  const at = slackDateText(t, request.decidedAt ?? request.expiresAt);
+  const actor = actorText(t, request.decidedBy);
   switch (request.status) {
     case "completed":
-      return `✅ Approved by ${mention(request.decidedBy)} at ${at}: the replace is done.`;
+      return `✅ ${t.t("approval.history.completed", { actor, time: at })}`;
     case "rejected":
-      return `❌ Rejected by ${mention(request.decidedBy)} at ${at}: ${esc(request.decisionReason ?? "no reason given", 1000)}`;
+      return `❌ ${t.t("approval.history.rejected", {
+        actor,
+        time: at,
+        reason: request.decisionReason ? esc(request.decisionReason, 1000) : t.t("approval.noReasonGiven"),
+      })}`;
     case "expired":
-      return `⌛ Expired at ${at} — nobody decided in time`;
+      return `⌛ ${t.t("approval.history.expired", { time: at })}`;
     case "failed":
-      return `⚠️ Approval by ${mention(request.decidedBy)} failed: ${esc(failureReason(request), 1500)} — nothing was changed`;
+      return `⚠️ ${t.t("approval.history.failed", { actor, reason: failureReason(request, t) })}`;
     case "pending": {
       const expires = toDate(request.expiresAt);
       if (expires && expires.getTime() <= now.getTime())
-        return `⌛ Expired at ${slackDate(expires)} — nobody decided in time`;
-      return `⏳ Waiting for ${request.approvalsNeeded <= 1 ? "an approver" : `${request.approvalsNeeded} approvers`} other than the requester${expires ? ` · expires ${slackDate(expires)}` : ""}`;
+        return `⌛ ${t.t("approval.history.expired", { time: slackDateText(t, expires) })}`;
+      return `⏳ ${t.t("approval.history.waiting", { count: request.approvalsNeeded })}${
+        expires ? t.t("approval.expiresSuffix", { time: slackDateText(t, expires) }) : ""
+      }`;
     }
   }
 }
 
-export function approvalMessage(request: RestoreRequest, now: Date): { text: string; blocks: KnownBlock[] } {
+/** The request in the approvers' channel: write it with the channel's translator (CHANNEL_LOCALE). */
+export function approvalMessage(
+  request: RestoreRequest,
+  now: Date,
+  t: Translator = ENGLISH,
+): { text: string; blocks: KnownBlock[] } {
   const d = parseDetails(request);
   const pending = isPending(request, now);
   const blocks = summaryBlocks(
     request,
     d,
     now,
-    pending ? "Approval needed: replace an active account" : "Replace an active account",
+    t.t(pending ? "approval.header.pending" : "approval.header.decided"),
     pending,
+    t,
   );
+  const askedBy = actorText(t, request.requestedBy);
   if (pending) {
     const expires = toDate(request.expiresAt);
-    const n = request.approvalsNeeded;
     blocks.push(
       context(
-        `Asked by ${mention(request.requestedBy)}${expires ? ` · expires ${slackDate(expires)}` : ""} · needs ${n} approval${n === 1 ? "" : "s"} from approvers other than the requester`,
+        t.t("approval.askedBy.pending", {
+          actor: askedBy,
+          expires: expires ? t.t("approval.expiresSuffix", { time: slackDateText(t, expires) }) : "",
+          count: request.approvalsNeeded,
+        }),
       ),
-      decisionButtons(request, d),
+      decisionButtons(request, d, BLOCK.decision, t),
     );
   } else {
-    blocks.push(context(`Asked by ${mention(request.requestedBy)}`), context(historyLine(request, now)));
+    blocks.push(context(t.t("approval.askedBy", { actor: askedBy })), context(historyLine(request, now, t)));
   }
-  const state = pending
-    ? "Approval needed"
-    : `Replace request ${request.status === "completed" ? "approved" : request.status}`;
   return {
-    text: `${state}: restore ${esc(d.restore.userName, 200)} in place of the active ${esc(d.replace.userName, 200)}`,
-    blocks: fitBlocks(blocks, MESSAGE_MAX_BLOCKS),
+    text: t.t("approval.text", {
+      state: pending ? "pending" : request.status,
+      restore: esc(d.restore.userName, 200),
+      replace: esc(d.replace.userName, 200),
+    }),
+    blocks: fitBlocks(blocks, MESSAGE_MAX_BLOCKS, t.t("plan.notAllShown")),
   };
 }
 
-export function rejectReasonView(requestId: string, meta: { channel: string; ts: string }): ModalView {
+export function rejectReasonView(
+  requestId: string,
+  meta: { channel: string; ts: string },
+  t: Translator = ENGLISH,
+): ModalView {
   return {
     type: "modal",
     callback_id: CALLBACK.rejectReason,
-    title: plain("Reject the request", 24),
-    submit: plain("Reject", 24),
-    close: plain("Cancel", 24),
+    title: plain(t.t("approval.reject.title"), 24),
+    submit: plain(t.t("approval.reject.submit"), 24),
+    close: plain(t.t("common.cancel"), 24),
     private_metadata: truncate(JSON.stringify({ requestId, channel: meta.channel, ts: meta.ts }), 3000),
     blocks: [
-      section("The requester reads this reason. Nothing is changed."),
+      section(t.t("approval.reject.intro")),
       {
         type: "input",
         block_id: BLOCK.rejectReason,
-        label: plain("Why are you rejecting it?"),
+        label: plain(t.t("approval.reject.label")),
         element: { type: "plain_text_input", action_id: ACTION.value, multiline: true, max_length: 1000 },
       },
     ],
   };
 }
 
-export function requesterNotice(request: RestoreRequest): { text: string; blocks: KnownBlock[] } {
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** The requester's direct message: write it with the requester's own translator. */
+export function requesterNotice(
+  request: RestoreRequest,
+  t: Translator = ENGLISH,
+): { text: string; blocks: KnownBlock[] } {
   const d = parseDetails(request);
-  const what = `restore *${esc(d.restore.displayName, 200)}* (${esc(d.restore.userName, 250)}) in place of *${esc(d.replace.displayName, 200)}* (${esc(d.replace.userName, 250)})`;
-  const by = mention(request.decidedBy);
+  const values = { ...sides(d), actor: actorText(t, request.decidedBy) };
   const blocks: KnownBlock[] = [];
   let text: string;
   switch (request.status) {
     case "completed": {
       const result = obj(request.result);
-      text = `✅ Your request was approved by ${by} and done: ${what}.`;
+      text = `✅ ${t.t("approval.notice.completed", values)}`;
       blocks.push(
         section(
-          `${text} ${esc(d.replace.userName, 250)} is deleted and can be restored for its own full window.`,
+          `${text} ${t.t("approval.notice.completed.more", { userName: esc(d.replace.userName, 250) })}`,
         ),
       );
       // The provider acted but this app's records could not follow it (restore/follow.ts).
       if (typeof result.needsAttention === "string" && result.needsAttention) {
-        blocks.push(section(`⚠️ *Needs attention:* ${esc(result.needsAttention, 1500)}`));
+        blocks.push(section(`⚠️ *${t.t("result.needsAttention")}* ${esc(result.needsAttention, 1500)}`));
       }
-      const notes = Array.isArray(result.notes)
-        ? result.notes.filter((n): n is string => typeof n === "string")
-        : [];
-      if (notes.length > 0)
-        blocks.push(section(`*This app's records were brought in line*\n${bulletList(notes, 10, 400)}`));
-      const followUp = Array.isArray(result.followUp)
-        ? result.followUp.filter((f): f is string => typeof f === "string")
-        : [];
-      if (followUp.length > 0) blocks.push(section(`*After the restore*\n${bulletList(followUp, 20, 300)}`));
+      // Notes and follow-up steps are the service's and the directory's own words.
+      const notes = strings(result.notes).map((n) => esc(n, 400));
+      if (notes.length > 0) blocks.push(section(`*${t.t("result.notes")}*\n${bullets(notes, 10, t)}`));
+      const followUp = strings(result.followUp).map((f) => esc(f, 300));
+      if (followUp.length > 0)
+        blocks.push(section(`*${t.t("plan.after", { recreate: "no" })}*\n${bullets(followUp, 20, t)}`));
       if (result.mustChangePassword !== false) {
-        blocks.push(
-          context(
-            "The temporary password is never sent in a message: get it here, privately. The user must change it at next sign-in.",
-          ),
-          {
-            type: "actions",
-            elements: [
-              {
-                type: "button",
-                action_id: ACTION.getPassword,
-                text: plain("Get a temporary password", 75),
-                style: "primary",
-                // The request, not the account: who may collect is decided by what it stores.
-                value: request.id,
-              },
-            ],
-          },
-        );
+        blocks.push(context(t.t("approval.notice.password")), {
+          type: "actions",
+          elements: [
+            {
+              type: "button",
+              action_id: ACTION.getPassword,
+              text: plain(t.t("approval.notice.getPassword"), 75),
+              style: "primary",
+              // The request, not the account: who may collect is decided by what it stores.
+              value: request.id,
+            },
+          ],
+        });
       }
       break;
     }
     case "rejected":
-      text = `❌ Your request to ${what} was rejected by ${by}.`;
+      text = `❌ ${t.t("approval.notice.rejected", values)}`;
       blocks.push(
         section(
-          `${text}\n*Reason*\n> ${esc(request.decisionReason ?? "no reason given", 1500)
-            .split("\n")
-            .join("\n> ")}`,
+          `${text}\n*${t.t("approval.reason")}*\n${quoted(
+            request.decisionReason ? esc(request.decisionReason, 1500) : t.t("approval.noReasonGiven"),
+          )}`,
         ),
       );
       break;
     case "expired":
-      text = `⌛ Your request to ${what} expired: nobody decided in time.`;
-      blocks.push(section(`${text} Nothing was changed. Ask again if it is still needed.`));
+      text = `⌛ ${t.t("approval.notice.expired", values)}`;
+      blocks.push(section(`${text} ${t.t("approval.notice.expired.more")}`));
       break;
     case "failed":
-      text = `⚠️ Your request to ${what} was approved by ${by} but could not be done.`;
-      blocks.push(section(`${text}\n${esc(capitalize(failureReason(request)), 1500)}\nNothing was changed.`));
+      text = `⚠️ ${t.t("approval.notice.failed", values)}`;
+      blocks.push(
+        section(`${text}\n${capitalize(failureReason(request, t))}\n${t.t("approval.notice.failed.more")}`),
+      );
       break;
     case "pending":
-      text = `⏳ Your request to ${what} is waiting for approval.`;
+      text = `⏳ ${t.t("approval.notice.pending", values)}`;
       blocks.push(section(text));
       break;
   }
-  return { text: truncate(text, 1000), blocks: fitBlocks(blocks, MESSAGE_MAX_BLOCKS) };
+  return {
+    text: truncate(text, 1000),
+    blocks: fitBlocks(blocks, MESSAGE_MAX_BLOCKS, t.t("plan.notAllShown")),
+  };
 }
 
-/** The one reminder, in the approval message's thread, for a request that has waited long. */
-export function reminderText(request: RestoreRequest, now: Date): string {
+/** The one reminder, in the approval message's thread (the channel's language), for a request that has waited long. */
+export function reminderText(request: RestoreRequest, now: Date, t: Translator = ENGLISH): string {
   const d = parseDetails(request);
   const since = toDate(request.createdAt) ?? now;
   const waited = Math.max(1, Math.floor((now.getTime() - since.getTime()) / 3_600_000));
-  return `⏰ Still waiting for an approver (${waited} h): replace *${esc(d.replace.displayName, 200)}* with *${esc(d.restore.displayName, 200)}*, asked by ${mention(request.requestedBy)}. It expires ${slackDate(request.expiresAt)}.`;
+  return `⏰ ${t.t("approval.reminder", {
+    hours: waited,
+    replace: esc(d.replace.displayName, 200),
+    restore: esc(d.restore.displayName, 200),
+    actor: actorText(t, request.requestedBy),
+    time: slackDateText(t, request.expiresAt),
+  })}`;
 }

@@ -1,6 +1,5 @@
 import type { MrkdwnElement, PlainTextElement } from "@slack/types";
 import { SLACK_USER_ID, SYSTEM_ACTOR } from "../../restore/access.ts";
-import { formatTime } from "../../restore/window.ts";
 
 /**
  * The one escape for everything a user typed or a directory returned before it enters mrkdwn:
@@ -95,26 +94,6 @@ export function toDate(value: unknown): Date | null {
     return Number.isNaN(d.getTime()) ? null : d;
   }
   return null;
-}
-
-/** "2026-11-22" */
-export function day(value: Date | string | null | undefined): string {
-  const d = toDate(value);
-  return d ? d.toISOString().slice(0, 10) : "unknown date";
-}
-
-/** Slack shows the reader's local time; the fallback is the domain's UTC wording. */
-export function slackDate(value: Date | string | null | undefined): string {
-  const d = toDate(value);
-  if (!d) return "unknown time";
-  return `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${formatTime(d)}>`;
-}
-
-/** "• a\n• b", at most `max` lines, then "…and N more". Items are escaped here. */
-export function bulletList(items: readonly string[], maxItems = 20, itemMax = 300): string {
-  const shown = items.slice(0, maxItems).map((i) => `• ${esc(i, itemMax)}`);
-  if (items.length > maxItems) shown.push(`…and ${items.length - maxItems} more`);
-  return shown.join("\n");
 }
 
 export function capitalize(s: string): string {

@@ -1,6 +1,7 @@
+import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Refusal } from "../../restore/outcome.ts";
 import { esc } from "./mrkdwn.ts";
-import { errorText, STALE_BUTTON_MESSAGE } from "./result.ts";
+import { errorText, staleButtonText } from "./result.ts";
 
 declare const built: unique symbol;
 
@@ -8,6 +9,7 @@ declare const built: unique symbol;
  * A short private message (ephemeral, or a DM) whose text is mrkdwn. Only the builders below make
  * one, and each escapes what came from people or directories, so a listener cannot send a raw
  * domain string (a refusal naming an account called `<!channel>`) by mistake: it does not type-check.
+ * Each speaks the reader's language (`t`); English when none is given.
  */
 export type Notice = { readonly text: string; readonly [built]: true };
 
@@ -20,20 +22,20 @@ export function refusalNotice(refusal: Pick<Refusal, "message">): Notice {
   return notice(esc(refusal.message, 3000));
 }
 
-export function approvalCountedNotice(approvals: number, needed: number): Notice {
-  return notice(`Your approval is counted: ${approvals} of ${needed}.`);
+export function approvalCountedNotice(approvals: number, needed: number, t: Translator = ENGLISH): Notice {
+  return notice(t.t("notice.approvalCounted", { approvals, needed }));
 }
 
-/** An approval whose re-check failed: the reason names the accounts involved. */
+/** An approval whose re-check failed: the reason (the service's words) names the accounts involved. */
 export function approvalFailedNotice(reason: string): Notice {
   return notice(`⚠️ ${esc(reason, 2900)}`);
 }
 
-export function failureNotice(reference: string): Notice {
-  return notice(errorText(reference));
+export function failureNotice(reference: string, t: Translator = ENGLISH): Notice {
+  return notice(errorText(reference, t));
 }
 
 /** A button or form whose value could not have come from one of our messages. */
-export function staleButtonNotice(): Notice {
-  return notice(STALE_BUTTON_MESSAGE);
+export function staleButtonNotice(t: Translator = ENGLISH): Notice {
+  return notice(staleButtonText(t));
 }

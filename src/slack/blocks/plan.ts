@@ -1,18 +1,14 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from "@slack/types";
+import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Conflict, RestorePlan } from "../../restore/plan-types.ts";
 import type { DeletedAccountView, RestoreChoicesRecord } from "../../restore/types.ts";
-import { describeRestorability } from "../../restore/window.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";
-import { bulletList, capitalize, day, esc, mention, plain, slackDate, squeeze, truncate } from "./mrkdwn.ts";
+import { capitalize, esc, plain, squeeze, truncate } from "./mrkdwn.ts";
 import { BATCH_MAX, backToSearch, isRestorableNow, MAX_OPTIONS } from "./search.ts";
+import { actorText, dayText, slackDateText, windowText } from "./words.ts";
 
 const METADATA_MAX = 3000;
-
-export const RECREATE_NOTE =
-  "This directory cannot restore: a new account is created from the saved details (new id).";
-export const PASSWORD_NOTE =
-  "A new temporary password is generated and shown only to you; the user must change it at next sign-in.";
 
 function who(name: string, userName: string): string {
   return `*${esc(name || userName, 200)}* (${esc(userName, 250)})`;
@@ -22,22 +18,25 @@ function field(label: string, value: string | null | undefined, max = 500): stri
   return `*${label}*\n${value ? esc(value, max) : "—"}`;
 }
 
-function windowText(plan: RestorePlan): string {
-  return describeRestorability(plan.restorability);
+/** " …and N more" after a list cut at `shown`, or nothing. */
+function andMore(t: Translator, total: number, shown: number): string {
+  return total > shown ? ` ${t.t("common.andMore", { count: total - shown })}` : "";
 }
 
-/** Blockers no control in the modal can fix: the submit button is not offered. */
-export function unfixableBlockers(plan: RestorePlan): string[] {
+/**
+ * Blockers no control in the modal can fix: the submit button is not offered. Drawn from the
+ * plan's structure (not its English `blockers`), as escaped mrkdwn in the reader's language.
+ */
+export function unfixableBlockers(plan: RestorePlan, t: Translator = ENGLISH): string[] {
   const out: string[] = [];
-  if (plan.restorability.state !== "deleted") out.push(capitalize(windowText(plan)));
+  if (plan.restorability.state !== "deleted")
+    out.push(esc(capitalize(windowText(t, plan.restorability)), 500));
   for (const c of plan.conflicts) {
     if (c.kind === "seat") {
-      out.push(`No free ${c.license} seat: ${c.used}/${c.total} used. Free or buy a seat, then try again.`);
+      out.push(t.t("plan.seat.none", { license: esc(c.license, 200), used: c.used, total: c.total }));
     }
     if (c.kind === "department" && c.available.filter((d) => d.length <= 150).length === 0) {
-      out.push(
-        `The department ${c.department} no longer exists and this directory has no department to choose.`,
-      );
+      out.push(t.t("plan.department.noChoice", { department: esc(c.department, 200) }));
     }
   }
   return out;
@@ -45,16 +44,17 @@ export function unfixableBlockers(plan: RestorePlan): string[] {
 
 function checkboxInput(
   blockId: string,
-  label: string,
   what: "email" | "phone",
   value: string,
   holder: { displayName: string; userName: string },
   checked: boolean,
+  t: Translator,
 ): InputBlock {
+  // Plain text (options, labels): nothing to escape.
   const option: PlainTextOption = {
     text: plain(
       squeeze(
-        (v, h) => `Restore without the ${what} ${v} (it belongs to ${h})`,
+        (v, h) => t.t("plan.drop.option", { what, value: v, holder: h }),
         value,
         holder.displayName || holder.userName,
         75,
@@ -62,13 +62,13 @@ function checkboxInput(
       75,
     ),
     value: "drop",
-    description: plain(`Or change ${holder.userName}'s ${what} first, then try again.`, 75),
+    description: plain(t.t("plan.drop.description", { what, holder: holder.userName }), 75),
   };
   return {
     type: "input",
     block_id: blockId,
     optional: true,
-    label: plain(label),
+    label: plain(t.t(what === "email" ? "plan.field.email" : "plan.field.phone")),
     element: {
       type: "checkboxes",
       action_id: ACTION.value,
@@ -79,23 +79,20 @@ function checkboxInput(
 }
 
 /** The new user name field, for directories that can rename as they restore. */
-function renameInput(canRename: boolean, renamed: string): KnownBlock[] {
+function renameInput(canRename: boolean, renamed: string, t: Translator): KnownBlock[] {
   if (!canRename) return [];
   return [
     {
       type: "input",
       block_id: BLOCK.renameTo,
       optional: true,
-      label: plain("New user name"),
-      hint: plain(
-        "For rename. Must be free in this directory. Before the @ use letters, digits and . _ - ' ! # ^ ~ (at most 64, no dot at either end); after it, one of the directory's domains.",
-        2000,
-      ),
+      label: plain(t.t("plan.rename.label")),
+      hint: plain(t.t("plan.rename.hint"), 2000),
       element: {
         type: "plain_text_input",
         action_id: ACTION.value,
         max_length: 320,
-        placeholder: plain("e.g. jane.doe2@example.com", 150),
+        placeholder: plain(t.t("plan.rename.placeholder"), 150),
         ...(renamed ? { initial_value: truncate(renamed, 320) } : {}),
       },
     },
@@ -103,40 +100,36 @@ function renameInput(canRename: boolean, renamed: string): KnownBlock[] {
 }
 
 /** The blocks for one conflict; `interactive` false when the plan cannot go ahead anyway (no inputs without a submit). */
-function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean): KnownBlock[] {
+function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean, t: Translator): KnownBlock[] {
   switch (c.kind) {
     case "userName":
-      return userNameBlocks(plan, c, interactive);
+      return userNameBlocks(plan, c, interactive, t);
     case "alias":
-      return aliasBlocks(plan, c);
+      return aliasBlocks(plan, c, t);
     case "email":
       if (!interactive || !c.resolutions.includes("dropEmail"))
         return [
           section(
-            `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the email ${esc(c.email, 250)}.`,
+            `⚠️ ${t.t("plan.held", { what: "email", holder: who(c.holder.displayName, c.holder.userName), value: esc(c.email, 250) })}`,
           ),
         ];
-      return [
-        checkboxInput(BLOCK.dropEmail, "Email", "email", c.email, c.holder, c.resolvedBy === "dropEmail"),
-      ];
+      return [checkboxInput(BLOCK.dropEmail, "email", c.email, c.holder, c.resolvedBy === "dropEmail", t)];
     case "phone":
       if (!interactive || !c.resolutions.includes("dropPhone"))
         return [
           section(
-            `⚠️ ${who(c.holder.displayName, c.holder.userName)} (active) has the phone ${esc(c.phone, 100)}.`,
+            `⚠️ ${t.t("plan.held", { what: "phone", holder: who(c.holder.displayName, c.holder.userName), value: esc(c.phone, 100) })}`,
           ),
         ];
-      return [
-        checkboxInput(BLOCK.dropPhone, "Phone", "phone", c.phone, c.holder, c.resolvedBy === "dropPhone"),
-      ];
+      return [checkboxInput(BLOCK.dropPhone, "phone", c.phone, c.holder, c.resolvedBy === "dropPhone", t)];
     case "seat":
       return [
         section(
-          `🚫 No free ${esc(c.license, 200)} seat: ${c.used}/${c.total} used. Free or buy a seat, then try again.`,
+          `🚫 ${t.t("plan.seat.none", { license: esc(c.license, 200), used: c.used, total: c.total })}`,
         ),
       ];
     case "department":
-      return departmentBlocks(plan, c, interactive);
+      return departmentBlocks(plan, c, interactive, t);
   }
 }
 
@@ -145,23 +138,23 @@ function userNameBlocks(
   plan: RestorePlan,
   c: Extract<Conflict, { kind: "userName" }>,
   interactive: boolean,
+  t: Translator,
 ): KnownBlock[] {
   // Some directories cannot rename at restore time (Google): then replace is the only way on.
   const canRename = c.resolutions.includes("rename");
   // Replace needs a known account to delete: a holder only the provider saw has none.
   const canReplace = c.resolutions.includes("replace");
   const holder = c.holder.id ? who(c.holder.displayName, c.holder.userName) : esc(c.holder.displayName, 200);
-  const text = !canReplace
-    ? `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. ${canRename ? "Restore under a new user name, or cancel" : "Cancel"}, rename the active account first, and try again.`
-    : canRename
-      ? `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. Restore under a new user name, or replace the active account (a second admin must approve). Or cancel, rename the active account first, and try again.`
-      : `⚠️ ${holder} (active) has the user name *${esc(c.userName, 250)}*. ${esc(plan.directory.name, 100)} cannot restore under a new user name: replace the active account (a second admin must approve), or cancel, rename the active account first, and try again.`;
+  const way = canReplace ? (canRename ? "both" : "replace") : canRename ? "rename" : "none";
+  const text = `⚠️ ${t.t("plan.userName.held", {
+    holder,
+    userName: esc(c.userName, 250),
+    directory: esc(plan.directory.name, 100),
+    way,
+  })}`;
   if (!interactive || (!canRename && !canReplace)) return [section(text)];
-  const rename: PlainTextOption = { text: plain("Restore under a new user name", 75), value: "rename" };
-  const replace: PlainTextOption = {
-    text: plain("Replace the active account — a second admin must approve", 75),
-    value: "replace",
-  };
+  const rename: PlainTextOption = { text: plain(t.t("plan.option.rename"), 75), value: "rename" };
+  const replace: PlainTextOption = { text: plain(t.t("plan.option.replace"), 75), value: "replace" };
   const initial = c.resolvedBy === "rename" ? rename : c.resolvedBy === "replace" ? replace : null;
   const renamed = plan.outcome.userName !== plan.account.userName ? plan.outcome.userName : "";
   return [
@@ -169,7 +162,7 @@ function userNameBlocks(
     {
       type: "input",
       block_id: BLOCK.resolution,
-      label: plain("How to resolve the user name"),
+      label: plain(t.t("plan.resolution.label")),
       element: {
         type: "radio_buttons",
         action_id: ACTION.resolution,
@@ -177,15 +170,15 @@ function userNameBlocks(
         ...(initial ? { initial_option: initial } : {}),
       },
     },
-    ...renameInput(canRename, renamed),
+    ...renameInput(canRename, renamed, t),
     ...(canReplace
       ? [
           {
             type: "input" as const,
             block_id: BLOCK.reason,
             optional: true,
-            label: plain("Reason for replacing (required for replace)"),
-            hint: plain("The approver reads it."),
+            label: plain(t.t("plan.reason.label")),
+            hint: plain(t.t("plan.reason.hint")),
             element: {
               type: "plain_text_input" as const,
               action_id: ACTION.value,
@@ -199,20 +192,22 @@ function userNameBlocks(
 }
 
 /** Aliases held by others: dropped and listed, or, where the directory cannot drop them, blocking. */
-function aliasBlocks(plan: RestorePlan, c: Extract<Conflict, { kind: "alias" }>): KnownBlock[] {
+function aliasBlocks(
+  plan: RestorePlan,
+  c: Extract<Conflict, { kind: "alias" }>,
+  t: Translator,
+): KnownBlock[] {
   const list = c.dropped
     .slice(0, 20)
     .map((d) => `${esc(d.address, 250)} (${esc(d.holder.userName, 250)})`)
     .join(", ");
-  const more = c.dropped.length > 20 ? ` …and ${c.dropped.length - 20} more` : "";
+  const all = `${list}${andMore(t, c.dropped.length, 20)}`;
   if (c.resolvedBy === null) {
     return [
-      section(
-        `⚠️ These aliases now belong to active accounts, and ${esc(plan.directory.name, 100)} cannot leave them out: remove them from those accounts first, then try again: ${list}${more}`,
-      ),
+      section(`⚠️ ${t.t("plan.alias.blocking", { directory: esc(plan.directory.name, 100), list: all })}`),
     ];
   }
-  return [context(`These aliases now belong to others and will be dropped: ${list}${more}`)];
+  return [context(t.t("plan.alias.dropped", { list: all }))];
 }
 
 /** A department gone: choose one that exists (the first MAX_OPTIONS), where the directory lists them. */
@@ -220,13 +215,13 @@ function departmentBlocks(
   plan: RestorePlan,
   c: Extract<Conflict, { kind: "department" }>,
   interactive: boolean,
+  t: Translator,
 ): KnownBlock[] {
   const usable = c.available.filter((d) => d.length <= 150);
-  const label = `Department (${truncate(c.department, 100)} no longer exists)`;
+  // A label is plain text: the department as it is, cut.
+  const label = t.t("plan.department.label", { department: truncate(c.department, 100) });
   if (!interactive || usable.length === 0) {
-    return [
-      section(`⚠️ The department ${esc(c.department, 200)} no longer exists: a department must be chosen.`),
-    ];
+    return [section(`⚠️ ${t.t("plan.department.gone", { department: esc(c.department, 200) })}`)];
   }
   const options: PlainTextOption[] = usable
     .slice(0, MAX_OPTIONS)
@@ -240,12 +235,12 @@ function departmentBlocks(
       block_id: BLOCK.department,
       label: plain(label),
       ...(usable.length > MAX_OPTIONS
-        ? { hint: plain(`Showing the first ${MAX_OPTIONS} of ${usable.length} departments.`) }
+        ? { hint: plain(t.t("plan.department.hint", { shown: MAX_OPTIONS, count: usable.length })) }
         : {}),
       element: {
         type: "static_select",
         action_id: ACTION.value,
-        placeholder: plain("Choose a department", 150),
+        placeholder: plain(t.t("plan.department.placeholder"), 150),
         options,
         ...(chosen ? { initial_option: chosen } : {}),
       },
@@ -253,24 +248,24 @@ function departmentBlocks(
   ];
 }
 
-function accountBlocks(plan: RestorePlan, directoryName: string): KnownBlock[] {
+function accountBlocks(plan: RestorePlan, directoryName: string, t: Translator): KnownBlock[] {
   const a = plan.account;
-  const deleted = a.deletedAt ? `${day(a.deletedAt)} by ${mention(a.deletedBy)}` : "—";
+  const deleted = a.deletedAt
+    ? t.t("plan.deletedBy", { day: dayText(t, a.deletedAt), actor: actorText(t, a.deletedBy) })
+    : "—";
   const fields = [
-    field("User name", a.userName),
-    field("Email", a.email),
-    field("Phone", a.phone, 100),
-    field("Department", a.department),
-    field("License", a.license),
-    field("Directory", directoryName || plan.directory.name),
-    `*Deleted*\n${deleted}`,
-    field("Restore window", windowText(plan)),
+    field(t.t("plan.field.userName"), a.userName),
+    field(t.t("plan.field.email"), a.email),
+    field(t.t("plan.field.phone"), a.phone, 100),
+    field(t.t("plan.field.department"), a.department),
+    field(t.t("plan.field.license"), a.license),
+    field(t.t("plan.field.directory"), directoryName || plan.directory.name),
+    `*${t.t("plan.field.deleted")}*\n${deleted}`,
+    field(t.t("plan.field.window"), windowText(t, plan.restorability)),
   ];
   if (a.aliases.length > 0) {
     const shown = a.aliases.slice(0, 10).map((x) => esc(x, 150));
-    fields.push(
-      `*Aliases*\n${shown.join(", ")}${a.aliases.length > 10 ? ` …and ${a.aliases.length - 10} more` : ""}`,
-    );
+    fields.push(`*${t.t("plan.field.aliases")}*\n${shown.join(", ")}${andMore(t, a.aliases.length, 10)}`);
   }
   const header: SectionBlock = {
     type: "section",
@@ -280,34 +275,53 @@ function accountBlocks(plan: RestorePlan, directoryName: string): KnownBlock[] {
   return [header];
 }
 
-export function planView(
-  plan: RestorePlan,
-  meta: { accountId: string; query: string; directoryName: string; notice?: string },
-  _errors?: never,
-): ModalView {
+export interface PlanMeta {
+  accountId: string;
+  query: string;
+  directoryName: string;
+  /** Why the plan is shown again (plain text, escaped here). */
+  notice?: string;
+  /** Shown again because the check at submit with the provider found more: its refusal, as it says it. */
+  checkedAgain?: { directory: string; message: string };
+}
+
+export function planView(plan: RestorePlan, meta: PlanMeta, t: Translator = ENGLISH): ModalView {
   const recreate = plan.action === "recreate";
-  const blockers = unfixableBlockers(plan);
+  const again = recreate ? "yes" : "no";
+  const blockers = unfixableBlockers(plan, t);
   const interactive = blockers.length === 0;
   const blocks: KnownBlock[] = [];
 
   // Why the plan is shown again: a check at submit time found something it did not show before.
-  if (meta.notice) blocks.push(section(`⚠️ ${esc(meta.notice, 2900)}`));
-  if (recreate) blocks.push(section(`ℹ️ ${RECREATE_NOTE}`));
+  if (meta.checkedAgain) {
+    const { directory, message } = meta.checkedAgain;
+    blocks.push(
+      section(
+        `⚠️ ${t.t("plan.checkedAgain", { directory: esc(directory, 100), message: esc(message, 2700) })}`,
+      ),
+    );
+  } else if (meta.notice) blocks.push(section(`⚠️ ${esc(meta.notice, 2900)}`));
+  if (recreate) blocks.push(section(`ℹ️ ${t.t("plan.recreateNote")}`));
   // The provider's own caveat (Okta: a deleted user is gone; Lark: departures by event only).
   if (plan.directory.note)
     blocks.push(context(`${esc(plan.directory.name, 100)}: ${esc(plan.directory.note, 2500)}`));
   const check = plan.providerCheck;
   if (check?.error) blocks.push(context(`⚠️ ${esc(check.error, 2500)}`));
   else if (check?.checkedAt)
-    blocks.push(context(`Conflicts checked with ${esc(check.provider, 100)} ${slackDate(check.checkedAt)}.`));
-  blocks.push(...accountBlocks(plan, meta.directoryName));
-
-  if (blockers.length > 0) {
     blocks.push(
-      section(
-        `🚫 *This account cannot be ${recreate ? "re-created" : "restored"} now*\n${bulletList(blockers, 10, 500)}`,
+      context(
+        t.t("plan.checkedWith", {
+          provider: esc(check.provider, 100),
+          time: slackDateText(t, check.checkedAt),
+        }),
       ),
     );
+  blocks.push(...accountBlocks(plan, meta.directoryName, t));
+
+  if (blockers.length > 0) {
+    const list = blockers.slice(0, 10).map((b) => `• ${truncate(b, 500)}`);
+    if (blockers.length > 10) list.push(t.t("common.andMore", { count: blockers.length - 10 }));
+    blocks.push(section(`🚫 *${t.t("plan.cannot", { recreate: again })}*\n${list.join("\n")}`));
   }
 
   if (plan.conflicts.length > 0) blocks.push({ type: "divider" });
@@ -316,48 +330,53 @@ export function planView(
     // One of each kind: block ids must be unique in a view.
     if (seen.has(c.kind)) continue;
     seen.add(c.kind);
-    blocks.push(...conflictBlocks(plan, c, interactive));
+    blocks.push(...conflictBlocks(plan, c, interactive, t));
   }
 
   const seatConflict = plan.conflicts.some((c) => c.kind === "seat");
   if (plan.seats && !seatConflict) {
     blocks.push(
       context(
-        `License ${esc(plan.seats.license, 200)}: ${plan.seats.used} of ${plan.seats.total} seats used`,
+        t.t("plan.seats", {
+          license: esc(plan.seats.license, 200),
+          used: plan.seats.used,
+          total: plan.seats.total,
+        }),
       ),
     );
   }
   if (plan.replaces) {
     blocks.push(
-      section(
-        `Replace: ${who(plan.replaces.displayName, plan.replaces.userName)} (active) is deleted, restorable for its own full window.`,
-      ),
+      section(t.t("plan.replaces", { account: who(plan.replaces.displayName, plan.replaces.userName) })),
     );
   }
 
-  blocks.push({ type: "divider" }, section(PASSWORD_NOTE));
+  blocks.push({ type: "divider" }, section(t.t("plan.passwordNote")));
   if (plan.followUp.length > 0) {
+    // The directory's own follow-up steps come from its settings, as the admin wrote them.
     const { blocks: follow } = linesToSections(
       [
-        `*After the ${recreate ? "re-creation" : "restore"}*`,
+        `*${t.t("plan.after", { recreate: again })}*`,
         ...plan.followUp.slice(0, 50).map((f) => `☐ ${esc(f, 500)}`),
       ],
       2,
     );
     blocks.push(...follow);
   }
-  blocks.push(backToSearch(meta.query));
+  blocks.push(backToSearch(meta.query, t));
 
   const hasUserNameConflict = plan.conflicts.some((c) => c.kind === "userName");
-  const submit = hasUserNameConflict ? "Continue" : recreate ? "Re-create" : "Restore";
+  const submit = hasUserNameConflict
+    ? t.t("plan.submit.continue")
+    : t.t("plan.submit.restore", { recreate: again });
   return {
     type: "modal",
     callback_id: CALLBACK.plan,
-    title: plain(recreate ? "Re-create" : "Restore", 24),
-    close: plain("Cancel", 24),
+    title: plain(t.t("plan.title", { recreate: again }), 24),
+    close: plain(t.t("common.cancel"), 24),
     ...(interactive ? { submit: plain(submit, 24) } : {}),
     private_metadata: planMetadata(meta.accountId, meta.query),
-    blocks: fitBlocks(blocks, MODAL_MAX_BLOCKS),
+    blocks: fitBlocks(blocks, MODAL_MAX_BLOCKS, t.t("plan.notAllShown")),
   };
 }
 
@@ -432,7 +451,11 @@ function batchMetadata(ids: string[], query: string): { json: string; ids: strin
   return { json: JSON.stringify({ ids: kept, query: q }), ids: kept };
 }
 
-export function batchConfirmView(items: DeletedAccountView[], meta: { query: string }): ModalView {
+export function batchConfirmView(
+  items: DeletedAccountView[],
+  meta: { query: string },
+  t: Translator = ENGLISH,
+): ModalView {
   const capped = items.slice(0, BATCH_MAX);
   const { json, ids } = batchMetadata(
     capped.map((v) => v.id),
@@ -442,42 +465,28 @@ export function batchConfirmView(items: DeletedAccountView[], meta: { query: str
   const left = items.length - included.length;
   const blocks: KnownBlock[] = [];
   if (included.length === 0) {
-    blocks.push(section("Nothing is selected: choose the accounts to restore in the search."));
+    blocks.push(section(t.t("plan.batch.nothing")));
   } else {
-    blocks.push(
-      section(
-        `*${included.length === 1 ? "This account is" : `These ${included.length} accounts are`} restored:* each is checked and restored on its own, and one failure does not undo the others. Accounts with a conflict (user name, email, phone, seat) fail here: restore those one by one.`,
-      ),
-    );
+    blocks.push(section(t.t("plan.batch.intro", { count: included.length })));
     const lines = included.map(
       (v) =>
-        `${isRestorableNow(v) ? "•" : "🚫"} *${esc(v.displayName || v.userName, 150)}* · ${esc(v.userName, 200)} · ${esc(v.window, 150)}`,
+        `${isRestorableNow(v) ? "•" : "🚫"} *${esc(v.displayName || v.userName, 150)}* · ${esc(v.userName, 200)} · ${esc(windowText(t, v.restorability), 150)}`,
     );
     const { blocks: list, omitted } = linesToSections(lines, 60);
     blocks.push(...list);
-    if (omitted > 0) blocks.push(context(`…and ${omitted} more`));
-    if (left > 0) {
-      blocks.push(
-        context(
-          `⚠️ ${left} more selected account${left === 1 ? " is" : "s are"} not included: at most ${BATCH_MAX} are restored in one go. Select the rest afterwards.`,
-        ),
-      );
-    }
-    blocks.push(
-      context(
-        "New temporary passwords are generated and shown only to you, once; each user must change theirs at next sign-in.",
-      ),
-    );
+    if (omitted > 0) blocks.push(context(t.t("common.andMore", { count: omitted })));
+    if (left > 0) blocks.push(context(`⚠️ ${t.t("plan.batch.left", { count: left, max: BATCH_MAX })}`));
+    blocks.push(context(t.t("plan.batch.passwords")));
   }
-  blocks.push(backToSearch(meta.query));
+  blocks.push(backToSearch(meta.query, t));
   const n = included.length;
   return {
     type: "modal",
     callback_id: CALLBACK.batch,
-    title: plain("Restore several", 24),
-    close: plain("Cancel", 24),
-    ...(n > 0 ? { submit: plain(`Restore ${n} account${n === 1 ? "" : "s"}`, 24) } : {}),
+    title: plain(t.t("plan.batch.title"), 24),
+    close: plain(t.t("common.cancel"), 24),
+    ...(n > 0 ? { submit: plain(t.t("plan.batch.submit", { count: n }), 24) } : {}),
     private_metadata: json,
-    blocks: fitBlocks(blocks, MODAL_MAX_BLOCKS),
+    blocks: fitBlocks(blocks, MODAL_MAX_BLOCKS, t.t("plan.notAllShown")),
   };
 }

@@ -1,20 +1,19 @@
 import type { KnownBlock, ModalView } from "@slack/types";
+import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Refusal } from "../../restore/outcome.ts";
 import type { RestoreDone, RestoreRequest } from "../../restore/types.ts";
-import { formatTime } from "../../restore/window.ts";
+import { parseDetails, whatHappensLines } from "./approval.ts";
 import { CALLBACK } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";
-import { bulletList, channelMention, esc, plain, toDate } from "./mrkdwn.ts";
+import { channelMention, esc, plain, toDate } from "./mrkdwn.ts";
 
-export const PASSWORD_SHOWN_ONCE = "Shown once, only to you. The user must change it at next sign-in.";
-
-function modal(title: string, blocks: KnownBlock[], callbackId?: string): ModalView {
+function modal(title: string, blocks: KnownBlock[], t: Translator, callbackId?: string): ModalView {
   return {
     type: "modal",
     ...(callbackId ? { callback_id: callbackId } : {}),
     title: plain(title, 24),
-    close: plain("Done", 24),
-    blocks: fitBlocks(blocks, MODAL_MAX_BLOCKS),
+    close: plain(t.t("result.done"), 24),
+    blocks: fitBlocks(blocks, MODAL_MAX_BLOCKS, t.t("plan.notAllShown")),
   };
 }
 
@@ -27,162 +26,177 @@ function who(name: string, userName: string): string {
   return `*${esc(name || userName, 200)}* (${esc(userName, 250)})`;
 }
 
-/** What the restore changed, one line each (escaped mrkdwn). */
-function changeLines(done: RestoreDone): string[] {
+/** " …and N more" after a list cut at `shown`, or nothing. */
+function andMore(t: Translator, total: number, shown: number): string {
+  return total > shown ? ` ${t.t("common.andMore", { count: total - shown })}` : "";
+}
+
+/** What the restore changed, one line each (escaped mrkdwn), from the result's fields. */
+function changeLines(done: RestoreDone, t: Translator): string[] {
   const lines: string[] = [];
   if (done.renamedFrom)
-    lines.push(`Renamed from ${esc(done.renamedFrom, 250)} to ${esc(done.account.userName, 250)}`);
+    lines.push(
+      t.t("result.renamed", { from: esc(done.renamedFrom, 250), to: esc(done.account.userName, 250) }),
+    );
   if (done.droppedAliases.length > 0) {
     const shown = done.droppedAliases.slice(0, 20).map((a) => esc(a, 250));
-    const more = done.droppedAliases.length > 20 ? ` …and ${done.droppedAliases.length - 20} more` : "";
-    lines.push(`Aliases dropped (now used by others): ${shown.join(", ")}${more}`);
-  }
-  if (done.droppedEmail) lines.push(`Restored without the email ${esc(done.droppedEmail, 250)}`);
-  if (done.droppedPhone) lines.push(`Restored without the phone ${esc(done.droppedPhone, 100)}`);
-  if (done.department) lines.push(`Department: ${esc(done.department, 200)}`);
-  if (done.replaced) {
     lines.push(
-      `Replaced ${who(done.replaced.displayName, done.replaced.userName)}: that account is now deleted and can be restored for its own full window`,
+      t.t("result.aliasesDropped", {
+        list: `${shown.join(", ")}${andMore(t, done.droppedAliases.length, 20)}`,
+      }),
     );
+  }
+  if (done.droppedEmail)
+    lines.push(t.t("result.without", { what: "email", value: esc(done.droppedEmail, 250) }));
+  if (done.droppedPhone)
+    lines.push(t.t("result.without", { what: "phone", value: esc(done.droppedPhone, 100) }));
+  if (done.department) lines.push(t.t("result.department", { department: esc(done.department, 200) }));
+  if (done.replaced) {
+    lines.push(t.t("result.replaced", { account: who(done.replaced.displayName, done.replaced.userName) }));
   }
   return lines;
 }
 
+/** The directory's own follow-up steps (from its settings, as the admin wrote them) under `heading`. */
 function followUpBlocks(followUp: string[], heading: string): KnownBlock[] {
   if (followUp.length === 0) return [];
   return linesToSections([`*${heading}*`, ...followUp.slice(0, 50).map((f) => `☐ ${esc(f, 500)}`)], 3).blocks;
 }
 
-export function restoreResultView(done: RestoreDone, directoryName: string): ModalView {
-  const recreate = done.action === "recreate";
+export function restoreResultView(
+  done: RestoreDone,
+  directoryName: string,
+  t: Translator = ENGLISH,
+): ModalView {
+  const recreate = done.action === "recreate" ? "yes" : "no";
   const blocks: KnownBlock[] = [];
   const account = who(done.account.displayName, done.account.userName);
-  const where = directoryName ? ` in ${esc(directoryName, 200)}` : "";
+  const directory = directoryName ? esc(directoryName, 200) : "";
+  const values = { account, directory, where: directory ? "yes" : "no", recreate };
   if (done.repeated) {
-    blocks.push(
-      section(
-        `ℹ️ This was already done: ${account} was ${recreate ? "re-created" : "restored"}${where} by an earlier identical request. Nothing was done again.\nThe temporary password was shown the first time and cannot be shown again.`,
-      ),
-    );
-  } else if (recreate) {
-    blocks.push(
-      section(
-        `✅ Re-created as a new account: ${account}${where}.\nThis directory cannot restore, so this is a new account (new id) made from the saved details; what the directory did not keep does not come back.`,
-      ),
-    );
+    blocks.push(section(`ℹ️ ${t.t("result.repeated", values)}`));
+  } else if (done.action === "recreate") {
+    blocks.push(section(`✅ ${t.t("result.recreated", values)}`));
   } else {
-    blocks.push(section(`✅ Restored ${account}${where}, with its data.`));
+    blocks.push(section(`✅ ${t.t("result.restored", values)}`));
   }
-  if (done.needsAttention) blocks.push(section(`⚠️ *Needs attention:* ${esc(done.needsAttention, 1500)}`));
-  const changes = changeLines(done);
+  if (done.needsAttention)
+    blocks.push(section(`⚠️ *${t.t("result.needsAttention")}* ${esc(done.needsAttention, 1500)}`));
+  const changes = changeLines(done, t);
   if (changes.length > 0) blocks.push(section(changes.map((l) => `• ${l}`).join("\n")));
+  // The notes are the domain's own words (its logs and the CLI's --json keep them).
   const notes = (done.notes ?? []).slice(0, 10).map((n) => `• ${esc(n, 400)}`);
-  if (notes.length > 0)
-    blocks.push(section(`*This app's records were brought in line*\n${notes.join("\n")}`));
+  if (notes.length > 0) blocks.push(section(`*${t.t("result.notes")}*\n${notes.join("\n")}`));
 
   if (done.temporaryPassword) {
     blocks.push(
       { type: "divider" },
-      section(`*Temporary password*\n${passwordCode(done.temporaryPassword)}`),
-      context(PASSWORD_SHOWN_ONCE),
+      section(`*${t.t("result.password")}*\n${passwordCode(done.temporaryPassword)}`),
+      context(t.t("result.passwordShownOnce")),
     );
   } else if (!done.repeated && !done.mustChangePassword) {
-    blocks.push(context("This directory does not set a password on restore: the user signs in as before."));
+    blocks.push(context(t.t("result.noPassword")));
   }
-  if (!done.repeated)
-    blocks.push(...followUpBlocks(done.followUp, `After the ${recreate ? "re-creation" : "restore"}`));
+  if (!done.repeated) blocks.push(...followUpBlocks(done.followUp, t.t("plan.after", { recreate })));
   return modal(
-    done.repeated ? "Already done" : recreate ? "Re-created" : "Restored",
+    t.t("result.title", {
+      state: done.repeated ? "repeated" : done.action === "recreate" ? "recreated" : "restored",
+    }),
     blocks,
+    t,
     CALLBACK.result,
   );
 }
 
-export function batchResultView(items: { label: string; outcome: RestoreDone | Refusal }[]): ModalView {
+export function batchResultView(
+  items: { label: string; outcome: RestoreDone | Refusal }[],
+  t: Translator = ENGLISH,
+): ModalView {
   const restored = items.filter((i) => i.outcome.type === "restored").length;
   const failed = items.length - restored;
   const lines = items.map(({ label, outcome }) => {
     const name = `*${esc(label, 200)}*`;
     if (outcome.type === "refused") return `❌ ${name}: ${esc(outcome.message, 1500)}`;
-    const verb = outcome.repeated
-      ? "already done earlier"
-      : outcome.action === "recreate"
-        ? "re-created as a new account"
-        : "restored";
-    const as = outcome.account.userName !== label ? ` as ${esc(outcome.account.userName, 250)}` : "";
+    const how = outcome.repeated ? "repeated" : outcome.action === "recreate" ? "recreated" : "restored";
+    const as = outcome.account.userName !== label ? esc(outcome.account.userName, 250) : "";
     const pw = outcome.temporaryPassword
-      ? ` · temporary password ${passwordCode(outcome.temporaryPassword)}`
+      ? ` · ${t.t("result.batch.password", { password: passwordCode(outcome.temporaryPassword) })}`
       : "";
-    return `✅ ${name} ${verb}${as}${pw}`;
+    return `✅ ${t.t("result.batch.line", { name, how, as, renamed: as ? "yes" : "no" })}${pw}`;
   });
   const blocks: KnownBlock[] = [
     section(
-      `*${restored} restored, ${failed} failed*${failed > 0 ? "\nRetry the failed ones one by one: each shows what to resolve." : ""}`,
+      `*${t.t("result.batch.summary", { restored, failed })}*${failed > 0 ? `\n${t.t("result.batch.retry")}` : ""}`,
     ),
   ];
   const { blocks: list, omitted } = linesToSections(lines, 85);
   blocks.push(...list);
-  if (omitted > 0) blocks.push(context(`…and ${omitted} more not shown.`));
+  if (omitted > 0) blocks.push(context(t.t("result.batch.omitted", { count: omitted })));
   if (items.some((i) => i.outcome.type === "restored" && i.outcome.temporaryPassword)) {
-    blocks.push(
-      context(
-        "Temporary passwords are shown once, only to you. Each user must change theirs at next sign-in.",
-      ),
-    );
+    blocks.push(context(t.t("result.batch.passwords")));
   }
   const first = items.find((i) => i.outcome.type === "restored")?.outcome as RestoreDone | undefined;
-  if (first) blocks.push(...followUpBlocks(first.followUp, "After the restore, for each account"));
-  return modal("Restore results", blocks, CALLBACK.result);
+  if (first) blocks.push(...followUpBlocks(first.followUp, t.t("result.batch.after")));
+  return modal(t.t("result.batch.title"), blocks, t, CALLBACK.result);
 }
 
-export function replaceRequestedView(request: RestoreRequest, channelId: string | null): ModalView {
-  const details = typeof request.details === "object" && request.details !== null ? request.details : {};
-  const what = Array.isArray(details.whatHappens)
-    ? details.whatHappens.filter((w): w is string => typeof w === "string")
-    : [];
+export function replaceRequestedView(
+  request: RestoreRequest,
+  channelId: string | null,
+  t: Translator = ENGLISH,
+): ModalView {
+  const what = whatHappensLines(parseDetails(request), t);
   const channel = channelMention(channelId);
   const expires = toDate(request.expiresAt);
-  const n = request.approvalsNeeded;
-  const blocks: KnownBlock[] = [
-    section(
-      `⏳ *Asked for approval${channel ? ` in ${channel}` : ""}.* Nothing changes until ${n <= 1 ? "another approver approves" : `${n} other approvers approve`}.${
-        expires ? `\nThe request expires ${formatTime(expires)} if nobody decides.` : ""
-      }`,
-    ),
+  const lines = [
+    `⏳ ${t.t("result.requested", { channel: channel ?? "", inChannel: channel ? "yes" : "no", count: request.approvalsNeeded })}`,
   ];
-  if (what.length > 0) blocks.push(section(`*What happens when approved*\n${bulletList(what, 10, 500)}`));
-  blocks.push(context("You get a direct message when it is decided."));
-  return modal("Approval requested", blocks);
+  if (expires) lines.push(t.t("result.requested.expires", { time: t.time(expires) }));
+  const blocks: KnownBlock[] = [section(lines.join("\n"))];
+  if (what.length > 0) {
+    const shown = what.slice(0, 10).map((w) => `• ${w}`);
+    if (what.length > 10) shown.push(t.t("common.andMore", { count: what.length - 10 }));
+    blocks.push(section(`*${t.t("result.requested.whatHappens")}*\n${shown.join("\n")}`));
+  }
+  blocks.push(context(t.t("result.requested.dm")));
+  return modal(t.t("result.requested.title"), blocks, t);
 }
 
-export function refusalView(refusal: Refusal, title = "Cannot restore"): ModalView {
-  return modal(title, [section(`🚫 ${esc(refusal.message, 2900)}`)]);
+/** Why the service said no; its message is shown as the service words it (escaped). */
+export function refusalView(refusal: Refusal, title?: string, t: Translator = ENGLISH): ModalView {
+  return modal(title ?? t.t("result.cannot"), [section(`🚫 ${esc(refusal.message, 2900)}`)], t);
 }
 
 /** A button or form whose value could not have come from one of our views. */
-export const STALE_BUTTON_MESSAGE =
-  "That button is not valid (or no longer is). Open it again from /restore-user.";
-
-export function staleButtonView(): ModalView {
-  return modal("Cannot restore", [section(`🚫 ${STALE_BUTTON_MESSAGE}`)]);
+export function staleButtonText(t: Translator = ENGLISH): string {
+  return t.t("result.stale");
 }
 
-export function errorText(referenceId: string): string {
-  return `Something went wrong on our side. Reference: \`${esc(referenceId, 200)}\` — the details are in the app's log.`;
+export function staleButtonView(t: Translator = ENGLISH): ModalView {
+  return modal(t.t("result.cannot"), [section(`🚫 ${staleButtonText(t)}`)], t);
 }
 
-export function errorView(referenceId: string): ModalView {
-  return modal("Something went wrong", [section(`⚠️ ${errorText(referenceId)}`)]);
+export function errorText(referenceId: string, t: Translator = ENGLISH): string {
+  return t.t("result.error", { reference: esc(referenceId, 200) });
+}
+
+export function errorView(referenceId: string, t: Translator = ENGLISH): ModalView {
+  return modal(t.t("result.error.title"), [section(`⚠️ ${errorText(referenceId, t)}`)], t);
 }
 
 export function temporaryPasswordView(
   account: { displayName: string; userName: string },
   password: string,
+  t: Translator = ENGLISH,
 ): ModalView {
-  return modal("Temporary password", [
-    section(
-      `Temporary password for ${who(account.displayName, account.userName)}:\n${passwordCode(password)}`,
-    ),
-    context(PASSWORD_SHOWN_ONCE),
-  ]);
+  return modal(
+    t.t("result.password"),
+    [
+      section(
+        `${t.t("result.passwordFor", { account: who(account.displayName, account.userName) })}\n${passwordCode(password)}`,
+      ),
+      context(t.t("result.passwordShownOnce")),
+    ],
+    t,
+  );
 }

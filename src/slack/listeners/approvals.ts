@@ -15,6 +15,7 @@ import {
 import { errorView, refusalView, temporaryPasswordView } from "../blocks/result.ts";
 import { loadingView } from "../blocks/search.ts";
 import type { SlackDeps } from "../deps.ts";
+import { readerOf } from "../locales.ts";
 import { channelId, messageTs, recordId, recordIdOf } from "./edge.ts";
 import { forgedForm, readMetadata, reportFailure } from "./support.ts";
 
@@ -50,9 +51,11 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, client }) => {
     await ack();
+    // The clicker's own language: these answers are for them alone.
+    const t = await readerOf(deps.locales, body.user.id);
     const requestId = recordIdOf(action.value);
     if (!requestId) {
-      await tellPrivately(client, body, staleButtonNotice());
+      await tellPrivately(client, body, staleButtonNotice(t));
       return;
     }
     try {
@@ -62,21 +65,24 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
         return;
       }
       if (outcome.type === "approval_recorded") {
-        await tellPrivately(client, body, approvalCountedNotice(outcome.approvals, outcome.needed));
+        await tellPrivately(client, body, approvalCountedNotice(outcome.approvals, outcome.needed, t));
       } else if (outcome.type === "failed") {
         await tellPrivately(client, body, approvalFailedNotice(outcome.reason));
       }
     } catch (error) {
-      await tellPrivately(client, body, failureNotice(reportFailure(deps, error, "approve"))).catch(() => {});
+      await tellPrivately(client, body, failureNotice(reportFailure(deps, error, "approve"), t)).catch(
+        () => {},
+      );
     }
   });
 
   // Reject asks for a reason first, in a modal; who may decide is checked before it opens.
   app.action<BlockAction<ButtonAction>>(ACTION.reject, async ({ ack, body, action, client }) => {
     await ack();
+    const t = await readerOf(deps.locales, body.user.id);
     const requestId = recordIdOf(action.value);
     if (!requestId) {
-      await tellPrivately(client, body, staleButtonNotice());
+      await tellPrivately(client, body, staleButtonNotice(t));
       return;
     }
     try {
@@ -90,17 +96,19 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
       const at = request.approvalMessage;
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: rejectReasonView(request.id, { channel: at?.channel ?? "", ts: at?.ts ?? "" }),
+        view: rejectReasonView(request.id, { channel: at?.channel ?? "", ts: at?.ts ?? "" }, t),
       });
     } catch (error) {
-      await tellPrivately(client, body, failureNotice(reportFailure(deps, error, "reject"))).catch(() => {});
+      await tellPrivately(client, body, failureNotice(reportFailure(deps, error, "reject"), t)).catch(
+        () => {},
+      );
     }
   });
 
   app.view<ViewSubmitAction>(CALLBACK.rejectReason, async ({ ack, body, view }) => {
     const meta = readMetadata(rejectMeta, view.private_metadata);
     if (!meta) {
-      await ack(forgedForm(deps, "reject"));
+      await ack(await forgedForm(deps, "reject", body.user.id));
       return;
     }
     const reason = (view.state.values[BLOCK.rejectReason]?.[ACTION.value]?.value ?? "").trim();
@@ -116,9 +124,10 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
   // In the requester's DM after an approved replace: a fresh temporary password, shown once.
   app.action<BlockAction<ButtonAction>>(ACTION.getPassword, async ({ ack, body, action, client }) => {
     await ack();
+    const t = await readerOf(deps.locales, body.user.id);
     const opened = await client.views.open({
       trigger_id: body.trigger_id,
-      view: loadingView("Temporary password", "Setting a new temporary password…"),
+      view: loadingView(t.t("result.password"), t.t("loading.password"), t),
     });
     const viewId = opened.view?.id;
     if (!viewId) return;
@@ -127,11 +136,14 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
       // is simply no request.
       const issued = await service.issueTemporaryPassword(body.user.id, recordIdOf(action.value) ?? "");
       const view = isRefusal(issued)
-        ? refusalView(issued, "No password")
-        : temporaryPasswordView(issued.account, issued.temporaryPassword);
+        ? refusalView(issued, t.t("loading.noPassword"), t)
+        : temporaryPasswordView(issued.account, issued.temporaryPassword, t);
       await client.views.update({ view_id: viewId, view });
     } catch (error) {
-      await client.views.update({ view_id: viewId, view: errorView(reportFailure(deps, error, "password")) });
+      await client.views.update({
+        view_id: viewId,
+        view: errorView(reportFailure(deps, error, "password"), t),
+      });
     }
   });
 }

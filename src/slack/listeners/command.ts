@@ -6,10 +6,10 @@ import { digestMessages } from "../blocks/digest.ts";
 import { helpText } from "../blocks/help.ts";
 import { context } from "../blocks/layout.ts";
 import { refusalNotice } from "../blocks/notice.ts";
-import { loadingView } from "../blocks/search.ts";
 import type { SlackDeps } from "../deps.ts";
+import { readerOf } from "../locales.ts";
 import { openFilled } from "./open-filled.ts";
-import { searchViewFor } from "./support.ts";
+import { loadingFor, searchViewFor } from "./support.ts";
 
 /**
  * `/restore-user [text]`: the search modal, opened with the results in one call when the search
@@ -21,7 +21,10 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     // Cut first: nothing longer is a name, and the rest would only cost time.
     const text = command.text.slice(0, QUERY_MAX).trim().replace(/\s+/g, " ");
     if (text.toLowerCase() === "help") {
-      await ack({ response_type: "ephemeral", text: helpText() });
+      await ack({
+        response_type: "ephemeral",
+        text: helpText(await readerOf(deps.locales, command.user_id)),
+      });
       return;
     }
     if (text.toLowerCase() === "digest") {
@@ -57,8 +60,9 @@ export function registerCommand(app: App, deps: SlackDeps): void {
         client,
         deps,
         triggerId: command.trigger_id,
-        loading: loadingView("Restore a user", text ? "Searching…" : "Loading…"),
+        loading: loadingFor(deps, command.user_id, text ? "searching" : "loading"),
         where: "command",
+        user: command.user_id,
       },
       searchViewFor(deps, command.user_id, text),
     );

@@ -2,6 +2,7 @@ import type { ModalView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { errorView } from "../blocks/result.ts";
 import type { SlackDeps } from "../deps.ts";
+import { readerOf } from "../locales.ts";
 import { LATE, reportFailure, showFailure, withinBudget } from "./support.ts";
 
 /**
@@ -14,10 +15,12 @@ export interface OpenRequest {
   client: WebClient;
   deps: SlackDeps;
   triggerId: string;
-  /** Shown while slow content is still coming. */
-  loading: ModalView;
+  /** Shown while slow content is still coming (a promise: see loadingFor). */
+  loading: ModalView | Promise<ModalView>;
   /** Named in the log when the content fails. */
   where: string;
+  /** Who opens it: a failure is told in their language. */
+  user: string;
 }
 
 /**
@@ -27,8 +30,10 @@ export interface OpenRequest {
  * friendly error view, with its details logged under a reference.
  */
 export async function openFilled(request: OpenRequest, content: Promise<ModalView>): Promise<void> {
-  const { client, deps, triggerId, loading, where } = request;
-  const settled = content.catch((error: unknown) => errorView(reportFailure(deps, error, where)));
+  const { client, deps, triggerId, where, user } = request;
+  const settled = content.catch(async (error: unknown) =>
+    errorView(reportFailure(deps, error, where), await readerOf(deps.locales, user)),
+  );
   const within = deps.settings.openFilledWithinMs ?? OPEN_FILLED_WITHIN_MS;
   // 0 turns the fast path off: no race, the loading view always goes first.
   const first = within > 0 ? await withinBudget(settled, within) : LATE;
@@ -37,14 +42,14 @@ export async function openFilled(request: OpenRequest, content: Promise<ModalVie
     return;
   }
   // Decided: the content, whenever it comes, only ever replaces this loading view.
-  const opened = await client.views.open({ trigger_id: triggerId, view: loading });
+  const opened = await client.views.open({ trigger_id: triggerId, view: await request.loading });
   const viewId = opened.view?.id;
   const view = await settled;
   if (!viewId) return;
   try {
     await client.views.update({ view_id: viewId, hash: opened.view?.hash, view: wired(view) });
   } catch (error) {
-    await showFailure(client, deps, viewId, error, where);
+    await showFailure(client, deps, viewId, error, where, user);
   }
 }
 

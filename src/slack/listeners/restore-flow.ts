@@ -10,6 +10,7 @@ import type {
 } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
+import type { Translator } from "../../i18n/translator.ts";
 import { isRefusal } from "../../restore/outcome.ts";
 import type { DeletedAccountView } from "../../restore/search.ts";
 import { ACTION, BLOCK, blockForField, CALLBACK } from "../blocks/ids.ts";
@@ -22,7 +23,7 @@ import {
   restoreResultView,
   staleButtonView,
 } from "../blocks/result.ts";
-import { accountOptions, BATCH_MAX, loadingView } from "../blocks/search.ts";
+import { accountOptions, BATCH_MAX } from "../blocks/search.ts";
 import type { SlackDeps } from "../deps.ts";
 import { readerOf } from "../locales.ts";
 import { recordId, recordIdOf } from "./edge.ts";
@@ -30,6 +31,8 @@ import { openFilled } from "./open-filled.ts";
 import {
   forgedForm,
   LATE,
+  loadingFor,
+  loadingViewIn,
   planViewFor,
   readMetadata,
   reportFailure,
@@ -74,10 +77,11 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     if (!body.view) return;
     const accountId = recordIdOf(action.selected_option?.value);
     if (!accountId) {
-      await client.views.update({ view_id: body.view.id, view: staleButtonView() });
+      const t = await readerOf(deps.locales, body.user.id);
+      await client.views.update({ view_id: body.view.id, view: staleButtonView(t) });
       return;
     }
-    await inModal(client, deps, body.view.id, "lookup", () =>
+    await inModal(client, deps, body.view.id, body.user.id, "lookup", () =>
       showPlan(
         client,
         deps,
@@ -97,10 +101,11 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
       const id = body.view.id;
       const query = body.view.private_metadata ?? "";
       if (!accountId) {
-        await client.views.update({ view_id: id, view: staleButtonView() });
+        const t = await readerOf(deps.locales, body.user.id);
+        await client.views.update({ view_id: id, view: staleButtonView(t) });
         return;
       }
-      await inModal(client, deps, id, "plan", () =>
+      await inModal(client, deps, id, body.user.id, "plan", () =>
         showPlan(client, deps, id, body.user.id, accountId, query),
       );
       return;
@@ -112,10 +117,13 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
         client,
         deps,
         triggerId: body.trigger_id,
-        loading: loadingView("Restore a user", "Loading…"),
+        loading: loadingFor(deps, body.user.id, "loading"),
         where: "plan",
+        user: body.user.id,
       },
-      accountId ? planViewFor(deps, body.user.id, accountId, "") : Promise.resolve(staleButtonView()),
+      accountId
+        ? planViewFor(deps, body.user.id, accountId, "")
+        : readerOf(deps.locales, body.user.id).then(staleButtonView),
     );
   });
 
@@ -123,7 +131,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     await ack();
     if (!body.view) return;
     const id = body.view.id;
-    await inModal(client, deps, id, "search", () =>
+    await inModal(client, deps, id, body.user.id, "search", () =>
       showSearch(client, deps, id, body.user.id, (action.value ?? "").trim()),
     );
   });
@@ -132,7 +140,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     await ack();
     if (!body.view) return;
     const id = body.view.id;
-    await inModal(client, deps, id, "back", () =>
+    await inModal(client, deps, id, body.user.id, "back", () =>
       showSearch(client, deps, id, body.user.id, action.value ?? ""),
     );
   });
@@ -144,8 +152,9 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
         client,
         deps,
         triggerId: body.trigger_id,
-        loading: loadingView("Restore a user", "Loading…"),
+        loading: loadingFor(deps, body.user.id, "loading"),
         where: "home",
+        user: body.user.id,
       },
       searchViewFor(deps, body.user.id, ""),
     );
@@ -154,6 +163,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
   // "Restore selected": one account goes to its plan, several to a confirmation.
   app.view<ViewSubmitAction>(CALLBACK.search, async ({ ack, body, view, client }) => {
     const user = body.user.id;
+    const t = await readerOf(deps.locales, user);
     const picked = view.state.values[BLOCK.selection]?.[ACTION.selection]?.selected_options ?? [];
     const ids = picked.map((o) => o.value).filter((v): v is string => typeof v === "string");
     const query = view.private_metadata ?? "";
@@ -161,17 +171,19 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
       // Nothing picked (or nothing to pick): the submit button searches for what was typed.
       const typed = (view.state.values[BLOCK.query]?.[ACTION.searchQuery]?.value ?? "").trim();
       if (view.blocks.some((b) => b.block_id === BLOCK.selection) && typed === query) {
-        await ack({ response_action: "errors", errors: { [BLOCK.selection]: "Pick at least one account." } });
+        await ack({ response_action: "errors", errors: { [BLOCK.selection]: t.t("plan.error.pickOne") } });
         return;
       }
-      await ack({ response_action: "update", view: loadingView("Restore a user", "Searching…") });
-      await inModal(client, deps, view.id, "search", () => showSearch(client, deps, view.id, user, typed));
+      await ack({ response_action: "update", view: loadingViewIn(t, "searching") });
+      await inModal(client, deps, view.id, user, "search", () =>
+        showSearch(client, deps, view.id, user, typed),
+      );
       return;
     }
     if (ids.length > BATCH_MAX) {
       await ack({
         response_action: "errors",
-        errors: { [BLOCK.selection]: `Pick at most ${BATCH_MAX} accounts at a time.` },
+        errors: { [BLOCK.selection]: t.t("plan.error.pickAtMost", { max: BATCH_MAX }) },
       });
       return;
     }
@@ -179,19 +191,19 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
       if (ids.length === 1) {
         const id = ids[0] as string;
         const [plan, directories] = await Promise.all([service.plan(user, id), service.directoryNames()]);
-        if (isRefusal(plan)) return refusalView(plan);
-        return planView(plan, {
-          accountId: id,
-          query,
-          directoryName: directories[plan.directory.id] ?? plan.directory.id,
-        });
+        if (isRefusal(plan)) return refusalView(plan, undefined, t);
+        return planView(
+          plan,
+          { accountId: id, query, directoryName: directories[plan.directory.id] ?? plan.directory.id },
+          t,
+        );
       }
       const found = await Promise.all(ids.map((id) => service.findAccount(user, id)));
       const refusal = found.find(isRefusal);
-      if (refusal) return refusalView(refusal);
-      return batchConfirmView(found as DeletedAccountView[], { query });
+      if (refusal) return refusalView(refusal, undefined, t);
+      return batchConfirmView(found as DeletedAccountView[], { query }, t);
     })();
-    await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "search submit" });
+    await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "search submit", t });
   });
 
   // The plan's "Restore": a restore now, or a replace request that waits for a second admin.
@@ -199,21 +211,17 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     const user = body.user.id;
     const meta = readMetadata(planMeta, view.private_metadata);
     if (!meta) {
-      await ack(forgedForm(deps, "plan"));
+      await ack(await forgedForm(deps, "plan", user));
       return;
     }
+    const t = await readerOf(deps.locales, user);
     const { choices, resolution, reason } = readPlanChoices(view.state.values);
     if (resolution === "rename" && !choices.renameTo) {
-      await ack({ response_action: "errors", errors: { [BLOCK.renameTo]: "Type the new user name." } });
+      await ack({ response_action: "errors", errors: { [BLOCK.renameTo]: t.t("plan.error.renameTo") } });
       return;
     }
     if (resolution === "replace" && !reason.trim()) {
-      await ack({
-        response_action: "errors",
-        errors: {
-          [BLOCK.reason]: "Give a reason: the approver reads it before deleting the active account.",
-        },
-      });
+      await ack({ response_action: "errors", errors: { [BLOCK.reason]: t.t("plan.error.reason") } });
       return;
     }
     const fieldsInView = new Set(view.blocks.map((b) => b.block_id));
@@ -225,7 +233,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
         });
         // The service wrote the ask to the outbox with the request; its sender posts it.
         if (isRefusal(requested)) return requested;
-        return replaceRequestedView(requested.request, deps.settings.adminChannelId);
+        return replaceRequestedView(requested.request, deps.settings.adminChannelId, t);
       }
       const done = await service.restore(user, meta.accountId, choices, {
         idempotencyKey: `slack:${view.id}`,
@@ -236,15 +244,20 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
         // the plan again, with the controls to resolve it, rather than a dead end.
         const plan = done.code === "blocked" ? done.plan : undefined;
         if (plan?.restorability.state !== "deleted") return done;
-        return planView(plan, {
-          ...meta,
-          directoryName: directories[plan.directory.id] ?? plan.directory.id,
-          notice: `Checked again as you submitted (with ${plan.directory.name}): ${done.message}`,
-        });
+        return planView(
+          plan,
+          {
+            ...meta,
+            directoryName: directories[plan.directory.id] ?? plan.directory.id,
+            checkedAgain: { directory: plan.directory.name, message: done.message },
+          },
+          t,
+        );
       }
-      return restoreResultView(done, directories[done.account.directoryId] ?? done.account.directoryId);
+      return restoreResultView(done, directories[done.account.directoryId] ?? done.account.directoryId, t);
     })();
-    await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "plan submit" }, (refusal) => {
+    const at = { client, viewId: view.id, where: "plan submit", t };
+    await answerSubmission(ack, work, deps, at, (refusal) => {
       // A choice the service refused (a taken user name) is shown on its field.
       const block = refusal.field ? blockForField(refusal.field) : null;
       return block && fieldsInView.has(block) ? { [block]: refusal.message } : null;
@@ -256,9 +269,10 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     const user = body.user.id;
     const meta = readMetadata(batchMeta, view.private_metadata);
     if (!meta) {
-      await ack(forgedForm(deps, "batch"));
+      await ack(await forgedForm(deps, "batch", user));
       return;
     }
+    const t = await readerOf(deps.locales, user);
     const work = (async () => {
       const items = await service.restoreMany(user, meta.ids, {}, { idempotencyKey: `slack:${view.id}` });
       if (isRefusal(items)) return items;
@@ -270,9 +284,12 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
           return isRefusal(found) ? item.accountId : `${found.displayName} (${found.userName})`;
         }),
       );
-      return batchResultView(items.map((item, i) => ({ label: labels[i] as string, outcome: item.outcome })));
+      return batchResultView(
+        items.map((item, i) => ({ label: labels[i] as string, outcome: item.outcome })),
+        t,
+      );
     })();
-    await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "batch submit" });
+    await answerSubmission(ack, work, deps, { client, viewId: view.id, where: "batch submit", t });
   });
 }
 
@@ -288,7 +305,7 @@ async function answerSubmission(
   ack: Ack,
   work: Promise<Surface>,
   deps: SlackDeps,
-  at: { client: WebClient; viewId: string; where: string },
+  at: { client: WebClient; viewId: string; where: string; t: Translator },
   fieldErrors: (refusal: Refusal) => Record<string, string> | null = () => null,
 ): Promise<void> {
   const settled = work.then(
@@ -296,8 +313,8 @@ async function answerSubmission(
     (error: unknown) => ({ ok: false as const, error }),
   );
   const viewOf = (s: Awaited<typeof settled>) => {
-    if (!s.ok) return errorView(reportFailure(deps, s.error, at.where));
-    return isRefusal(s.outcome) ? refusalView(s.outcome) : s.outcome;
+    if (!s.ok) return errorView(reportFailure(deps, s.error, at.where), at.t);
+    return isRefusal(s.outcome) ? refusalView(s.outcome, undefined, at.t) : s.outcome;
   };
   const first = await withinBudget(settled);
   if (first !== LATE) {
@@ -307,21 +324,22 @@ async function answerSubmission(
     );
     return;
   }
-  await ack({ response_action: "update", view: loadingView("Working", "Still working on it…") });
+  await ack({ response_action: "update", view: loadingViewIn(at.t, "working") });
   await at.client.views.update({ view_id: at.viewId, view: viewOf(await settled) });
 }
 
-/** Runs a view update, turning a failure into the friendly error view. */
+/** Runs a view update, turning a failure into the friendly error view (in `user`'s language). */
 async function inModal(
   client: WebClient,
   deps: SlackDeps,
   viewId: string,
+  user: string,
   where: string,
   work: () => Promise<void>,
 ): Promise<void> {
   try {
     await work();
   } catch (error) {
-    await showFailure(client, deps, viewId, error, where);
+    await showFailure(client, deps, viewId, error, where, user);
   }
 }

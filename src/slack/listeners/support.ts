@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import type { ModalView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import type { z } from "zod";
+import type { Translator } from "../../i18n/translator.ts";
 import { errorFields } from "../../log.ts";
 import { isRefusal } from "../../restore/outcome.ts";
 import { planView } from "../blocks/plan.ts";
 import { errorView, refusalView, staleButtonView } from "../blocks/result.ts";
-import { searchView } from "../blocks/search.ts";
+import { loadingView, searchView } from "../blocks/search.ts";
 import type { SlackDeps } from "../deps.ts";
 import { readerOf } from "../locales.ts";
 
@@ -27,11 +28,35 @@ export function reportFailure(deps: SlackDeps, error: unknown, where: string): s
 
 /**
  * The answer to a form whose private_metadata no view of ours wrote (tampered, or from an older
- * version): a plain refusal in the modal, and a warning without the metadata in the log.
+ * version): a plain refusal in the modal (in `user`'s language), and a warning without the
+ * metadata in the log.
  */
-export function forgedForm(deps: SlackDeps, where: string) {
+export async function forgedForm(deps: SlackDeps, where: string, user: string) {
   deps.log.warn("a form came back with metadata no view of ours wrote", { where });
-  return { response_action: "update" as const, view: staleButtonView() };
+  return { response_action: "update" as const, view: staleButtonView(await readerOf(deps.locales, user)) };
+}
+
+/** What a loading view says while it waits. */
+export type Waiting = "loading" | "searching" | "working";
+
+/**
+ * The loading view for `user`, in their language. A promise: a new modal opens it only when
+ * its content is late, by when the user's language has long been looked up.
+ */
+export async function loadingFor(deps: SlackDeps, user: string, waiting: Waiting): Promise<ModalView> {
+  const t = await readerOf(deps.locales, user);
+  return loadingViewIn(t, waiting);
+}
+
+export function loadingViewIn(t: Translator, waiting: Waiting): ModalView {
+  switch (waiting) {
+    case "loading":
+      return loadingView(t.t("search.title"), t.t("loading.loading"), t);
+    case "searching":
+      return loadingView(t.t("search.title"), t.t("search.loading"), t);
+    case "working":
+      return loadingView(t.t("loading.working.title"), t.t("loading.working"), t);
+  }
 }
 
 /** Slack's private_metadata, parsed as the view that wrote it left it; null when it was tampered with. */
@@ -73,7 +98,7 @@ export async function searchViewFor(deps: SlackDeps, user: string, query: string
     readerOf(deps.locales, user),
   ]);
   return isRefusal(result)
-    ? refusalView(result, "Restore a user")
+    ? refusalView(result, t.t("search.title"), t)
     : searchView({ query, result, directories, t });
 }
 
@@ -84,17 +109,18 @@ export async function planViewFor(
   accountId: string,
   query: string,
 ): Promise<ModalView> {
-  const [plan, directories] = await Promise.all([
+  const [plan, directories, t] = await Promise.all([
     deps.service.plan(user, accountId),
     deps.service.directoryNames(),
+    readerOf(deps.locales, user),
   ]);
   return isRefusal(plan)
-    ? refusalView(plan)
-    : planView(plan, {
-        accountId,
-        query,
-        directoryName: directories[plan.directory.id] ?? plan.directory.id,
-      });
+    ? refusalView(plan, undefined, t)
+    : planView(
+        plan,
+        { accountId, query, directoryName: directories[plan.directory.id] ?? plan.directory.id },
+        t,
+      );
 }
 
 /** The search modal for `query`, in place of the view `viewId`. */
@@ -120,17 +146,22 @@ export async function showPlan(
   await client.views.update({ view_id: viewId, view: await planViewFor(deps, user, accountId, query) });
 }
 
-/** Replaces a view with the friendly failure, logging the details under its reference. */
+/**
+ * Replaces a view with the friendly failure (in `user`'s language), logging the details under its
+ * reference.
+ */
 export async function showFailure(
   client: WebClient,
   deps: SlackDeps,
   viewId: string | undefined,
   error: unknown,
   where: string,
+  user: string,
 ): Promise<void> {
   const reference = reportFailure(deps, error, where);
   if (!viewId) return;
-  await client.views.update({ view_id: viewId, view: errorView(reference) }).catch((e: unknown) => {
+  const view = errorView(reference, await readerOf(deps.locales, user));
+  await client.views.update({ view_id: viewId, view }).catch((e: unknown) => {
     deps.log.error("could not show the failure", { reference, ...errorFields(e) });
   });
 }

@@ -130,6 +130,7 @@ describe("translated builders", () => {
     "src/slack/blocks/words.ts",
     "src/slack/blocks/home.ts",
     "src/slack/blocks/attention.ts",
+    "src/slack/blocks/digest.ts",
   ];
 
   function literals(source: string): string[] {

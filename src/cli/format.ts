@@ -25,6 +25,8 @@ export function usage(t: Translator = ENGLISH): string {
 
 export const USAGE = usage(ENGLISH);
 
+export { auditCsv } from "./csv.ts";
+
 /** Stable machine output: ISO times, two-space indent, one document per command. Always English. */
 export function toJson(value: unknown): string {
   return terminalJson(JSON.stringify(value, null, 2));
@@ -51,48 +53,6 @@ function table(rows: string[][]): string {
 function labelled(pairs: [string, string][]): string[] {
   const width = Math.max(...pairs.map(([label]) => label.length)) + 2;
   return pairs.map(([label, value]) => `${label.padEnd(width)}${value}`);
-}
-
-const CSV_COLUMNS = [
-  "id",
-  "at",
-  "actor",
-  "action",
-  "directory_id",
-  "account_ids",
-  "request_id",
-  "before",
-  "after",
-  "details",
-];
-
-function csvCell(value: unknown): string {
-  const text =
-    value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
-  // Quote everything that could break a row, and defuse spreadsheet formulas.
-  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** The audit trail as CSV: for spreadsheets and scripts, so never translated. */
-export function auditCsv(events: AuditEvent[]): string {
-  const rows = events.map((e) =>
-    [
-      e.id,
-      e.at.toISOString(),
-      e.actor,
-      e.action,
-      e.directoryId,
-      e.accountIds.join(" "),
-      e.requestId,
-      e.before,
-      e.after,
-      e.details,
-    ]
-      .map(csvCell)
-      .join(","),
-  );
-  return [CSV_COLUMNS.join(","), ...rows].join("\n");
 }
 
 /** Every human formatter, speaking `tr`'s language; dates in its time zone. */
@@ -303,13 +263,17 @@ function formatters(tr: Translator) {
     return lines.join("\n");
   }
 
+  function passwordOf(password: string | undefined | null): string {
+    return password ? `  ${t("cli.batch.password", { password })}` : "";
+  }
+
   function batchText(items: BatchItem[]): string {
     const done = items.filter((i) => i.outcome.type === "restored").length;
     const [ok, failed] = [t("cli.batch.restored"), t("cli.batch.failed")];
     const width = Math.max(ok.length, failed.length) + 2;
     const lines = items.map((i) =>
       i.outcome.type === "restored"
-        ? `${ok.padEnd(width)}${i.accountId}${i.outcome.temporaryPassword ? `  ${t("cli.batch.password", { password: i.outcome.temporaryPassword })}` : ""}`
+        ? ok.padEnd(width) + i.accountId + passwordOf(i.outcome.temporaryPassword)
         : `${failed.padEnd(width)}${i.accountId}: ${i.outcome.message}`,
     );
     const followUp = items.find((i) => i.outcome.type === "restored")?.outcome as RestoreDone | undefined;

@@ -3,6 +3,7 @@
  * the Dutch digest within Slack's limits with Dutch's longer words and names still escaped, and
  * the scheduled digest (no Slack request, so no user) in CHANNEL_LOCALE, else DEFAULT_LOCALE.
  */
+import { WebClient } from "@slack/web-api";
 import { describe, expect, it } from "vitest";
 import { outbox } from "../../src/db/schema.ts";
 import type { Digest, DigestAccount, DigestGroup } from "../../src/digest/build.ts";
@@ -13,8 +14,10 @@ import { catalogs, languages, type MessageKey } from "../../src/i18n/catalog.ts"
 import { ENGLISH, translator } from "../../src/i18n/translator.ts";
 import { silentLog } from "../../src/log.ts";
 import { digestMessages } from "../../src/slack/blocks/digest.ts";
+import { slackLocales } from "../../src/slack/locales.ts";
 import { blockKitProblems, mrkdwnTexts } from "../support/block-kit-limits.ts";
-import { useWorld } from "../support/world.ts";
+import { API, useSlack } from "../support/slack.ts";
+import { ADMIN, useWorld } from "../support/world.ts";
 
 const EVIL = "<!channel> Mallory <@U123> & friends";
 const TZ = "Europe/Amsterdam";
@@ -209,5 +212,39 @@ describe("the digest the scheduler queues", () => {
     expect(queued).toContain("Herstel-overzicht");
     expect(queued).toContain("3 gebruikers");
     expect(queued).not.toContain("Restore digest");
+  });
+});
+
+// The app, its server and a database per test: slow on a busy machine.
+describe("/restore-user digest for a Dutch admin", { timeout: 60_000 }, () => {
+  const world = useWorld();
+  const slack = useSlack(
+    world,
+    {},
+    {
+      moreDeps: () => ({
+        locales: slackLocales({
+          client: new WebClient("xoxb-test-token", {
+            slackApiUrl: `${API}/api/`,
+            retryConfig: { retries: 0 },
+          }),
+          defaultLocale: "en",
+          channelLocale: "en",
+        }),
+      }),
+    },
+  );
+
+  it("shows today's digest in the asker's own Slack language, not the channel's", async () => {
+    slack.answer("users.info", () => [200, { ok: true, user: { locale: "nl-NL", tz: "Europe/Amsterdam" } }]);
+    await world.deleted({ userName: "omar@example.com", displayName: "Omar <!here>", daysAgo: 29 });
+    const body = JSON.parse((await slack.command(ADMIN, "digest")).text);
+    expect(body.response_type).toBe("ephemeral");
+    const shown = JSON.stringify(body.blocks);
+    expect(body.text).toMatch(/^Herstel-overzicht voor /);
+    expect(shown).toContain("Herstellen…");
+    expect(shown).toContain("Omar &lt;!here&gt;");
+    expect(shown).not.toContain("Restore digest");
+    expect(blockKitProblems({ text: body.text, blocks: body.blocks }, "message")).toEqual([]);
   });
 });

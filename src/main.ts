@@ -153,6 +153,7 @@ async function main(): Promise<void> {
           owner,
           channel: digest.channelId ?? slack.adminChannelId,
           onTakeover,
+          locales: { defaultLocale: config.DEFAULT_LOCALE, channelLocale: config.CHANNEL_LOCALE ?? null },
         }
       : null,
     housekeeping: {

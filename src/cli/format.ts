@@ -1,3 +1,5 @@
+import { digestDates } from "../i18n/digest-dates.ts";
+import { ENGLISH, type Translator } from "../i18n/translator.ts";
 import type { Refusal } from "../restore/outcome.ts";
 import type { Conflict, RestorePlan } from "../restore/plan-types.ts";
 import type { Refreshed } from "../restore/refresh.ts";
@@ -6,73 +8,28 @@ import type { ApproveOutcome, BatchItem, ReplaceRequested } from "../restore/ser
 import type {
   AuditEvent,
   Digest,
+  DigestGroup,
   ImportProblem,
   ImportSummary,
   RestoreDone,
   RestoreRequest,
   SyncResult,
 } from "../restore/types.ts";
-import { formatTime } from "../restore/window.ts";
+import { windowText } from "../slack/blocks/words.ts";
 import { printableDeep, terminalJson } from "./printable.ts";
 
-export const USAGE = `restore-user: find deleted accounts and bring them back.
-
-Usage: restore-user COMMAND [ARGS] [--as SLACK_USER_ID] [--json]
-
-  import FILE…                 load accounts (CSV or JSON) into the built-in directory; \`import demo\` loads the demo set
-  deleted [QUERY]              search deleted accounts (typos are fine)
-      [--expiring-within DAYS] [--department NAME] [--deleted-by SLACK_USER_ID] [--limit N]
-  plan ACCOUNT                 what a restore would do: conflicts, choices, follow-up
-      [--rename NAME] [--replace] [--department NAME] [--drop-email] [--drop-phone]
-  restore ACCOUNT…             restore one or several accounts
-      [--rename NAME] [--department NAME] [--drop-email] [--drop-phone] [--idempotency-key KEY]
-      [--replace --reason TEXT]  ask a second admin to approve replacing the active account
-  requests [--pending]         replace requests
-  approve REQUEST              approve a replace request (not your own)
-  reject REQUEST --reason TEXT
-  purge                        turn accounts past their window into tombstones
-  audit [--since ISO] [--csv]  the audit trail
-  digest [--date YYYY-MM-DD]   the daily digest, printed instead of sent (default: today, as of now)
-  sync [DIRECTORY]             copy the identity providers' deleted users into restore-user now
-                               (entra, google, lark, okta or jumpcloud; default: every one configured)
-  refresh ACCOUNT              read a provider's account again and bring restore-user's records in
-                               line (after a restore listed under "Needs attention")
-
-ACCOUNT is a user name, email or id. --as names you (or set RESTORE_AS); it is checked against
-RESTORE_ADMINS and RESTORE_APPROVERS. digest follows DIGEST_TIMEZONE (default UTC), DIGEST_TIME and
-DIGEST_WINDOW_DAYS (default 7). Exit codes: 0 done, 1 refused by a rule, 2 bad usage or input.`;
-
-function refreshedText(r: Refreshed): string {
-  return [
-    `${r.account.displayName} <${r.account.userName}> is ${r.account.status} here, as in its provider.`,
-    ...r.notes.map((n) => `  ${n}`),
-  ].join("\n");
+/** The help text, in the reader's language. */
+export function usage(t: Translator = ENGLISH): string {
+  return t.t("cli.usage");
 }
 
-function syncText(results: SyncResult[]): string {
-  return results
-    .map(
-      (r) =>
-        `${r.directoryId}: ${r.seen} deleted user${r.seen === 1 ? "" : "s"} seen in ${r.pages} page${r.pages === 1 ? "" : "s"}` +
-        `${r.gone > 0 ? `, ${r.gone} no longer in the provider's bin` : ""} (${(r.ms / 1000).toFixed(1)} s)`,
-    )
-    .join("\n");
-}
+export const USAGE = usage(ENGLISH);
 
-/** Stable machine output: ISO times, two-space indent, one document per command. */
+export { auditCsv } from "./csv.ts";
+
+/** Stable machine output: ISO times, two-space indent, one document per command. Always English. */
 export function toJson(value: unknown): string {
   return terminalJson(JSON.stringify(value, null, 2));
-}
-
-function refusalText(r: Refusal): string {
-  const lines = [`Refused (${r.code}): ${r.message}`];
-  if (r.plan && r.plan.conflicts.length > 0) lines.push("", conflictsSection(r.plan));
-  return lines.join("\n");
-}
-
-function date(d: Date | string | null | undefined): string {
-  if (!d) return "-";
-  return new Date(d).toISOString().slice(0, 10);
 }
 
 /** Pads columns for a terminal; values are the accounts' own, shortened where very long. */
@@ -92,352 +49,488 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
-function searchResultText(result: SearchResult): string {
-  if (result.items.length === 0) return "No deleted accounts match.";
-  const rows = [["NAME", "USER NAME", "DIRECTORY", "DELETED", "BY", "WINDOW", "ID"]];
-  for (const a of result.items) {
-    rows.push([
-      a.displayName,
-      a.userName,
-      a.directoryId,
-      date(a.deletedAt),
-      a.deletedBy ?? "-",
-      a.window,
-      a.id,
-    ]);
+/** Labels padded to one column: "user name   ", "email       ". */
+function labelled(pairs: [string, string][]): string[] {
+  const width = Math.max(...pairs.map(([label]) => label.length)) + 2;
+  return pairs.map(([label, value]) => `${label.padEnd(width)}${value}`);
+}
+
+/** Every human formatter, speaking `tr`'s language; dates in its time zone. */
+function formatters(tr: Translator) {
+  const t = tr.t;
+  const none = () => t("cli.none");
+  const day = (d: Date | string | null | undefined) => (d ? tr.day(new Date(d)) : "-");
+  const time = (d: Date | string) => tr.time(new Date(d));
+
+  function refreshedText(r: Refreshed): string {
+    return [
+      t("cli.refreshed", {
+        name: r.account.displayName,
+        userName: r.account.userName,
+        status: r.account.status,
+      }),
+      ...r.notes.map((n) => `  ${n}`),
+    ].join("\n");
   }
-  const more = result.hasMore ? "\n…and more: refine the search or raise --limit." : "";
-  return table(rows) + more;
-}
 
-function conflictLine(c: Conflict): string {
-  const mark = c.resolvedBy ? "resolved" : "TO RESOLVE";
-  switch (c.kind) {
-    case "userName":
-      return `[${mark}] user name ${c.userName} belongs to ${c.holder.displayName} (active)${
-        c.resolvedBy
-          ? `: ${c.resolvedBy}`
-          : ": --rename NEW, or --replace --reason TEXT (needs approval), or rename the active account first"
-      }`;
-    case "alias":
-      return `[${mark}] aliases now used elsewhere are dropped: ${c.dropped
-        .map((d) => `${d.address} (${d.holder.userName})`)
-        .join(", ")}`;
-    case "email":
-      return `[${mark}] email ${c.email} belongs to ${c.holder.displayName} (${c.holder.userName})${
-        c.resolvedBy ? ": restored without it" : ": --drop-email, or change theirs first"
-      }`;
-    case "phone":
-      return `[${mark}] phone ${c.phone} belongs to ${c.holder.displayName} (${c.holder.userName})${
-        c.resolvedBy ? ": restored without it" : ": --drop-phone, or change theirs first"
-      }`;
-    case "seat":
-      return `[${mark}] no free ${c.license} seat: ${c.used} of ${c.total} used; free or buy a seat, then retry`;
-    case "department":
-      return `[${mark}] department ${c.department} no longer exists${
-        c.resolvedBy
-          ? ""
-          : `: --department NAME (${c.available.slice(0, 12).join(", ")}${c.available.length > 12 ? ", …" : ""})`
-      }`;
+  function syncText(results: SyncResult[]): string {
+    return results
+      .map((r) =>
+        t("cli.sync.line", {
+          directory: r.directoryId,
+          seen: r.seen,
+          pages: r.pages,
+          gone: r.gone > 0 ? t("cli.sync.gone", { count: r.gone }) : "",
+          seconds: r.ms / 1000,
+        }),
+      )
+      .join("\n");
   }
-}
 
-function conflictsSection(plan: RestorePlan): string {
-  if (plan.conflicts.length === 0) return "Conflicts: none";
-  return ["Conflicts:", ...plan.conflicts.map((c) => `  ${conflictLine(c)}`)].join("\n");
-}
-
-function providerCheckLines(p: RestorePlan): string[] {
-  const check = p.providerCheck;
-  if (!check) return [];
-  if (check.error) return [`  ${check.error}`];
-  return [
-    `  conflicts checked with ${check.provider} at ${check.checkedAt?.slice(0, 19).replace("T", " ")} UTC`,
-  ];
-}
-
-function planText(p: RestorePlan): string {
-  const a = p.account;
-  const o = p.outcome;
-  const lines = [
-    `${a.displayName} <${a.userName}>  in ${p.directory.name}`,
-    `  deleted ${date(a.deletedAt)} by ${a.deletedBy ?? "unknown"}; ${windowLine(p)}`,
-    `  ${p.action === "recreate" ? "This directory cannot restore: a NEW account is re-created from the snapshot." : "The same account comes back, with its data."}`,
-    ...providerCheckLines(p),
-    "",
-    conflictsSection(p),
-    "",
-    "After the restore:",
-    `  user name   ${o.userName}`,
-    `  email       ${o.email ?? "(none)"}`,
-    `  aliases     ${o.aliases.join(", ") || "(none)"}`,
-    `  phone       ${o.phone ?? "(none)"}`,
-    `  department  ${o.department ?? "(none)"}`,
-    `  licence     ${o.license ?? "(none)"}${p.seats ? ` (${p.seats.used} of ${p.seats.total} seats used)` : ""}`,
-  ];
-  if (p.replaces) {
-    lines.push(
-      "",
-      `Replace: ${p.replaces.displayName} (${p.replaces.userName}, active) is deleted, with its own full window.`,
-    );
+  function refusalText(r: Refusal): string {
+    const lines = [t("cli.refused", { code: r.code, message: r.message })];
+    if (r.plan && r.plan.conflicts.length > 0) lines.push("", conflictsSection(r.plan));
+    return lines.join("\n");
   }
-  lines.push(
-    "",
-    p.ready ? (p.needsApproval ? "Ready, once a second admin approves." : "Ready to restore.") : "Not ready:",
-  );
-  if (!p.ready) lines.push(...p.blockers.map((b) => `  - ${b}`));
-  lines.push("", "Follow-up after the restore:", ...p.followUp.map((f) => `  [ ] ${f}`));
-  return lines.join("\n");
-}
 
-function windowLine(p: RestorePlan): string {
-  const r = p.restorability;
-  switch (r.state) {
-    case "deleted":
-      return r.daysLeft === null
-        ? "no time limit"
-        : `${r.daysLeft === 0 ? "expires today" : `${r.daysLeft} days left`} (until ${formatTime(r.expiresAt as Date)})`;
-    case "deleting":
-      return `deletion still in progress, restorable from ${formatTime(r.restorableFrom)}`;
-    default:
-      return r.state;
-  }
-}
-
-function restoredText(d: RestoreDone): string {
-  const lines = [
-    d.repeated
-      ? `Already done earlier (request ${d.requestId}): nothing was done again.`
-      : `${d.action === "recreate" ? "Re-created" : "Restored"} ${d.account.displayName} <${d.account.userName}>${
-          d.action === "recreate" ? ` as a new account ${d.account.id}` : ""
-        }.`,
-  ];
-  if (d.needsAttention) lines.push(`  NEEDS ATTENTION: ${d.needsAttention}`);
-  if (d.renamedFrom) lines.push(`  renamed from ${d.renamedFrom}`);
-  for (const note of d.notes ?? []) lines.push(`  ${note}`);
-  if (d.droppedAliases.length)
-    lines.push(`  aliases dropped (now used elsewhere): ${d.droppedAliases.join(", ")}`);
-  if (d.droppedEmail) lines.push(`  restored without the email ${d.droppedEmail}`);
-  if (d.droppedPhone) lines.push(`  restored without the phone ${d.droppedPhone}`);
-  if (d.replaced)
-    lines.push(`  replaced ${d.replaced.displayName} (${d.replaced.userName}), now deleted and restorable`);
-  if (d.temporaryPassword) {
-    lines.push(`  temporary password (shown once; must be changed at next sign-in): ${d.temporaryPassword}`);
-  }
-  if (!d.repeated) lines.push("Follow-up:", ...d.followUp.map((f) => `  [ ] ${f}`));
-  return lines.join("\n");
-}
-
-function batchText(items: BatchItem[]): string {
-  const done = items.filter((i) => i.outcome.type === "restored").length;
-  const lines = items.map((i) =>
-    i.outcome.type === "restored"
-      ? `restored  ${i.accountId}${i.outcome.temporaryPassword ? `  temporary password: ${i.outcome.temporaryPassword}` : ""}`
-      : `FAILED    ${i.accountId}: ${i.outcome.message}`,
-  );
-  const followUp = items.find((i) => i.outcome.type === "restored")?.outcome as RestoreDone | undefined;
-  lines.push(`${done} of ${items.length} restored; retry failed ones one by one.`);
-  if (followUp) lines.push("Follow-up for each:", ...followUp.followUp.map((f) => `  [ ] ${f}`));
-  return lines.join("\n");
-}
-
-function replaceRequestedText(r: ReplaceRequested): string {
-  const details = r.request.details as { whatHappens?: string[] };
-  return [
-    `${r.repeated ? "Already requested" : "Requested"}: ${r.request.id}`,
-    ...(details.whatHappens ?? []).map((w) => `  ${w}`),
-    `  needs ${r.request.approvalsNeeded} approval(s) from another approver before ${formatTime(r.request.expiresAt as Date)}`,
-    `  approve with: restore-user approve ${r.request.id} --as APPROVER_ID`,
-  ].join("\n");
-}
-
-function approvalText(o: ApproveOutcome): string {
-  switch (o.type) {
-    case "approval_recorded":
-      return `Approval recorded (${o.approvals} of ${o.needed}); waiting for another approver.`;
-    case "failed":
-      return `Not done: ${o.reason}`;
-    case "restored":
-      return `Approved request ${o.request.id}.\n${restoredText(o)}`;
-  }
-}
-
-function requestsText(list: RestoreRequest[]): string {
-  if (list.length === 0) return "No requests.";
-  const rows = [["ID", "STATUS", "ACCOUNT", "REPLACES", "BY", "REASON", "EXPIRES"]];
-  for (const r of list) {
-    const d = r.details as { restore?: { userName?: string }; replace?: { userName?: string } };
-    rows.push([
-      r.id,
-      r.status,
-      d.restore?.userName ?? r.accountId,
-      d.replace?.userName ?? "-",
-      r.requestedBy,
-      r.reason ?? "-",
-      r.expiresAt ? formatTime(r.expiresAt) : "-",
-    ]);
-  }
-  return table(rows);
-}
-
-function purgeText(purged: { userName: string }[]): string {
-  if (purged.length === 0) return "Nothing to purge: no account is past its window.";
-  return [
-    `Purged ${purged.length} account(s) past their window:`,
-    ...purged.map((p) => `  ${p.userName}`),
-  ].join("\n");
-}
-
-function auditText(events: AuditEvent[]): string {
-  if (events.length === 0) return "No audit events.";
-  return events
-    .map((e) => {
-      const who = e.actor.padEnd(12);
-      const extra = e.details && Object.keys(e.details).length > 0 ? ` ${JSON.stringify(e.details)}` : "";
-      return `${e.at.toISOString()}  ${who}  ${e.action.padEnd(18)}  ${e.accountIds.join(",")}${extra}`;
-    })
-    .join("\n");
-}
-
-const CSV_COLUMNS = [
-  "id",
-  "at",
-  "actor",
-  "action",
-  "directory_id",
-  "account_ids",
-  "request_id",
-  "before",
-  "after",
-  "details",
-];
-
-function csvCell(value: unknown): string {
-  const text =
-    value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
-  // Quote everything that could break a row, and defuse spreadsheet formulas.
-  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-export function auditCsv(events: AuditEvent[]): string {
-  const rows = events.map((e) =>
-    [
-      e.id,
-      e.at.toISOString(),
-      e.actor,
-      e.action,
-      e.directoryId,
-      e.accountIds.join(" "),
-      e.requestId,
-      e.before,
-      e.after,
-      e.details,
-    ]
-      .map(csvCell)
-      .join(","),
-  );
-  return [CSV_COLUMNS.join(","), ...rows].join("\n");
-}
-
-function rejectedText(outcome: { request: RestoreRequest }): string {
-  return `Rejected request ${outcome.request.id}: ${outcome.request.decisionReason}`;
-}
-
-function importProblemsText(path: string, problems: ImportProblem[]): string {
-  return [
-    `${path}: nothing imported; fix these ${problems.length} problem(s) and run again:`,
-    ...problems.map((p) => `  line ${p.line}: ${p.reason}`),
-  ].join("\n");
-}
-
-function importedText(summaries: ImportSummary[]): string {
-  return summaries
-    .map(
-      (s) =>
-        `Imported ${s.inserted} account(s) into ${s.directoryId}${s.skipped ? ` (${s.skipped} already there, left as they were)` : ""}.`,
-    )
-    .join("\n");
-}
-
-function digestText(d: Digest): string {
-  const days = `${d.windowDays} day${d.windowDays === 1 ? "" : "s"}`;
-  const lines = [
-    `Restore digest for ${d.title} (${d.timeZone}, as of ${d.generatedAt.slice(0, 16).replace("T", " ")} UTC)`,
-    d.accountCount === 0
-      ? `No deleted account's window ends within ${days}.`
-      : `${d.accountCount} deleted account(s) will be lost unless restored: their windows end within ${days}.`,
-  ];
-  if (d.friday && d.accountCount > 0)
-    lines.push("It is Friday: what expires on Saturday or Sunday is grouped as this weekend.");
-  const many = Object.keys(d.directories).length > 1;
-  for (const g of d.groups) {
-    lines.push("", `${g.label} · ${g.dates} (${g.accounts.length})`);
-    const rows = [["  NAME", "USER NAME", ...(many ? ["DIRECTORY"] : []), "WINDOW ENDS", "ID"]];
-    for (const a of g.accounts) {
+  function searchResultText(result: SearchResult): string {
+    if (result.items.length === 0) return t("cli.search.none");
+    const rows = [
+      [
+        t("cli.col.name"),
+        t("cli.col.userName"),
+        t("cli.col.directory"),
+        t("cli.col.deleted"),
+        t("cli.col.by"),
+        t("cli.col.window"),
+        t("cli.col.id"),
+      ],
+    ];
+    for (const a of result.items) {
       rows.push([
-        `  ${a.displayName || a.userName}`,
+        a.displayName,
         a.userName,
-        ...(many ? [d.directories[a.directoryId] ?? a.directoryId] : []),
-        a.restorableFrom ? `${a.deadline} (deleting)` : a.deadline,
+        a.directoryId,
+        day(a.deletedAt),
+        a.deletedBy ?? "-",
+        windowText(tr, a.restorability),
         a.id,
       ]);
     }
-    lines.push(table(rows));
+    const more = result.hasMore ? `\n${t("cli.search.more")}` : "";
+    return table(rows) + more;
   }
-  lines.push("");
-  if (d.pending.total === 0) lines.push("No approval is waiting.");
-  else {
-    lines.push(`Waiting for approval (${d.pending.total})`);
-    const rows = [["  ID", "RESTORE", "REPLACES", "BY", "EXPIRES"]];
-    for (const p of d.pending.items) {
-      rows.push([
-        `  ${p.id}`,
-        p.restore.userName,
-        p.replace?.userName ?? "-",
-        p.requestedBy,
-        p.expires ?? "-",
-      ]);
+
+  function conflictLine(c: Conflict): string {
+    const mark = c.resolvedBy ? t("cli.conflict.resolved") : t("cli.conflict.toResolve");
+    switch (c.kind) {
+      case "userName":
+        return t("cli.conflict.userName", {
+          mark,
+          userName: c.userName,
+          holder: c.holder.displayName,
+          how: c.resolvedBy ? `: ${c.resolvedBy}` : t("cli.conflict.userName.how"),
+        });
+      case "alias":
+        return t("cli.conflict.alias", {
+          mark,
+          aliases: c.dropped.map((d) => `${d.address} (${d.holder.userName})`).join(", "),
+        });
+      case "email":
+        return t("cli.conflict.email", {
+          mark,
+          email: c.email,
+          holder: c.holder.displayName,
+          userName: c.holder.userName,
+          how: c.resolvedBy ? t("cli.conflict.without") : t("cli.conflict.email.how"),
+        });
+      case "phone":
+        return t("cli.conflict.phone", {
+          mark,
+          phone: c.phone,
+          holder: c.holder.displayName,
+          userName: c.holder.userName,
+          how: c.resolvedBy ? t("cli.conflict.without") : t("cli.conflict.phone.how"),
+        });
+      case "seat":
+        return t("cli.conflict.seat", { mark, license: c.license, used: c.used, total: c.total });
+      case "department":
+        return t("cli.conflict.department", {
+          mark,
+          department: c.department,
+          how: c.resolvedBy
+            ? ""
+            : t("cli.conflict.department.how", {
+                departments: `${c.available.slice(0, 12).join(", ")}${c.available.length > 12 ? ", …" : ""}`,
+              }),
+        });
     }
-    lines.push(table(rows));
-    if (d.pending.total > d.pending.items.length)
-      lines.push(`  …and ${d.pending.total - d.pending.items.length} more: restore-user requests --pending`);
   }
-  const since = d.purged.sinceLabel ? ` since the last digest (${d.purged.sinceLabel})` : " so far";
-  lines.push(`Purged${since}: ${d.purged.count}`);
-  if (d.attention.length > 0) {
+
+  function conflictsSection(plan: RestorePlan): string {
+    if (plan.conflicts.length === 0) return t("cli.conflicts.none");
+    return [t("cli.conflicts"), ...plan.conflicts.map((c) => `  ${conflictLine(c)}`)].join("\n");
+  }
+
+  function providerCheckLines(p: RestorePlan): string[] {
+    const check = p.providerCheck;
+    if (!check) return [];
+    if (check.error) return [`  ${check.error}`];
+    return [
+      `  ${t("cli.plan.checked", { provider: check.provider, time: check.checkedAt ? time(check.checkedAt) : "-" })}`,
+    ];
+  }
+
+  function windowLine(p: RestorePlan): string {
+    const r = p.restorability;
+    switch (r.state) {
+      case "deleted":
+        return r.daysLeft === null
+          ? t("cli.window.noLimit")
+          : t("cli.window.daysLeft", { days: r.daysLeft, time: time(r.expiresAt as Date) });
+      case "deleting":
+        return t("window.deleting", { time: time(r.restorableFrom) });
+      default:
+        return t("cli.window.state", { state: r.state });
+    }
+  }
+
+  function planText(p: RestorePlan): string {
+    const a = p.account;
+    const o = p.outcome;
+    const seats = p.seats ? t("cli.plan.seats", { used: p.seats.used, total: p.seats.total }) : "";
+    const lines = [
+      t("cli.plan.account", { name: a.displayName, userName: a.userName, directory: p.directory.name }),
+      `  ${t("cli.plan.deleted", { day: day(a.deletedAt), actor: a.deletedBy ?? t("cli.unknown"), window: windowLine(p) })}`,
+      `  ${p.action === "recreate" ? t("cli.plan.recreate") : t("cli.plan.same")}`,
+      ...providerCheckLines(p),
+      "",
+      conflictsSection(p),
+      "",
+      t("cli.plan.after"),
+      ...labelled([
+        [t("cli.field.userName"), o.userName],
+        [t("cli.field.email"), o.email ?? none()],
+        [t("cli.field.aliases"), o.aliases.join(", ") || none()],
+        [t("cli.field.phone"), o.phone ?? none()],
+        [t("cli.field.department"), o.department ?? none()],
+        [t("cli.field.license"), `${o.license ?? none()}${seats}`],
+      ]).map((line) => `  ${line}`),
+    ];
+    if (p.replaces) {
+      lines.push("", t("cli.plan.replace", { name: p.replaces.displayName, userName: p.replaces.userName }));
+    }
     lines.push(
       "",
-      `Needs attention (${d.attention.length}): restored in the provider, not in this app's records`,
+      p.ready
+        ? p.needsApproval
+          ? t("cli.plan.readyOnceApproved")
+          : t("cli.plan.ready")
+        : t("cli.plan.notReady"),
     );
-    for (const a of d.attention)
-      lines.push(`  ${a.at.slice(0, 16).replace("T", " ")} ${a.userName} (${a.provider}): ${a.nextStep}`);
+    if (!p.ready) lines.push(...p.blockers.map((b) => `  - ${b}`));
+    lines.push("", t("cli.plan.followUp"), ...p.followUp.map((f) => `  [ ] ${f}`));
+    return lines.join("\n");
   }
-  return lines.join("\n");
+
+  function restoredText(d: RestoreDone): string {
+    const lines = [
+      d.repeated
+        ? t("cli.restored.repeated", { id: d.requestId })
+        : d.action === "recreate"
+          ? t("cli.restored.recreated", {
+              name: d.account.displayName,
+              userName: d.account.userName,
+              id: d.account.id,
+            })
+          : t("cli.restored.restored", { name: d.account.displayName, userName: d.account.userName }),
+    ];
+    if (d.needsAttention) lines.push(`  ${t("cli.restored.attention", { text: d.needsAttention })}`);
+    if (d.renamedFrom) lines.push(`  ${t("cli.restored.renamed", { name: d.renamedFrom })}`);
+    for (const note of d.notes ?? []) lines.push(`  ${note}`);
+    if (d.droppedAliases.length)
+      lines.push(`  ${t("cli.restored.aliases", { aliases: d.droppedAliases.join(", ") })}`);
+    if (d.droppedEmail) lines.push(`  ${t("cli.restored.noEmail", { email: d.droppedEmail })}`);
+    if (d.droppedPhone) lines.push(`  ${t("cli.restored.noPhone", { phone: d.droppedPhone })}`);
+    if (d.replaced)
+      lines.push(
+        `  ${t("cli.restored.replaced", { name: d.replaced.displayName, userName: d.replaced.userName })}`,
+      );
+    if (d.temporaryPassword) {
+      lines.push(`  ${t("cli.restored.password", { password: d.temporaryPassword })}`);
+    }
+    if (!d.repeated) lines.push(t("cli.followUp"), ...d.followUp.map((f) => `  [ ] ${f}`));
+    return lines.join("\n");
+  }
+
+  function passwordOf(password: string | undefined | null): string {
+    return password ? `  ${t("cli.batch.password", { password })}` : "";
+  }
+
+  function batchText(items: BatchItem[]): string {
+    const done = items.filter((i) => i.outcome.type === "restored").length;
+    const [ok, failed] = [t("cli.batch.restored"), t("cli.batch.failed")];
+    const width = Math.max(ok.length, failed.length) + 2;
+    const lines = items.map((i) =>
+      i.outcome.type === "restored"
+        ? ok.padEnd(width) + i.accountId + passwordOf(i.outcome.temporaryPassword)
+        : `${failed.padEnd(width)}${i.accountId}: ${i.outcome.message}`,
+    );
+    const followUp = items.find((i) => i.outcome.type === "restored")?.outcome as RestoreDone | undefined;
+    lines.push(t("cli.batch.summary", { done, total: items.length }));
+    if (followUp) lines.push(t("cli.batch.followUp"), ...followUp.followUp.map((f) => `  [ ] ${f}`));
+    return lines.join("\n");
+  }
+
+  function replaceRequestedText(r: ReplaceRequested): string {
+    const details = r.request.details as { whatHappens?: string[] };
+    return [
+      r.repeated
+        ? t("cli.replace.repeated", { id: r.request.id })
+        : t("cli.replace.requested", { id: r.request.id }),
+      ...(details.whatHappens ?? []).map((w) => `  ${w}`),
+      `  ${t("cli.replace.needs", { count: r.request.approvalsNeeded, time: time(r.request.expiresAt as Date) })}`,
+      `  ${t("cli.replace.approveWith", { id: r.request.id })}`,
+    ].join("\n");
+  }
+
+  function approvalText(o: ApproveOutcome): string {
+    switch (o.type) {
+      case "approval_recorded":
+        return t("cli.approval.recorded", { approvals: o.approvals, needed: o.needed });
+      case "failed":
+        return t("cli.approval.failed", { reason: o.reason });
+      case "restored":
+        return `${t("cli.approval.approved", { id: o.request.id })}\n${restoredText(o)}`;
+    }
+  }
+
+  function requestsText(list: RestoreRequest[]): string {
+    if (list.length === 0) return t("cli.requests.none");
+    const rows = [
+      [
+        t("cli.col.id"),
+        t("cli.col.status"),
+        t("cli.col.account"),
+        t("cli.col.replaces"),
+        t("cli.col.by"),
+        t("cli.col.reason"),
+        t("cli.col.expires"),
+      ],
+    ];
+    for (const r of list) {
+      const d = r.details as { restore?: { userName?: string }; replace?: { userName?: string } };
+      rows.push([
+        r.id,
+        t("cli.requests.status", { status: r.status }),
+        d.restore?.userName ?? r.accountId,
+        d.replace?.userName ?? "-",
+        r.requestedBy,
+        r.reason ?? "-",
+        r.expiresAt ? time(r.expiresAt) : "-",
+      ]);
+    }
+    return table(rows);
+  }
+
+  function purgeText(purged: { userName: string }[]): string {
+    if (purged.length === 0) return t("cli.purge.none");
+    return [t("cli.purge.done", { count: purged.length }), ...purged.map((p) => `  ${p.userName}`)].join(
+      "\n",
+    );
+  }
+
+  /** The trail keeps its exact ISO instants (UTC, to the millisecond) in every language. */
+  function auditText(events: AuditEvent[]): string {
+    if (events.length === 0) return t("cli.audit.none");
+    return events
+      .map((e) => {
+        const who = e.actor.padEnd(12);
+        const extra = e.details && Object.keys(e.details).length > 0 ? ` ${JSON.stringify(e.details)}` : "";
+        return `${e.at.toISOString()}  ${who}  ${e.action.padEnd(18)}  ${e.accountIds.join(",")}${extra}`;
+      })
+      .join("\n");
+  }
+
+  function rejectedText(outcome: { request: RestoreRequest }): string {
+    return t("cli.rejected", { id: outcome.request.id, reason: outcome.request.decisionReason ?? "" });
+  }
+
+  function importProblemsText(path: string, problems: ImportProblem[]): string {
+    return [
+      t("cli.import.problems", { path, count: problems.length }),
+      ...problems.map((p) => `  ${t("cli.import.line", { line: String(p.line), reason: p.reason })}`),
+    ].join("\n");
+  }
+
+  function importedText(summaries: ImportSummary[]): string {
+    return summaries
+      .map((s) =>
+        t("cli.imported", {
+          count: s.inserted,
+          directory: s.directoryId,
+          skipped: s.skipped ? t("cli.imported.skipped", { count: s.skipped }) : "",
+        }),
+      )
+      .join("\n");
+  }
+
+  function groupLabel(g: DigestGroup): string {
+    switch (g.kind) {
+      case "today":
+        return t("digest.group.today");
+      case "tomorrow":
+        return t("digest.group.tomorrow");
+      case "weekend":
+        return t("digest.group.weekend");
+      default:
+        return t("digest.group.days", { days: g.firstDay });
+    }
+  }
+
+  /** English keeps the digest's UTC minutes as they were; other languages get the reader's zone. */
+  function minute(iso: string): string {
+    return tr.language === "en" ? iso.slice(0, 16).replace("T", " ") : time(iso);
+  }
+
+  function digestText(d: Digest): string {
+    const dates = digestDates(tr, d.timeZone);
+    const lines = [
+      t("cli.digest.title", { title: dates.longDay(d.date), zone: d.timeZone, time: time(d.generatedAt) }),
+      d.accountCount === 0
+        ? t("cli.digest.none", { days: d.windowDays })
+        : t("cli.digest.some", { count: d.accountCount, days: d.windowDays }),
+    ];
+    if (d.friday && d.accountCount > 0) lines.push(t("cli.digest.friday"));
+    const many = Object.keys(d.directories).length > 1;
+    for (const g of d.groups) {
+      lines.push(
+        "",
+        t("cli.digest.group", {
+          label: groupLabel(g),
+          dates: dates.range(g.from, g.through),
+          count: g.accounts.length,
+        }),
+      );
+      const rows = [
+        [
+          `  ${t("cli.col.name")}`,
+          t("cli.col.userName"),
+          ...(many ? [t("cli.col.directory")] : []),
+          t("cli.col.windowEnds"),
+          t("cli.col.id"),
+        ],
+      ];
+      for (const a of g.accounts) {
+        const deadline = dates.deadline(a.expiresAt);
+        rows.push([
+          `  ${a.displayName || a.userName}`,
+          a.userName,
+          ...(many ? [d.directories[a.directoryId] ?? a.directoryId] : []),
+          a.restorableFrom ? t("cli.digest.deleting", { deadline }) : deadline,
+          a.id,
+        ]);
+      }
+      lines.push(table(rows));
+    }
+    lines.push("");
+    if (d.pending.total === 0) lines.push(t("digest.pending.none"));
+    else {
+      lines.push(t("cli.digest.pending", { count: d.pending.total }));
+      const rows = [
+        [
+          `  ${t("cli.col.id")}`,
+          t("cli.col.restore"),
+          t("cli.col.replaces"),
+          t("cli.col.by"),
+          t("cli.col.expires"),
+        ],
+      ];
+      for (const p of d.pending.items) {
+        rows.push([
+          `  ${p.id}`,
+          p.restore.userName,
+          p.replace?.userName ?? "-",
+          p.requestedBy,
+          p.expiresAt ? dates.deadline(p.expiresAt) : "-",
+        ]);
+      }
+      lines.push(table(rows));
+      if (d.pending.total > d.pending.items.length)
+        lines.push(`  ${t("cli.digest.morePending", { count: d.pending.total - d.pending.items.length })}`);
+    }
+    const when = d.purged.since
+      ? t("digest.purged.since", { time: dates.deadline(d.purged.since) })
+      : t("digest.purged.soFar");
+    lines.push(t("cli.digest.purged", { when, count: d.purged.count }));
+    if (d.attention.length > 0) {
+      lines.push("", t("cli.digest.attention", { count: d.attention.length }));
+      for (const a of d.attention)
+        lines.push(`  ${minute(a.at)} ${a.userName} (${a.provider}): ${a.nextStep}`);
+    }
+    return lines.join("\n");
+  }
+
+  /**
+   * Each formatter is given its data made printable first (see printable.ts): names, reasons and
+   * file contents reach the terminal as text, never as escape sequences. The formatters' own
+   * newlines are theirs; one inside a value is shown as `\x0a`.
+   */
+  function printed<A extends unknown[]>(format: (...args: A) => string): (...args: A) => string {
+    return (...args) => format(...printableDeep(args));
+  }
+
+  return {
+    usage: () => usage(tr),
+    sync: printed(syncText),
+    refusal: printed(refusalText),
+    searchResult: printed(searchResultText),
+    plan: printed(planText),
+    restored: printed(restoredText),
+    batch: printed(batchText),
+    replaceRequested: printed(replaceRequestedText),
+    approval: printed(approvalText),
+    rejected: printed(rejectedText),
+    requests: printed(requestsText),
+    purge: printed(purgeText),
+    audit: printed(auditText),
+    importProblems: printed(importProblemsText),
+    imported: printed(importedText),
+    digest: printed(digestText),
+    refreshed: printed(refreshedText),
+  };
 }
 
-/**
- * The human formatters, each given its data made printable first (see printable.ts): names,
- * reasons and file contents reach the terminal as text, never as escape sequences. The
- * formatters' own newlines are theirs; one inside a value is shown as `\x0a`.
- */
-function printed<A extends unknown[]>(format: (...args: A) => string): (...args: A) => string {
-  return (...args) => format(...printableDeep(args));
+export type Formatters = ReturnType<typeof formatters>;
+
+const made = new Map<Translator, Formatters>();
+
+/** The human formatters in `t`'s language (English by default), made once per translator. */
+export function formattersFor(t: Translator = ENGLISH): Formatters {
+  let f = made.get(t);
+  if (!f) {
+    f = formatters(t);
+    made.set(t, f);
+  }
+  return f;
 }
 
-export const sync = printed(syncText);
-export const refusal = printed(refusalText);
-export const searchResult = printed(searchResultText);
-export const plan = printed(planText);
-export const restored = printed(restoredText);
-export const batch = printed(batchText);
-export const replaceRequested = printed(replaceRequestedText);
-export const approval = printed(approvalText);
-export const rejected = printed(rejectedText);
-export const requests = printed(requestsText);
-export const purge = printed(purgeText);
-export const audit = printed(auditText);
-export const importProblems = printed(importProblemsText);
-export const imported = printed(importedText);
-export const digest = printed(digestText);
-export const refreshed = printed(refreshedText);
+/** English, as scripts and tests have always read it. */
+export const {
+  sync,
+  refusal,
+  searchResult,
+  plan,
+  restored,
+  batch,
+  replaceRequested,
+  approval,
+  rejected,
+  requests,
+  purge,
+  audit,
+  importProblems,
+  imported,
+  digest,
+  refreshed,
+} = formattersFor(ENGLISH);

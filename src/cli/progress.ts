@@ -1,3 +1,5 @@
+import { ENGLISH, type Translator } from "../i18n/translator.ts";
+
 /**
  * The import's progress line on a terminal: rows validated, rows loaded, the rate and the time
  * left. Redrawn at most a few times a second (a page of rows takes well under that on Postgres,
@@ -14,35 +16,43 @@ export interface ImportProgress {
   done(): void;
 }
 
-const count = (n: number) => n.toLocaleString("en-US");
-
-/** `total` 0: nothing loaded yet; null: a stream, whose total is known only at its end. */
-export function progressLine(p: {
-  validated: number;
-  loaded: number;
-  total: number | null;
-  elapsedMs: number;
-}): string {
-  const parts = [`Import: ${count(p.validated)} rows validated`];
+/**
+ * `total` 0: nothing loaded yet; null: a stream, whose total is known only at its end. In the
+ * reader's language (`t`), numbers grouped as it groups them.
+ */
+export function progressLine(
+  p: {
+    validated: number;
+    loaded: number;
+    total: number | null;
+    elapsedMs: number;
+  },
+  t: Translator = ENGLISH,
+): string {
+  const parts = [t.t("cli.progress.validated", { count: p.validated })];
   if (p.total === null) {
-    parts.push(`${count(p.loaded)} loaded`);
+    parts.push(t.t("cli.progress.loaded", { count: p.loaded }));
     const rate = p.elapsedMs > 0 ? (p.loaded * 1000) / p.elapsedMs : 0;
-    if (rate > 0) parts.push(`${count(Math.round(rate))} rows/s`);
+    if (rate > 0) parts.push(t.t("cli.progress.rate", { rate: Math.round(rate) }));
   } else if (p.total > 0) {
-    parts.push(`${count(p.loaded)} of ${count(p.total)} loaded`);
+    parts.push(t.t("cli.progress.loadedOf", { loaded: p.loaded, total: p.total }));
     const rate = p.elapsedMs > 0 ? (p.loaded * 1000) / p.elapsedMs : 0;
     if (rate > 0) {
       const left = Math.ceil((p.total - p.loaded) / rate);
-      parts.push(`${count(Math.round(rate))} rows/s`, left > 0 ? `about ${left} s left` : "finishing");
+      parts.push(
+        t.t("cli.progress.rate", { rate: Math.round(rate) }),
+        left > 0 ? t.t("cli.progress.left", { seconds: left }) : t.t("cli.progress.finishing"),
+      );
     }
   }
   return parts.join(", ");
 }
 
-/** `draw` shows a line in place ("" clears it); `now` is a clock in milliseconds. */
+/** `draw` shows a line in place ("" clears it); `now` is a clock in milliseconds; `t` the reader's language. */
 export function importProgress(
   draw: (line: string) => void,
   now: () => number = () => performance.now(),
+  t: Translator = ENGLISH,
 ): ImportProgress {
   let validated = 0;
   let loadStarted: number | null = null;
@@ -51,21 +61,21 @@ export function importProgress(
     validated(rows) {
       validated = rows;
       loadStarted = now(); // the load starts as validation ends
-      draw(progressLine({ validated, loaded: 0, total: 0, elapsedMs: 0 }));
+      draw(progressLine({ validated, loaded: 0, total: 0, elapsedMs: 0 }, t));
       lastDrawn = now();
     },
     loaded(rows, total) {
-      const t = now();
-      if (t - lastDrawn < PROGRESS_INTERVAL_MS && rows < total) return;
-      lastDrawn = t;
-      draw(progressLine({ validated, loaded: rows, total, elapsedMs: t - (loadStarted ?? t) }));
+      const at = now();
+      if (at - lastDrawn < PROGRESS_INTERVAL_MS && rows < total) return;
+      lastDrawn = at;
+      draw(progressLine({ validated, loaded: rows, total, elapsedMs: at - (loadStarted ?? at) }, t));
     },
     streamed(rows, loaded) {
-      const t = now();
-      loadStarted ??= t; // reading and loading start together
-      if (t - lastDrawn < PROGRESS_INTERVAL_MS) return;
-      lastDrawn = t;
-      draw(progressLine({ validated: rows, loaded, total: null, elapsedMs: t - loadStarted }));
+      const at = now();
+      loadStarted ??= at; // reading and loading start together
+      if (at - lastDrawn < PROGRESS_INTERVAL_MS) return;
+      lastDrawn = at;
+      draw(progressLine({ validated: rows, loaded, total: null, elapsedMs: at - loadStarted }, t));
     },
     done() {
       draw("");

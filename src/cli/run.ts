@@ -6,6 +6,8 @@ import { databaseProblem, openCore } from "../app.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
+import type { MessageKey } from "../i18n/catalog.ts";
+import { ENGLISH, type MessageValues, pickLocale, type Translator, translator } from "../i18n/translator.ts";
 import {
   type ImportInput,
   type ImportOptions,
@@ -55,6 +57,7 @@ const OPTIONS = {
   since: { type: "string" },
   csv: { type: "boolean" },
   date: { type: "string" },
+  locale: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parse>["values"];
@@ -78,16 +81,46 @@ const ACCEPTS: Record<string, (keyof typeof OPTIONS)[]> = {
   sync: [],
   refresh: [],
 };
-const COMMON: (keyof typeof OPTIONS)[] = ["as", "json", "help"];
+const COMMON: (keyof typeof OPTIONS)[] = ["as", "json", "help", "locale"];
 
-class UsageError extends Error {}
+/** Bad usage, said in the reader's language when it is printed. */
+class UsageError extends Error {
+  constructor(
+    readonly key: MessageKey,
+    readonly values?: MessageValues,
+  ) {
+    super(ENGLISH.t(key, values));
+  }
+}
+
+/** `--locale X` or `--locale=X` as typed, even where the rest of the line does not parse. */
+function localeArgument(argv: string[]): string | undefined {
+  let found: string | undefined;
+  argv.forEach((arg, i) => {
+    if (arg === "--") return;
+    if (arg === "--locale") found = argv[i + 1];
+    else if (arg.startsWith("--locale=")) found = arg.slice("--locale=".length);
+  });
+  return found;
+}
+
+/**
+ * The reader's language: --locale, else LC_ALL, else LANG ("nl_NL.UTF-8" is understood); one
+ * with no catalog (or garbage) is English, never an error. Times in the terminal's zone: TZ, else
+ * the system's. --json output and log lines are English whatever this says.
+ */
+export function cliTranslator(locale: string | undefined, env: NodeJS.ProcessEnv): Translator {
+  const zone = env.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return translator(pickLocale(locale, env.LC_ALL, env.LANG), zone);
+}
 
 /** The whole CLI as a function of arguments and environment, so tests can run it in-process too. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<ExitCode> {
+  const t = cliTranslator(localeArgument(argv), env);
   try {
-    return await runCommand(argv, env, io);
+    return await runCommand(argv, env, io, t);
   } catch (error) {
-    return failed(error, env, io);
+    return failed(error, env, io, t);
   }
 }
 
@@ -96,7 +129,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
  * cause and a reference, never the query or the values it carried. With DEBUG set, the log line
  * under the same reference adds the stack. Exit 2, as before.
  */
-function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo): ExitCode {
+function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo, t: Translator): ExitCode {
   // The database is not there, or its folder is another's: where, why and what next, exit 2.
   const unavailable = databaseProblem(error, env);
   if (unavailable) {
@@ -105,38 +138,47 @@ function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo): ExitCode {
   }
   const reference = randomBytes(4).toString("hex");
   if (env.DEBUG) log.error("restore-user failed", { reference, ...errorFields(error) });
-  io.err(printable(`restore-user failed: ${describeError(error)} (reference ${reference})`));
+  io.err(printable(t.t("cli.error.failed", { cause: describeError(error), reference })));
   return 2;
 }
 
-async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<ExitCode> {
+async function runCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+  t: Translator,
+): Promise<ExitCode> {
+  const fmt = format.formattersFor(t);
+  const usage = fmt.usage();
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
   } catch (error) {
-    io.err(`${(error as Error).message}\n\n${format.USAGE}`);
+    io.err(`${(error as Error).message}\n\n${usage}`);
     return 2;
   }
   const [command, ...args] = parsed.positionals;
   const values = parsed.values;
   if (!command || command === "help" || (values.help && !command)) {
-    io.out(format.USAGE);
+    io.out(usage);
     return command || values.help ? 0 : 2;
   }
   if (values.help) {
-    io.out(format.USAGE);
+    io.out(usage);
     return 0;
   }
   const accepted = ACCEPTS[command];
   if (!accepted) {
-    io.err(`Unknown command "${command}".\n\n${format.USAGE}`);
+    io.err(`${t.t("cli.error.unknownCommand", { command })}\n\n${usage}`);
     return 2;
   }
   const stray = Object.keys(values).filter(
     (k) => !COMMON.includes(k as never) && !accepted.includes(k as never),
   );
   if (stray.length > 0) {
-    io.err(`${command} does not take ${stray.map((s) => `--${s}`).join(", ")}.\n\n${format.USAGE}`);
+    io.err(
+      `${t.t("cli.error.doesNotTake", { command, options: stray.map((s) => `--${s}`).join(", ") })}\n\n${usage}`,
+    );
     return 2;
   }
 
@@ -161,10 +203,19 @@ async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Pr
   const json = Boolean(values.json);
   const core = await openCore(config, systemClock, providers.connectors, log);
   try {
-    return await dispatch(command, args, values, { env, io, json, service: core.service, core, digest });
+    return await dispatch(command, args, values, {
+      env,
+      io,
+      json,
+      service: core.service,
+      core,
+      digest,
+      t,
+      fmt,
+    });
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`${error.message}\n\n${format.USAGE}`);
+      io.err(`${t.t(error.key, error.values)}\n\n${usage}`);
       return 2;
     }
     throw databaseProblem(error, env, core.database.location) ?? error;
@@ -181,26 +232,33 @@ interface Ctx {
   core: Awaited<ReturnType<typeof openCore>>;
   /** The DIGEST_* settings, parsed for the digest command only. */
   digest: DigestSettings | null;
+  /** The reader's language, and the human formatters speaking it. */
+  t: Translator;
+  fmt: format.Formatters;
 }
 
 function actorOf(values: Values, env: NodeJS.ProcessEnv): string {
   const actor = values.as ?? env.RESTORE_AS;
-  if (!actor) throw new UsageError("Say who you are: --as SLACK_USER_ID (or set RESTORE_AS).");
+  if (!actor) throw new UsageError("cli.error.sayWhoYouAre");
   // Only people act from a terminal: `system` (the app's own actor) or a name would be refused
   // later anyway, or worse, accepted for what the app may do by itself.
   if (!SLACK_USER_ID.test(actor)) {
-    throw new UsageError(`--as takes your Slack user id, such as U012ABCDEF, not "${printable(actor)}".`);
+    throw new UsageError("cli.error.asTakesUserId", { actor: printable(actor) });
   }
   return actor;
 }
 
-function needArgs(args: string[], n: number, what: string): void {
-  if (args.length < n) throw new UsageError(`Missing ${what}.`);
+function needArgs(
+  args: string[],
+  n: number,
+  missing: "cli.error.missingAccount" | "cli.error.missingRequest" | "cli.error.missingFile",
+): void {
+  if (args.length < n) throw new UsageError(missing);
 }
 
 function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number of days, not "${value}".`);
+  if (!/^\d+$/.test(value)) throw new UsageError("cli.error.wholeDays", { name, value });
   return Number(value);
 }
 
@@ -208,16 +266,13 @@ function dateOption(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const at = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime())) {
-    throw new UsageError(
-      `--${name} takes an ISO date or time such as 2026-11-01 or 2026-11-01T09:00:00Z, not "${value}".`,
-    );
+    throw new UsageError("cli.error.isoDate", { name, value });
   }
   return at;
 }
 
 function choicesOf(values: Values): RestoreChoices {
-  if (values.rename !== undefined && !values.rename.trim())
-    throw new UsageError("--rename needs the new user name.");
+  if (values.rename !== undefined && !values.rename.trim()) throw new UsageError("cli.error.renameNeedsName");
   const choices: RestoreChoices = {};
   if (values.rename !== undefined) choices.renameTo = values.rename;
   if (values.replace) choices.replace = true;
@@ -230,12 +285,10 @@ function choicesOf(values: Values): RestoreChoices {
 /** Prints a refusal and gives its exit code: not found and malformed input are usage problems. */
 function refused(ctx: Ctx, refusal: Refusal): ExitCode {
   if (ctx.json) ctx.io.out(format.toJson(refusal));
-  else ctx.io.err(format.refusal(refusal));
+  else ctx.io.err(ctx.fmt.refusal(refusal));
   const unknown = ctx.core.unknownGroups;
   if (refusal.code === "not_allowed" && unknown.length > 0 && !ctx.json) {
-    ctx.io.err(
-      `The members of ${unknown.join(", ")} are not known here yet: the app stores them once it has read them from Slack (usergroups:read). Until then only user ids named in RESTORE_ADMINS and RESTORE_APPROVERS work from a terminal.`,
-    );
+    ctx.io.err(ctx.t.t("cli.error.unknownGroups", { groups: unknown.join(", ") }));
   }
   return ["not_found", "ambiguous", "invalid_input"].includes(refusal.code) ? 2 : 1;
 }
@@ -251,7 +304,7 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
     case "import":
       return importCommand(args, values, ctx);
     case "deleted": {
-      if (args.length > 1) throw new UsageError("deleted takes one query; quote it if it has spaces.");
+      if (args.length > 1) throw new UsageError("cli.error.deletedOneQuery");
       const result = await service.search(actorOf(values, ctx.env), {
         ...(args[0] ? { query: args[0] } : {}),
         ...(values["expiring-within"] !== undefined
@@ -262,13 +315,13 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
         limit: intOption(values.limit, "limit") ?? 50,
       });
       if (isRefusal(result)) return refused(ctx, result);
-      return emit(ctx, result, () => format.searchResult(result));
+      return emit(ctx, result, () => ctx.fmt.searchResult(result));
     }
     case "plan": {
-      needArgs(args, 1, "ACCOUNT (a user name, email or id)");
+      needArgs(args, 1, "cli.error.missingAccount");
       const plan = await service.plan(actorOf(values, ctx.env), args[0] as string, choicesOf(values));
       if (isRefusal(plan)) return refused(ctx, plan);
-      return emit(ctx, plan, () => format.plan(plan));
+      return emit(ctx, plan, () => ctx.fmt.plan(plan));
     }
     case "restore":
       return restoreCommand(args, values, ctx);
@@ -277,27 +330,26 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
         pendingOnly: Boolean(values.pending),
       });
       if (isRefusal(list)) return refused(ctx, list);
-      return emit(ctx, list, () => format.requests(list));
+      return emit(ctx, list, () => ctx.fmt.requests(list));
     }
     case "approve": {
-      needArgs(args, 1, "REQUEST id");
+      needArgs(args, 1, "cli.error.missingRequest");
       const outcome = await service.approve(actorOf(values, ctx.env), args[0] as string);
       if (isRefusal(outcome)) return refused(ctx, outcome);
-      ctx.io.out(ctx.json ? format.toJson(outcome) : format.approval(outcome));
+      ctx.io.out(ctx.json ? format.toJson(outcome) : ctx.fmt.approval(outcome));
       return outcome.type === "failed" ? 1 : 0;
     }
     case "reject": {
-      needArgs(args, 1, "REQUEST id");
-      if (!values.reason?.trim())
-        throw new UsageError("reject needs --reason TEXT: the requester will read it.");
+      needArgs(args, 1, "cli.error.missingRequest");
+      if (!values.reason?.trim()) throw new UsageError("cli.error.rejectNeedsReason");
       const outcome = await service.reject(actorOf(values, ctx.env), args[0] as string, values.reason);
       if (isRefusal(outcome)) return refused(ctx, outcome);
-      return emit(ctx, outcome, () => format.rejected(outcome));
+      return emit(ctx, outcome, () => ctx.fmt.rejected(outcome));
     }
     case "purge": {
       const outcome = await service.purge(actorOf(values, ctx.env));
       if (isRefusal(outcome)) return refused(ctx, outcome);
-      return emit(ctx, outcome, () => format.purge(outcome.purged));
+      return emit(ctx, outcome, () => ctx.fmt.purge(outcome.purged));
     }
     case "audit": {
       const events = await service.audit(actorOf(values, ctx.env), dateOption(values.since, "since"));
@@ -306,43 +358,43 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Ct
         ctx.io.out(format.auditCsv(events));
         return 0;
       }
-      return emit(ctx, events, () => format.audit(events));
+      return emit(ctx, events, () => ctx.fmt.audit(events));
     }
     case "digest":
       return digestCommand(args, values, ctx);
     case "sync": {
-      if (args.length > 1) throw new UsageError("sync takes at most one directory, e.g. `sync entra`.");
+      if (args.length > 1) throw new UsageError("cli.error.syncOneDirectory");
       const results = await service.sync(actorOf(values, ctx.env), args[0]);
       if (isRefusal(results)) return refused(ctx, results);
-      return emit(ctx, results, () => format.sync(results));
+      return emit(ctx, results, () => ctx.fmt.sync(results));
     }
     case "refresh": {
-      needArgs(args, 1, "ACCOUNT (a user name, email or id)");
+      needArgs(args, 1, "cli.error.missingAccount");
       const outcome = await service.refresh(actorOf(values, ctx.env), args[0] as string);
       if (isRefusal(outcome)) return refused(ctx, outcome);
-      return emit(ctx, outcome, () => format.refreshed(outcome));
+      return emit(ctx, outcome, () => ctx.fmt.refreshed(outcome));
     }
   }
-  throw new UsageError(`Unknown command "${command}".`);
+  throw new UsageError("cli.error.unknownCommand", { command });
 }
 
 async function restoreCommand(args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {
-  needArgs(args, 1, "ACCOUNT (a user name, email or id)");
+  needArgs(args, 1, "cli.error.missingAccount");
   const actor = actorOf(values, ctx.env);
   const choices = choicesOf(values);
   const key = values["idempotency-key"];
   if (values.replace) {
-    if (args.length > 1) throw new UsageError("--replace takes one account at a time.");
-    if (values.rename !== undefined) throw new UsageError("Choose --rename or --replace, not both.");
-    if (!values.reason?.trim()) throw new UsageError("--replace needs --reason TEXT: the approver reads it.");
+    if (args.length > 1) throw new UsageError("cli.error.replaceOneAccount");
+    if (values.rename !== undefined) throw new UsageError("cli.error.renameOrReplace");
+    if (!values.reason?.trim()) throw new UsageError("cli.error.replaceNeedsReason");
     const { replace: _replace, renameTo: _renameTo, ...rest } = choices;
     const outcome = await ctx.service.requestReplace(actor, args[0] as string, values.reason, rest, {
       ...(key ? { idempotencyKey: key } : {}),
     });
     if (isRefusal(outcome)) return refused(ctx, outcome);
-    return emit(ctx, outcome, () => format.replaceRequested(outcome));
+    return emit(ctx, outcome, () => ctx.fmt.replaceRequested(outcome));
   }
-  if (values.reason !== undefined) throw new UsageError("--reason goes with --replace.");
+  if (values.reason !== undefined) throw new UsageError("cli.error.reasonGoesWithReplace");
   if (args.length === 1) {
     const outcome = await ctx.service.restore(
       actor,
@@ -351,13 +403,12 @@ async function restoreCommand(args: string[], values: Values, ctx: Ctx): Promise
       key ? { idempotencyKey: key } : {},
     );
     if (isRefusal(outcome)) return refused(ctx, outcome);
-    return emit(ctx, outcome, () => format.restored(outcome));
+    return emit(ctx, outcome, () => ctx.fmt.restored(outcome));
   }
-  if (choices.renameTo !== undefined)
-    throw new UsageError("--rename applies to one account: restore them one by one.");
+  if (choices.renameTo !== undefined) throw new UsageError("cli.error.renameOneAccount");
   const items = await ctx.service.restoreMany(actor, args, choices, key ? { idempotencyKey: key } : {});
   if (isRefusal(items)) return refused(ctx, items);
-  ctx.io.out(ctx.json ? format.toJson(items) : format.batch(items));
+  ctx.io.out(ctx.json ? format.toJson(items) : ctx.fmt.batch(items));
   return items.every((i) => i.outcome.type === "restored") ? 0 : 1;
 }
 
@@ -380,8 +431,7 @@ async function cannotRead(path: string): Promise<string | null> {
  * day's as of its DIGEST_TIME. Purges are counted since the digest due before that moment.
  */
 async function digestCommand(args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {
-  if (args.length > 0)
-    throw new UsageError("digest takes no arguments: choose the day with --date YYYY-MM-DD.");
+  if (args.length > 0) throw new UsageError("cli.error.digestNoArguments");
   const settings = ctx.digest ?? digestSettingsFrom(ctx.env);
   const digest = await ctx.service.digest(
     actorOf(values, ctx.env),
@@ -389,25 +439,26 @@ async function digestCommand(args: string[], values: Values, ctx: Ctx): Promise<
     values.date,
   );
   if (isRefusal(digest)) return refused(ctx, digest);
-  return emit(ctx, digest, () => format.digest(digest));
+  return emit(ctx, digest, () => ctx.fmt.digest(digest));
 }
 
 async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<ExitCode> {
-  needArgs(args, 1, "FILE (CSV or JSON), or `demo`");
+  needArgs(args, 1, "cli.error.missingFile");
   const files = args.length === 1 && args[0] === "demo" ? DEMO_FILES : args;
   // An admin action like any other: who you are first, before any file is read.
   const actor = actorOf(values, ctx.env);
   const summaries: ImportSummary[] = [];
   for (const path of files) {
     const kind = importFormatOf(path);
-    if (!kind) throw new UsageError(`${path}: the file name must end in .csv or .json.`);
+    if (!kind) throw new UsageError("cli.error.fileExtension", { path });
     // Progress only on a terminal, and never with --json: a script reads nothing extra.
-    const progress = ctx.io.progress && !ctx.json ? importProgress(ctx.io.progress) : null;
+    const progress =
+      ctx.io.progress && !ctx.json ? importProgress(ctx.io.progress, () => performance.now(), ctx.t) : null;
     let input: ImportInput;
     let onPage: NonNullable<ImportOptions["onPage"]>;
     const unreadable = await cannotRead(path);
     if (unreadable) {
-      ctx.io.err(`Cannot read ${path}: ${unreadable}`);
+      ctx.io.err(ctx.t.t("cli.error.cannotRead", { path, cause: unreadable }));
       return 2;
     }
     if (kind === "csv") {
@@ -421,7 +472,7 @@ async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<
       const parsed = parseImportFile(await readFile(path, "utf8"), kind, ctx.core.clock.now());
       if (!parsed.ok) {
         if (ctx.json) ctx.io.out(format.toJson({ type: "invalid", file: path, problems: parsed.problems }));
-        else ctx.io.err(format.importProblems(path, parsed.problems));
+        else ctx.io.err(ctx.fmt.importProblems(path, parsed.problems));
         return 2;
       }
       input = parsed.file;
@@ -437,9 +488,9 @@ async function importCommand(args: string[], values: Values, ctx: Ctx): Promise<
     } catch (error) {
       if (!(error instanceof ImportRejected)) throw error;
       if (ctx.json) ctx.io.out(format.toJson({ type: "invalid", file: path, problems: error.problems }));
-      else ctx.io.err(format.importProblems(path, error.problems));
+      else ctx.io.err(ctx.fmt.importProblems(path, error.problems));
       return 2;
     }
   }
-  return emit(ctx, summaries, () => format.imported(summaries));
+  return emit(ctx, summaries, () => ctx.fmt.imported(summaries));
 }

@@ -46,7 +46,13 @@ export interface DigestPendingApproval {
   expires: string | null;
 }
 
-/** The daily digest as plain data: JSON-serialisable, times as ISO strings. */
+/**
+ * The daily digest as plain data: JSON-serialisable, times as ISO strings, counts as numbers.
+ * The English labels (`title`, a group's `label` and `dates`, `deadline`, `expires`, `sinceLabel`)
+ * are kept for `restore-user digest --json`, whose output stays English and stable; renderers
+ * never read them: they format the ISO times and local dates in their reader's language
+ * (src/i18n/digest-dates.ts).
+ */
 export interface Digest {
   /** The local date it is for (YYYY-MM-DD) and its label, "Fri 27 Nov 2026". */
   date: LocalDate;

@@ -1,11 +1,13 @@
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
+import { pickLocale, type Translator, translator } from "../i18n/translator.ts";
 import type { Logger } from "../log.ts";
 import { enqueueNotices, type Notice } from "../outbox/notices.ts";
 import { SYSTEM_ACTOR } from "../restore/access.ts";
 import { recordAudit } from "../restore/audit.ts";
 import { claimRun, digestJob, finishRun, lastFinished, type TakeoverListener } from "../schedule/runs.ts";
 import { digestMessages } from "../slack/blocks/digest.ts";
+import type { LocaleSettings } from "../slack/locales.ts";
 import { buildDigest } from "./build.ts";
 import type { LocalDate } from "./calendar.ts";
 import type { DigestSettings } from "./settings.ts";
@@ -20,11 +22,21 @@ export interface DigestSendDeps {
   /** How long a claim holds while the digest is built (default 2 minutes). */
   leaseMs?: number;
   onTakeover?: TakeoverListener;
+  /**
+   * The channel's language: CHANNEL_LOCALE, else DEFAULT_LOCALE (English when neither is set or
+   * known). The scheduler sends without a Slack request, so it comes from the configuration.
+   */
+  locales?: LocaleSettings;
 }
 
 export type DigestOutcome = "queued" | "nothing to send" | "claimed elsewhere" | "lease lost";
 
 class LeaseLost extends Error {}
+
+/** The digest's reader is the channel: its language, and the digest's own time zone. */
+export function channelTranslator(locales: LocaleSettings | undefined, timeZone: string): Translator {
+  return translator(pickLocale(locales?.channelLocale, locales?.defaultLocale), timeZone);
+}
 
 /**
  * A day's digest for a channel, exactly once across every copy of the app: claimed through
@@ -50,7 +62,11 @@ export async function queueDigest(
     now: deps.clock.now(),
     since: await lastFinished(deps.db, job),
   });
-  const { summary, replies } = digestMessages(digest, { emptyDay: deps.settings.emptyDay });
+  const { summary, replies } = digestMessages(
+    digest,
+    { emptyDay: deps.settings.emptyDay },
+    channelTranslator(deps.locales, deps.settings.timeZone),
+  );
   const messages = summary ? [summary, ...replies] : [];
   const notices: Notice[] = messages.map((message, part) => ({
     kind: "digest_message",

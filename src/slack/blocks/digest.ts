@@ -1,4 +1,6 @@
 import type { KnownBlock, SectionBlock } from "@slack/types";
+import { type DigestDates, digestDates } from "../../i18n/digest-dates.ts";
+import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Digest, DigestAccount, DigestGroup, DigestPendingApproval } from "../../restore/types.ts";
 import { attentionBlocks } from "./attention.ts";
 import { ACTION } from "./ids.ts";
@@ -33,107 +35,138 @@ export const DIGEST_INLINE_MAX = 10;
 /** Pending approvals shown in the summary; the Home tab has them all. */
 const PENDING_SHOWN = 10;
 
-const n = (x: number) => x.toLocaleString("en-US");
-const accountsWord = (x: number) => `${n(x)} account${x === 1 ? "" : "s"}`;
+/** What every line of one rendering needs: the reader's language and the digest's dates in it. */
+interface Speech {
+  t: Translator;
+  dates: DigestDates;
+}
+
+/** A group's name: "Expires today", "Verloopt over 3 dagen". */
+function groupLabel(g: DigestGroup, t: Translator): string {
+  switch (g.kind) {
+    case "today":
+      return t.t("digest.group.today");
+    case "tomorrow":
+      return t.t("digest.group.tomorrow");
+    case "weekend":
+      return t.t("digest.group.weekend");
+    default:
+      return t.t("digest.group.days", { days: g.firstDay });
+  }
+}
 
 /** One account: name, user name (directory when there are several), deadline; Restore… when it can be. */
-function accountBlock(a: DigestAccount, directory: string | null): SectionBlock {
+function accountBlock(a: DigestAccount, directory: string | null, s: Speech): SectionBlock {
   const parts = [`*${esc(a.displayName || a.userName, 200)}*`, esc(a.userName, 250)];
   if (directory) parts.push(esc(directory, 100));
+  const deadline = esc(s.dates.deadline(a.expiresAt), 60);
   const when = a.restorableFrom
-    ? `⏳ window ends ${esc(a.deadline, 60)} · still being deleted by the directory, restorable from ${esc(a.restorableFrom.slice(0, 16).replace("T", " "), 30)} UTC`
-    : `⏰ window ends ${esc(a.deadline, 60)}`;
+    ? s.t.t("digest.account.deleting", { deadline, time: esc(s.t.time(new Date(a.restorableFrom)), 40) })
+    : s.t.t("digest.account.ends", { deadline });
   const block = section(`${parts.join(" · ")}\n${when}`);
   if (!a.restorableFrom && a.id.length <= 2000) {
     block.accessory = {
       type: "button",
       action_id: ACTION.planAccount,
-      text: plain("Restore…", 75),
+      text: plain(s.t.t("digest.account.restore"), 75),
       value: a.id,
     };
   }
   return block;
 }
 
-function groupHeader(g: DigestGroup, continued: boolean): KnownBlock {
-  const what = continued ? "continued" : accountsWord(g.accounts.length);
-  return { type: "header", text: plain(`${g.label} · ${g.dates} (${what})`, 150) };
+function groupHeader(g: DigestGroup, continued: boolean, s: Speech): KnownBlock {
+  const values = { label: groupLabel(g, s.t), dates: s.dates.range(g.from, g.through) };
+  const text = continued
+    ? s.t.t("digest.group.continued", values)
+    : s.t.t("digest.group.header", { ...values, count: g.accounts.length });
+  return { type: "header", text: plain(text, 150) };
 }
 
-function groupLine(g: DigestGroup): string {
-  return `• *${esc(g.label, 100)}* (${esc(g.dates, 100)}): ${accountsWord(g.accounts.length)}`;
+function groupLine(g: DigestGroup, s: Speech): string {
+  return s.t.t("digest.group.line", {
+    label: esc(groupLabel(g, s.t), 100),
+    dates: esc(s.dates.range(g.from, g.through), 100),
+    count: g.accounts.length,
+  });
 }
 
-function pendingLine(p: DigestPendingApproval): string {
+function pendingLine(p: DigestPendingApproval, s: Speech): string {
   const restore = `*${esc(p.restore.displayName, 150)}* (${esc(p.restore.userName, 200)})`;
-  const replace = p.replace
-    ? ` in place of *${esc(p.replace.displayName, 150)}* (${esc(p.replace.userName, 200)})`
+  const expires = p.expiresAt
+    ? s.t.t("digest.pending.expires", { time: esc(s.dates.deadline(p.expiresAt), 60) })
     : "";
-  const expires = p.expires ? ` · expires ${esc(p.expires, 60)}` : "";
-  return `• Restore ${restore}${replace} · asked by ${mention(p.requestedBy)}${expires}`;
+  const actor = mention(p.requestedBy);
+  return p.replace
+    ? s.t.t("digest.pending.lineReplace", {
+        restore,
+        replace: `*${esc(p.replace.displayName, 150)}* (${esc(p.replace.userName, 200)})`,
+        actor,
+        expires,
+      })
+    : s.t.t("digest.pending.line", { restore, actor, expires });
 }
 
-function purgedLine(d: Digest): string {
-  const since = d.purged.sinceLabel ? ` since the last digest (${esc(d.purged.sinceLabel, 60)})` : " so far";
-  return d.purged.count === 0
-    ? `🗑️ No account was purged${since}.`
-    : `🗑️ ${accountsWord(d.purged.count)} purged${since}: their windows ended and they can no longer be restored.`;
+function purgedLine(d: Digest, s: Speech): string {
+  const when = d.purged.since
+    ? s.t.t("digest.purged.since", { time: esc(s.dates.deadline(d.purged.since), 60) })
+    : s.t.t("digest.purged.soFar");
+  return s.t.t("digest.purged", { count: d.purged.count, when });
 }
 
-function emptyLine(d: Digest): string {
-  return `Restore digest for ${d.title}: no deleted account's window ends within ${d.windowDays} day${d.windowDays === 1 ? "" : "s"}, no approval is waiting and nothing was purged.`;
+function titleOf(d: Digest, s: Speech): string {
+  return s.dates.longDay(d.date);
 }
 
-function fallbackText(d: Digest): string {
+function fallbackText(d: Digest, s: Speech): string {
   const today = d.groups.find((g) => g.kind === "today")?.accounts.length ?? 0;
   const parts = [
-    `${accountsWord(d.accountCount)} expire within ${d.windowDays} day${d.windowDays === 1 ? "" : "s"}${today > 0 ? ` (${n(today)} today)` : ""}`,
-    `${n(d.pending.total)} approval${d.pending.total === 1 ? "" : "s"} waiting`,
-    `${n(d.purged.count)} purged`,
-    ...(d.attention.length > 0
-      ? [
-          `${n(d.attention.length)} provider restore${d.attention.length === 1 ? " needs" : "s need"} attention`,
-        ]
-      : []),
+    s.t.t("digest.fallback.expire", { count: d.accountCount, days: d.windowDays, today }),
+    s.t.t("digest.fallback.pending", { count: d.pending.total }),
+    s.t.t("digest.fallback.purged", { count: d.purged.count }),
+    ...(d.attention.length > 0 ? [s.t.t("digest.fallback.attention", { count: d.attention.length })] : []),
   ];
-  return `Restore digest for ${d.title}: ${parts.join(", ")}.`;
+  return s.t.t("digest.fallback", { title: titleOf(d, s), parts: parts.join(", ") });
 }
 
 /** The summary's blocks: counts per group, approvals waiting, purges. */
-function summaryBlocks(d: Digest): KnownBlock[] {
-  const blocks: KnownBlock[] = [{ type: "header", text: plain(`Restore digest · ${d.title}`, 150) }];
-  const days = `${d.windowDays} day${d.windowDays === 1 ? "" : "s"}`;
+function summaryBlocks(d: Digest, s: Speech): KnownBlock[] {
+  const blocks: KnownBlock[] = [
+    { type: "header", text: plain(s.t.t("digest.title", { title: titleOf(d, s) }), 150) },
+  ];
   if (d.accountCount === 0) {
-    blocks.push(section(`No deleted account's restore window ends within ${days}.`));
+    blocks.push(section(s.t.t("digest.noneExpiring", { days: d.windowDays })));
   } else {
-    const intro = `*${accountsWord(d.accountCount)}* will be lost for good unless restored: their windows end within ${days} (deadlines in ${esc(d.timeZone, 60)}).${
-      d.friday
-        ? " It is Friday: what expires on Saturday or Sunday is grouped as _this weekend_, before anyone is back on Monday."
-        : ""
-    }`;
-    const { blocks: lines, omitted } = linesToSections([intro, ...d.groups.map(groupLine)], 4);
+    const intro =
+      s.t.t("digest.intro", { count: d.accountCount, days: d.windowDays, zone: esc(d.timeZone, 60) }) +
+      (d.friday ? s.t.t("digest.intro.friday") : "");
+    const { blocks: lines, omitted } = linesToSections([intro, ...d.groups.map((g) => groupLine(g, s))], 4);
     blocks.push(...lines);
-    if (omitted > 0) blocks.push(context(`…and ${n(omitted)} more days`));
+    if (omitted > 0) blocks.push(context(s.t.t("digest.moreDays", { count: omitted })));
   }
   if (d.pending.total > 0) {
     const shown = d.pending.items.slice(0, PENDING_SHOWN);
     const more = d.pending.total - shown.length;
     const { blocks: lines } = linesToSections(
-      [`*Waiting for approval (${n(d.pending.total)})*`, ...shown.map(pendingLine)],
+      [s.t.t("digest.pending.header", { count: d.pending.total }), ...shown.map((p) => pendingLine(p, s))],
       3,
     );
     blocks.push(...lines);
-    if (more > 0) blocks.push(context(`…and ${n(more)} more waiting: the app's Home tab lists them all.`));
+    if (more > 0) blocks.push(context(s.t.t("digest.pending.more", { count: more })));
   } else {
-    blocks.push(context("No approval is waiting."));
+    blocks.push(context(s.t.t("digest.pending.none")));
   }
-  blocks.push(context(purgedLine(d)));
-  if (d.attention.length > 0) blocks.push(...attentionBlocks(d.attention));
+  blocks.push(context(purgedLine(d, s)));
+  if (d.attention.length > 0) blocks.push(...attentionBlocks(d.attention, s.t));
   return blocks;
 }
 
 /** Every listed account's blocks, a header before each group. */
-function accountBlocks(d: Digest, maxListed: number): { group: DigestGroup; blocks: KnownBlock[] }[] {
+function accountBlocks(
+  d: Digest,
+  maxListed: number,
+  s: Speech,
+): { group: DigestGroup; blocks: KnownBlock[] }[] {
   const many = Object.keys(d.directories).length > 1;
   const out: { group: DigestGroup; blocks: KnownBlock[] }[] = [];
   let left = maxListed;
@@ -144,17 +177,15 @@ function accountBlocks(d: Digest, maxListed: number): { group: DigestGroup; bloc
     out.push({
       group: g,
       blocks: listed.map((a) =>
-        accountBlock(a, many ? (d.directories[a.directoryId] ?? a.directoryId) : null),
+        accountBlock(a, many ? (d.directories[a.directoryId] ?? a.directoryId) : null, s),
       ),
     });
   }
   return out;
 }
 
-function notListedNote(notListed: number): KnownBlock {
-  return context(
-    `…and ${accountsWord(notListed)} more not listed here. Search with /restore-user, or run \`restore-user digest\` for the full list.`,
-  );
+function notListedNote(notListed: number, s: Speech): KnownBlock {
+  return context(s.t.t("digest.notListed", { count: notListed }));
 }
 
 /**
@@ -162,32 +193,39 @@ function notListedNote(notListed: number): KnownBlock {
  * it, replies in its thread, each within Block Kit's limits (50 blocks, 3000 characters a
  * section). Every account has a Restore… button that opens the restore modal for it.
  */
-export function digestMessages(digest: Digest, options: DigestMessageOptions): DigestMessages {
+export function digestMessages(
+  digest: Digest,
+  options: DigestMessageOptions,
+  t: Translator = ENGLISH,
+): DigestMessages {
+  const s: Speech = { t, dates: digestDates(t, digest.timeZone) };
   if (digest.empty) {
     if (options.emptyDay === "skip") return { summary: null, replies: [] };
-    const line = emptyLine(digest);
-    return { summary: { text: line, blocks: [section(esc(line))] }, replies: [] };
+    const line = t.t("digest.empty", { title: esc(titleOf(digest, s), 100), days: digest.windowDays });
+    return { summary: { text: line, blocks: [section(line)] }, replies: [] };
   }
   const maxListed = Math.max(0, options.maxListed ?? DIGEST_MAX_LISTED);
-  const summary = summaryBlocks(digest);
-  const text = truncate(fallbackText(digest), 3000);
-  const listed = accountBlocks(digest, maxListed);
+  const summary = summaryBlocks(digest, s);
+  const text = truncate(fallbackText(digest, s), 3000);
+  const listed = accountBlocks(digest, maxListed, s);
   const listedCount = listed.reduce((x, l) => x + l.blocks.length, 0);
   const notListed = digest.accountCount - listedCount;
 
   // Short: everything in one message.
   if (digest.accountCount <= DIGEST_INLINE_MAX) {
     const inline: KnownBlock[] = [...summary];
-    for (const l of listed) inline.push({ type: "divider" }, groupHeader(l.group, false), ...l.blocks);
-    if (notListed > 0) inline.push(notListedNote(notListed));
+    for (const l of listed) inline.push({ type: "divider" }, groupHeader(l.group, false, s), ...l.blocks);
+    if (notListed > 0) inline.push(notListedNote(notListed, s));
     if (inline.length <= MESSAGE_MAX_BLOCKS) return { summary: { text, blocks: inline }, replies: [] };
   }
 
   summary.push(
     context(
-      listedCount > 0
-        ? `The accounts are listed in this thread, soonest first, each with a Restore… button${notListed > 0 ? ` (the first ${n(listedCount)})` : ""}.`
-        : "No account is listed here: search with /restore-user.",
+      listedCount === 0
+        ? t.t("digest.thread.none")
+        : notListed > 0
+          ? t.t("digest.thread.listedFirst", { count: listedCount })
+          : t.t("digest.thread.listed"),
     ),
   );
 
@@ -199,22 +237,22 @@ export function digestMessages(digest: Digest, options: DigestMessageOptions): D
     if (blocks.length === 0) return;
     const range =
       first === null
-        ? "accounts not listed"
+        ? t.t("digest.reply.notListed")
         : first === count
-          ? `account ${n(count)} of ${n(listedCount)}`
-          : `accounts ${n(first)}–${n(count)} of ${n(listedCount)}`;
-    replies.push({ text: `Restore digest for ${digest.title}: ${range}`, blocks });
+          ? t.t("digest.reply.one", { n: count, total: listedCount })
+          : t.t("digest.reply.range", { first, last: count, total: listedCount });
+    replies.push({ text: t.t("digest.reply", { title: titleOf(digest, s), range }), blocks });
     blocks = [];
     first = null;
   };
   for (const { group, blocks: items } of listed) {
     // A header never ends a message: it needs at least one account after it.
     if (blocks.length >= MESSAGE_MAX_BLOCKS - 1) flush();
-    blocks.push(groupHeader(group, false));
+    blocks.push(groupHeader(group, false, s));
     for (const item of items) {
       if (blocks.length >= MESSAGE_MAX_BLOCKS) {
         flush();
-        blocks.push(groupHeader(group, true));
+        blocks.push(groupHeader(group, true, s));
       }
       count++;
       first ??= count;
@@ -223,7 +261,7 @@ export function digestMessages(digest: Digest, options: DigestMessageOptions): D
   }
   if (notListed > 0) {
     if (blocks.length >= MESSAGE_MAX_BLOCKS) flush();
-    blocks.push(notListedNote(notListed));
+    blocks.push(notListedNote(notListed, s));
   }
   flush();
   return { summary: { text, blocks: summary }, replies };

@@ -37,12 +37,12 @@ export function registerCommand(app: App, deps: SlackDeps): void {
         await ack({ response_type: "ephemeral", ...refusalNotice(digest) });
         return;
       }
-      const { summary, replies } = digestMessages(digest, { emptyDay: "line" });
-      const first = summary ?? { text: "Nothing to report today.", blocks: [] };
+      // Shown to the one who asked: in their own language, not the channel's.
+      const t = await readerOf(deps.locales, command.user_id);
+      const { summary, replies } = digestMessages(digest, { emptyDay: "line" }, t);
+      const first = summary ?? { text: t.t("digest.nothingToday"), blocks: [] };
       const more =
-        replies.length > 0
-          ? [context(`The channel's digest lists them in ${replies.length} thread replies.`)]
-          : [];
+        replies.length > 0 ? [context(t.t("digest.inThreadReplies", { count: replies.length }))] : [];
       await ack({
         response_type: "ephemeral",
         text: first.text,

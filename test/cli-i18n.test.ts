@@ -1,0 +1,183 @@
+/**
+ * The CLI in the reader's language: --locale, else LC_ALL, else LANG; an unknown locale is
+ * English, never an error; --json is English and byte for byte the same whatever the language;
+ * exit codes do not change. In-process (runCli), against a database of its own.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { progressLine } from "../src/cli/progress.ts";
+import { type CliIo, cliTranslator, runCli } from "../src/cli/run.ts";
+import { translator } from "../src/i18n/translator.ts";
+import { scratchDatabaseEnv } from "./support/database.ts";
+
+const ADMIN = "U0ADMIN1";
+const DAY = 86_400_000;
+/** Each run opens the database afresh (PGlite: a few seconds on a busy machine). */
+const SLOW = 120_000;
+/** Another day's digest is as of its DIGEST_TIME: the same document run after run. */
+const FUTURE_DAY = new Date(Date.now() + DAY).toISOString().slice(0, 10);
+
+let env: Record<string, string>;
+let drop: () => Promise<void>;
+let dir: string;
+
+async function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t) };
+  const code = await runCli(args, { ...env, ...extraEnv }, io);
+  return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+}
+
+beforeAll(async () => {
+  const scratch = await scratchDatabaseEnv();
+  // No LANG or LC_ALL of the machine running the tests: each test says which it means.
+  env = {
+    ...scratch.env,
+    RESTORE_ADMINS: ADMIN,
+    TZ: "Europe/Amsterdam",
+    DIGEST_TIMEZONE: "Europe/Amsterdam",
+  };
+  drop = scratch.drop;
+  dir = await mkdtemp(join(tmpdir(), "restore-user-i18n-"));
+  const path = join(dir, "accounts.json");
+  await writeFile(
+    path,
+    JSON.stringify(
+      ["anna", "bram"].map((name, i) => ({
+        user_name: `${name}@example.com`,
+        email: `${name}@example.com`,
+        display_name: `${name[0]?.toUpperCase()}${name.slice(1)} de Vries`,
+        status: "deleted",
+        // 30-day windows: Anna's ends in 5 days, Bram's in a day and a half.
+        deleted_at: new Date(Date.now() - (i ? 28.5 : 25) * DAY).toISOString(),
+        deleted_by: "U0ADMIN2",
+      })),
+    ),
+  );
+  expect((await cli(["import", path, "--as", ADMIN])).code).toBe(0);
+}, SLOW);
+
+afterAll(async () => {
+  await drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the CLI's language", () => {
+  it(
+    "is Dutch with --locale nl: tables, windows, plans and usage errors, exit codes unchanged",
+    async () => {
+      const listed = await cli(["deleted", "--as", ADMIN, "--locale", "nl"]);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(
+        /^NAAM\s+GEBRUIKERSNAAM\s+DIRECTORY\s+VERWIJDERD\s+DOOR\s+HERSTELTERMIJN\s+ID/,
+      );
+      expect(listed.stdout).toContain("nog 1 dag");
+      expect(listed.stdout).toMatch(/nog [2-5] dagen/);
+
+      const plan = await cli(["plan", "anna@example.com", "--as", ADMIN, "--locale=nl"]);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain("Conflicten: geen");
+      expect(plan.stdout).toContain("Na het herstel:");
+      expect(plan.stdout).toMatch(/ {2}gebruikersnaam {2}anna@example\.com/);
+      expect(plan.stdout).toContain("Klaar om te herstellen.");
+      // Dates in the terminal's zone (TZ), named.
+      expect(plan.stdout).toMatch(/\(tot \d+ \w+\.? \d{4}, \d\d:\d\d CET\)/);
+
+      const missing = await cli(["restore", "--as", ADMIN, "--locale", "nl"]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("GEBRUIKER ontbreekt (een gebruikersnaam, e-mailadres of id).");
+      expect(missing.stderr).toContain("Gebruik: restore-user OPDRACHT");
+
+      const nobody = await cli(["deleted", "--locale", "nl"]);
+      expect(nobody.code).toBe(2);
+      expect(nobody.stderr).toContain("Zeg wie u bent: --as SLACK_USER_ID (of stel RESTORE_AS in).");
+    },
+    SLOW,
+  );
+
+  it(
+    "is Dutch with LANG=nl_NL.UTF-8: help and the digest preview",
+    async () => {
+      const help = await cli(["help"], { LANG: "nl_NL.UTF-8" });
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("restore-user: verwijderde gebruikers vinden en herstellen.");
+
+      const digest = await cli(["digest", "--as", ADMIN], { LANG: "nl_NL.UTF-8" });
+      expect(digest.code).toBe(0);
+      expect(digest.stdout).toMatch(
+        /^Herstel-overzicht voor \w+ \d+ \w+\.? \d{4} \(Europe\/Amsterdam, stand van /,
+      );
+      expect(digest.stdout).toContain("2 verwijderde gebruikers gaan verloren als ze niet worden hersteld");
+      expect(digest.stdout).toContain("TERMIJN EINDIGT");
+      expect(digest.stdout).toContain("Er wacht niets op goedkeuring.");
+      expect(digest.stdout).not.toMatch(/Restore digest|window|Expires/);
+    },
+    SLOW,
+  );
+
+  it(
+    "follows --locale over LC_ALL over LANG",
+    async () => {
+      expect((await cli(["help"], { LC_ALL: "nl_NL.UTF-8", LANG: "en_US.UTF-8" })).stdout).toContain(
+        "Gebruik:",
+      );
+      expect((await cli(["help", "--locale", "en"], { LC_ALL: "nl_NL.UTF-8" })).stdout).toContain("Usage:");
+      expect(cliTranslator(undefined, { LANG: "C" }).language).toBe("en");
+    },
+    SLOW,
+  );
+
+  it(
+    "keeps --json English and byte for byte the same under LANG=nl",
+    async () => {
+      const english = await cli(["deleted", "--as", ADMIN, "--json"]);
+      const dutch = await cli(["deleted", "--as", ADMIN, "--json"], { LANG: "nl_NL.UTF-8" });
+      expect(dutch.code).toBe(english.code);
+      expect(dutch.stdout).toBe(english.stdout);
+      expect(JSON.parse(dutch.stdout).items[0].window).toMatch(/days? left$/);
+      expect(dutch.stdout).not.toContain("dag");
+
+      const digestEn = await cli(["digest", "--as", ADMIN, "--json", "--date", FUTURE_DAY]);
+      const digestNl = await cli(["digest", "--as", ADMIN, "--json", "--date", FUTURE_DAY, "--locale", "nl"]);
+      expect(digestNl.stdout).toBe(digestEn.stdout);
+      expect(JSON.parse(digestNl.stdout).groups[0].label).toMatch(/^Expires/);
+    },
+    SLOW,
+  );
+
+  it(
+    "speaks English for a locale it has no catalog for, and does not fail",
+    async () => {
+      const english = await cli(["deleted", "--as", ADMIN]);
+      for (const extra of [{ LANG: "fr_FR.UTF-8" }, { LC_ALL: "klingon", LANG: "" }] as Record<
+        string,
+        string
+      >[]) {
+        const run = await cli(["deleted", "--as", ADMIN], extra);
+        expect(run.code).toBe(0);
+        expect(run.stdout).toBe(english.stdout);
+      }
+      const odd = await cli(["deleted", "--as", ADMIN, "--locale", "xx-@@"]);
+      expect(odd.code).toBe(0);
+      expect(odd.stdout).toBe(english.stdout);
+      expect(english.stdout).toMatch(/^NAME\s+USER NAME/);
+    },
+    SLOW,
+  );
+});
+
+describe("the import's progress line in Dutch", () => {
+  it("groups numbers the Dutch way", () => {
+    expect(
+      progressLine(
+        { validated: 100_000, loaded: 40_000, total: 100_000, elapsedMs: 4_000 },
+        translator("nl"),
+      ),
+    ).toBe(
+      "Importeren: 100.000 rijen gecontroleerd, 40.000 van 100.000 geladen, 10.000 rijen/s, nog ongeveer 6 s",
+    );
+  });
+});

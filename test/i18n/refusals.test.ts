@@ -8,7 +8,7 @@ import { ENGLISH, translator } from "../../src/i18n/translator.ts";
 import { type Refusal, refusalText } from "../../src/restore/outcome.ts";
 import { escapeMrkdwn } from "../../src/slack/blocks/mrkdwn.ts";
 import { ok, refused } from "../support/outcomes.ts";
-import { ADMIN, ADMIN_APPROVER, useWorld } from "../support/world.ts";
+import { ADMIN, ADMIN_APPROVER, APPROVER, APPROVER_2, useWorld } from "../support/world.ts";
 
 const world = useWorld();
 const nl = translator("nl-NL", "Europe/Amsterdam");
@@ -79,6 +79,20 @@ describe("refusals in Dutch", () => {
     expect(refusalText(refusal, nl)).toBe(
       "U hebt dit herstel zelf aangevraagd: een andere goedkeurder moet erover beslissen. " +
         "Doet niemand dat, dan verloopt het vanzelf.",
+    );
+  });
+
+  it("no longer pending: the decision's word in Dutch, who decided and when kept as recorded", async () => {
+    await world.active({ userName: "alice@example.com", displayName: "Alice Newhire" });
+    const deleted = await world.deleted({ userName: "alice@example.com", daysAgo: 10 });
+    const { request } = ok(await world.service.requestReplace(ADMIN, deleted.id, "she is back"));
+    ok(await world.service.reject(APPROVER, request.id, "not now"));
+    const refusal = refused(await world.service.approve(APPROVER_2, request.id));
+    expect(refusal.code).toBe("not_pending");
+    expect(refusal.message).toMatch(/^This request is no longer pending: it was rejected by U0APPROVER1 at /);
+    expectEnglishUnchanged(refusal);
+    expect(refusalText(refusal, nl)).toMatch(
+      /^Dit verzoek is niet meer in behandeling: het is afgewezen door U0APPROVER1 op \d{4}-/,
     );
   });
 

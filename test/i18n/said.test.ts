@@ -2,7 +2,9 @@
  * A message kept as key and values until a reader is known: said in their language, with what a
  * user typed kept as typed, and escaped only where the surface asks.
  */
+import { IntlMessageFormat } from "intl-messageformat";
 import { describe, expect, it } from "vitest";
+import { catalogs, languages, type MessageKey } from "../../src/i18n/catalog.ts";
 import { said, saidList, say, sayAll } from "../../src/i18n/said.ts";
 import { ENGLISH, translator } from "../../src/i18n/translator.ts";
 
@@ -50,4 +52,46 @@ describe("say", () => {
       "No such account. No such request.",
     );
   });
+});
+
+describe("the refusal, blocker and choice messages", () => {
+  /** Every placeholder a message has, with a value of the kind it takes. */
+  function valuesFor(message: string): Record<string, string | number> {
+    const values: Record<string, string | number> = {};
+    const walk = (elements: unknown): void => {
+      if (!Array.isArray(elements)) return;
+      for (const el of elements as { type: number; value?: unknown; options?: unknown }[]) {
+        if (typeof el.value === "string" && el.type >= 1 && el.type <= 6) {
+          values[el.value] = el.type === 2 || el.type === 6 ? 2 : `«${el.value}»`;
+        }
+        if (el.options && typeof el.options === "object") {
+          for (const option of Object.values(el.options as Record<string, { value: unknown }>))
+            walk(option.value);
+        }
+      }
+    };
+    walk(new IntlMessageFormat(message, "en", undefined, { ignoreTag: true }).getAst());
+    return values;
+  }
+
+  const keys = Object.keys(catalogs.get("en") ?? {}).filter((key) =>
+    /^(refusal|blocker|choice)\./.test(key),
+  ) as MessageKey[];
+
+  it("are there", () => {
+    expect(keys.length).toBeGreaterThan(50);
+  });
+
+  for (const language of languages()) {
+    it(`all read in ${language}, every value in its place`, () => {
+      const t = translator(language);
+      const broken = keys.filter((key) => {
+        const values = valuesFor(catalogs.get("en")?.[key] ?? "");
+        const text = t.t(key, values);
+        const placed = Object.values(values).every((v) => typeof v === "number" || text.includes(v));
+        return text === key || text.includes("{") || !placed;
+      });
+      expect(broken).toEqual([]);
+    });
+  }
 });

@@ -126,8 +126,10 @@ export interface RestorePlan {
     /** ISO; null when the provider could not be asked. */
     checkedAt: string | null;
     cached: boolean;
-    /** What went wrong and what to do, when the provider could not be asked. */
+    /** What went wrong and what to do, when the provider could not be asked (English). */
     error: string | null;
+    /** The same, to be said in the reader's language; absent when `error` is null. */
+    errorSaid?: Said;
   };
 }
 

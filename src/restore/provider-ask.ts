@@ -7,13 +7,14 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Account, accounts, restoreRequests } from "../db/schema.ts";
-import { said } from "../i18n/said.ts";
+import { said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import { type DirectoryConnector, ProviderError } from "../providers/port.ts";
 import { connectorOf, type ServiceContext } from "./context.ts";
 import { isUuid } from "./ids.ts";
 import { Refused } from "./outcome.ts";
 import type { RestorePlan } from "./plan-types.ts";
-import { providerFailure, providerFailureSaid } from "./provider-call.ts";
+import { providerFailureSaid } from "./provider-call.ts";
 
 /** The account a request is about, or null (an unknown id is refused later, under the lock). */
 export async function accountOfRequest(db: Db, requestId: string): Promise<string | null> {
@@ -76,14 +77,16 @@ export async function askProvider(
     return { ...(await ctx.checks.check(connector, account, renameTo)), error: null };
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
+    const errorSaid = providerFailureSaid(
+      error,
+      said("refusal.outcome.lastSeen", { provider: connector.name }),
+    );
     return {
       provider: connector.name,
       checkedAt: null,
       cached: false,
-      error: providerFailure(
-        error,
-        `The conflicts below are what this app last saw; the restore asks ${connector.name} again.`,
-      ),
+      error: say(ENGLISH, errorSaid),
+      errorSaid,
     };
   }
 }

@@ -8,7 +8,8 @@ import { eq } from "drizzle-orm";
 import { snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, type AccountSnapshot, type Directory, departments } from "../db/schema.ts";
-import { type Said, said } from "../i18n/said.ts";
+import { type Said, said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import { type DirectoryConnector, ProviderError, type RestoredUser } from "../providers/port.ts";
 import { Refused } from "./outcome.ts";
 import { withProviderConflict } from "./plan.ts";
@@ -63,7 +64,7 @@ export async function callProvider<T>(
  * "Google Workspace: the app may not manage users (403). Nothing was restored. Give the service
  * account domain-wide delegation … and try again."
  */
-export function providerFailureSaid(error: ProviderError, outcome: Said): Said {
+export function providerFailureSaid(error: ProviderError, outcome: Said | string): Said {
   // The provider's words (and the connector's next step) are data: said as they came, escaped.
   const next = error.nextStep ?? (error.transient ? said("refusal.provider.tryLater") : null);
   return next
@@ -71,10 +72,9 @@ export function providerFailureSaid(error: ProviderError, outcome: Said): Said {
     : said("refusal.provider", { error: error.message, outcome });
 }
 
-/** `providerFailureSaid` in English, with an English outcome: the plan's note that the provider could not be asked. */
+/** `providerFailureSaid` in English (`outcome` already English): as the logs and tests read it. */
 export function providerFailure(error: ProviderError, outcome: string): string {
-  const next = error.nextStep ?? (error.transient ? "Try again in a few minutes." : null);
-  return [`${error.message}.`, outcome, next].filter(Boolean).join(" ");
+  return say(ENGLISH, providerFailureSaid(error, outcome));
 }
 
 /**

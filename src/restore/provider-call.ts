@@ -66,7 +66,10 @@ export async function callProvider<T>(
  */
 export function providerFailureSaid(error: ProviderError, outcome: Said | string): Said {
   // The provider's words (and the connector's next step) are data: said as they came, escaped.
-  const next = error.nextStep ?? (error.transient ? said("refusal.provider.tryLater") : null);
+  const next =
+    error.details.nextStepSaid ??
+    error.nextStep ??
+    (error.transient ? said("refusal.provider.tryLater") : null);
   return next
     ? said("refusal.provider.next", { error: error.message, outcome, next })
     : said("refusal.provider", { error: error.message, outcome });

@@ -158,10 +158,9 @@ describe("Microsoft Entra ID, end to end", () => {
     expect(isRefusal(refused) && refused.message).toMatch(
       /^Microsoft Entra ID: .*gave up after 4 tries.*\. Nothing was restored\. Try again in a few minutes/,
     );
-    // In Dutch: the outcome is ours, so Dutch; what the connector reported (and its next step)
-    // is kept as it came.
+    // In Dutch: what happened as the connector reported it, then our outcome and next step.
     expect(isRefusal(refused) && refusalText(refused, translator("nl"))).toMatch(
-      /^Microsoft Entra ID: .*gave up after 4 tries.*\. Er is niets hersteld\. Try again in a few minutes/,
+      /^Microsoft Entra ID: .*gave up after 4 tries.*\. Er is niets hersteld\. Probeer het over een paar minuten opnieuw; blijft het mislukken, controleer dan de servicestatus van Microsoft Entra ID en of deze app https:\/\/graph\.test kan bereiken\.$/,
     );
     expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
     expect(await audited("restore")).toEqual([]);

@@ -125,7 +125,11 @@ describe("user name taken by an active account", () => {
     const plan = ok(await world.service.plan(ADMIN, alice.id, { renameTo: "Alice2@example.com" }));
     expect(plan.ready).toBe(false);
     expect(plan.choiceErrors).toEqual([
-      { field: "renameTo", message: expect.stringContaining("taken by Alice Two") },
+      {
+        field: "renameTo",
+        message: expect.stringContaining("taken by Alice Two"),
+        said: { key: "choice.taken", values: { userName: "Alice2@example.com", holder: "Alice Two" } },
+      },
     ]);
 
     const refusal = refused(await world.service.restore(ADMIN, alice.id, { renameTo: "alice2@example.com" }));

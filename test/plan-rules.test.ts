@@ -195,7 +195,12 @@ describe("user name", () => {
       },
     );
     expect(taken.choiceErrors).toEqual([
-      { field: "renameTo", message: "al@example.com is taken by Al: choose another user name." },
+      {
+        field: "renameTo",
+        message: "al@example.com is taken by Al: choose another user name.",
+        // The same, for a reader of another language: the key, and the names as typed.
+        said: { key: "choice.taken", values: { userName: "al@example.com", holder: "Al" } },
+      },
     ]);
     const same = plan(anAccount(), held(), { renameTo: "ALICE@example.com" });
     expect(same.choiceErrors[0]?.message).toBe("That is the account's current user name: type a new one.");
@@ -238,7 +243,11 @@ describe("user name", () => {
 
   it("replace with nothing to replace, or with a rename, is refused", () => {
     expect(plan(anAccount(), facts(), { replace: true }).choiceErrors).toEqual([
-      { field: "replace", message: "No active account uses alice@example.com: there is nothing to replace." },
+      {
+        field: "replace",
+        message: "No active account uses alice@example.com: there is nothing to replace.",
+        said: { key: "choice.nothingToReplace", values: { userName: "alice@example.com" } },
+      },
     ]);
     const both = plan(anAccount(), held(), { replace: true, renameTo: "al@example.com" });
     expect(both.choiceErrors.map((e) => e.message)).toContain("Choose rename or replace, not both.");
@@ -365,7 +374,11 @@ describe("department", () => {
     expect(gone.blockers).toEqual(["The department Marketing no longer exists: choose a department."]);
     const wrong = plan(account, known(), { department: "Legal" });
     expect(wrong.choiceErrors).toEqual([
-      { field: "department", message: "There is no department called Legal." },
+      {
+        field: "department",
+        message: "There is no department called Legal.",
+        said: { key: "choice.noDepartment", values: { department: "Legal" } },
+      },
     ]);
     const chosen = plan(account, known(), { department: " Sales " });
     expect(chosen.ready).toBe(true);

@@ -5,7 +5,9 @@
  * so search, plans and digests never wait on a provider; restores call the provider, then update
  * the mirror.
  */
+
 import type { z } from "zod";
+import type { Said } from "../i18n/said.ts";
 import type { Logger } from "../log.ts";
 import type { DirectoryCapabilities } from "./capabilities.ts";
 
@@ -196,6 +198,8 @@ export class ProviderError extends Error {
        * after what happened, in the plan, the result and the CLI; never holds a secret.
        */
       nextStep?: string | null;
+      /** `nextStep`, when it is ours rather than the connector's own words, to be said in the reader's language. */
+      nextStepSaid?: Said | null;
     } = {},
   ) {
     super(`${provider}: ${message} (${code})`);

@@ -4,6 +4,8 @@
  * and every failure turned into a ProviderError that names the provider and its code. Uses Node's
  * own fetch (nock intercepts it in tests).
  */
+import { said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import type { ConnectorDeps } from "./port.ts";
 import { ProviderError } from "./port.ts";
 
@@ -128,6 +130,11 @@ export class ProviderHttp {
     }
     const error =
       last ?? new ProviderError(provider, "unreachable", "could not be reached", { transient: true });
+    const ourNextStep = error.nextStep
+      ? null
+      : askedToWaitMs !== null
+        ? said("refusal.provider.askedToWait", { provider, minutes: Math.ceil(askedToWaitMs / 60_000) })
+        : said("refusal.provider.checkStatus", { provider, url: this.options.baseUrl });
     throw new ProviderError(
       provider,
       error.code,
@@ -135,11 +142,8 @@ export class ProviderHttp {
       {
         ...error.details,
         transient: true,
-        nextStep:
-          error.nextStep ??
-          (askedToWaitMs !== null
-            ? `${provider} asked for a pause of ${Math.ceil(askedToWaitMs / 60_000)} minute(s): try again after it.`
-            : `Try again in a few minutes; if it keeps failing, check ${provider}'s service status and that this app can reach ${this.options.baseUrl}.`),
+        nextStep: ourNextStep ? say(ENGLISH, ourNextStep) : error.nextStep,
+        nextStepSaid: ourNextStep ?? error.details.nextStepSaid ?? null,
       },
     );
   }

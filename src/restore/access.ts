@@ -1,3 +1,4 @@
+import { ENGLISH } from "../i18n/translator.ts";
 /** Who may do what: checked in the service, so every interface (Slack, CLI) gets the same answer. */
 export interface AccessPolicy {
   admins: ReadonlySet<string>;
@@ -66,5 +67,4 @@ export function may(policy: AccessPolicy, actor: string, action: Action): boolea
 }
 
 /** Says nothing about any account: someone who may not look learns only that. */
-export const NOT_ALLOWED_MESSAGE =
-  "You are not allowed to do that with restore-user. Ask an IT admin to add you to RESTORE_ADMINS or RESTORE_APPROVERS (or to a user group named there).";
+export const NOT_ALLOWED_MESSAGE = ENGLISH.t("refusal.notAllowed");

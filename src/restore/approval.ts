@@ -3,16 +3,18 @@
  * once per approver; when enough, everything is checked again and the replace runs in the same
  * transaction), rejected with a reason, expired, reminded. The requester never decides their own.
  */
+
 import { and, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts, approvals, type RestoreRequest, restoreRequests } from "../db/schema.ts";
+import { said } from "../i18n/said.ts";
 import { decisionNotices, enqueueNotices } from "../outbox/notices.ts";
 import type { DirectoryConnector, RestoredUser } from "../providers/port.ts";
 import { recordAudit } from "./audit.ts";
 import type { RestoreOptions, ServiceContext } from "./context.ts";
 import { executeRestore, loadDirectory, lockAccount, lockForRestore, type RestoreDone } from "./execute.ts";
 import { resolveAccount } from "./lookup.ts";
-import { Refused } from "./outcome.ts";
+import { blockedBy, Refused } from "./outcome.ts";
 import { buildPlan } from "./plan.ts";
 import type { RestoreChoices, RestorePlan } from "./plan-types.ts";
 import { accountOfRequest, checkProviderFor } from "./provider-ask.ts";
@@ -54,8 +56,7 @@ export async function requestReplace(
   choices: Omit<RestoreChoices, "replace" | "renameTo"> = {},
   options: RestoreOptions = {},
 ): Promise<ReplaceRequested> {
-  if (!reason.trim())
-    throw new Refused("invalid_input", "Give a reason: the approver needs it.", { field: "reason" });
+  if (!reason.trim()) throw new Refused("invalid_input", said("refusal.reasonNeeded"), { field: "reason" });
   const account = await resolveAccount(ctx.db, ref);
   const now = ctx.clock.now();
   const replaceChoices: RestoreChoices = { ...choices, replace: true };
@@ -65,7 +66,7 @@ export async function requestReplace(
     const plan = await buildPlan(tx, locked, directory, replaceChoices, now);
     if (!plan.ready || !plan.replaces) {
       const field = plan.choiceErrors[0]?.field;
-      throw new Refused(plan.choiceErrors.length ? "invalid_choice" : "blocked", plan.blockers.join(" "), {
+      throw new Refused(plan.choiceErrors.length ? "invalid_choice" : "blocked", blockedBy(plan), {
         plan,
         ...(field ? { field } : {}),
       });
@@ -141,10 +142,7 @@ export async function approve(
         .onConflictDoNothing()
         .returning();
       if (inserted.length === 0) {
-        throw new Refused(
-          "already_approved",
-          "You already approved this request; it is waiting for another approver.",
-        );
+        throw new Refused("already_approved", said("refusal.alreadyApproved"));
       }
       await recordAudit(tx, {
         at: now,
@@ -252,7 +250,7 @@ export async function reject(
   reason: string,
 ): Promise<{ type: "rejected"; request: RestoreRequest }> {
   if (!reason.trim())
-    throw new Refused("invalid_input", "Give a reason for the rejection.", { field: "reason" });
+    throw new Refused("invalid_input", said("refusal.rejectReasonNeeded"), { field: "reason" });
   const now = ctx.clock.now();
   const result = await ctx.db.transaction(async (tx) => {
     const request = await lockPendingRequest(tx, requestId);

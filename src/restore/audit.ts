@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Account, type AuditEvent, auditEvents } from "../db/schema.ts";
+import { type Said, said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 
 export type AuditAction =
   | "import"
@@ -132,5 +134,13 @@ export async function needingAttention(db: Db, since: Date, limit = 20): Promise
 
 /** The way out of needs_attention, said the same everywhere. */
 export function refreshStep(accountId: string, provider: string): string {
-  return `Run \`restore-user refresh ${accountId} --as <your Slack id>\` to read it again from ${provider} and bring this app's records in line; it says what still stands in the way.`;
+  return say(ENGLISH, refreshStepSaid(accountId, provider));
+}
+
+/** `refreshStep`, to be said in the reader's language (the command itself is the same in all). */
+export function refreshStepSaid(accountId: string, provider: string): Said {
+  return said("refusal.refreshStep", {
+    command: `restore-user refresh ${accountId} --as <your Slack id>`,
+    provider,
+  });
 }

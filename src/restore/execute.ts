@@ -2,11 +2,12 @@ import { and, eq } from "drizzle-orm";
 import { insertAddresses, keepsAddresses, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accounts, type Directory, directories, seats } from "../db/schema.ts";
+import { said } from "../i18n/said.ts";
 import { type Logger, silentLog } from "../log.ts";
 import type { DirectoryConnector, RestoredUser } from "../providers/port.ts";
 import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts";
 import { type Followed, followProvider } from "./follow.ts";
-import { Refused } from "./outcome.ts";
+import { blockedBy, Refused } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
 import { buildPlan } from "./plan.ts";
 import { type AccountSummary, type RestoreChoices, type RestorePlan, summarize } from "./plan-types.ts";
@@ -63,7 +64,7 @@ export interface ExecuteContext {
 /** Locks the account row: concurrent restores of one account queue here and the second re-plans. */
 export async function lockAccount(tx: Db, id: string): Promise<Account> {
   const [account] = await tx.select().from(accounts).where(eq(accounts.id, id)).for("update");
-  if (!account) throw new Refused("not_found", "No such account.");
+  if (!account) throw new Refused("not_found", said("refusal.noSuchAccount"));
   return account;
 }
 
@@ -86,7 +87,7 @@ export async function lockForRestore(
     .innerJoin(directories, eq(directories.id, accounts.directoryId))
     .where(eq(accounts.id, id))
     .for("update", { of: accounts });
-  if (!row) throw new Refused("not_found", "No such account.");
+  if (!row) throw new Refused("not_found", said("refusal.noSuchAccount"));
   return row;
 }
 
@@ -165,16 +166,12 @@ async function planUnderSeatLock(
   if (!plan.ready) {
     const field = plan.choiceErrors[0]?.field;
     const code = plan.choiceErrors.length > 0 ? "invalid_choice" : "blocked";
-    throw new Refused(code, plan.blockers.join(" "), { plan, ...(field ? { field } : {}) });
+    throw new Refused(code, blockedBy(plan), { plan, ...(field ? { field } : {}) });
   }
   if (plan.needsApproval && !ctx.allowReplace) {
-    throw new Refused(
-      "needs_approval",
-      "Replacing an active account needs a second admin's approval: request it.",
-      {
-        plan,
-      },
-    );
+    throw new Refused("needs_approval", said("refusal.needsApproval"), {
+      plan,
+    });
   }
   return plan;
 }
@@ -198,10 +195,7 @@ async function removeReplaced(
     (ctx.replacesAccountId != null && ctx.replacesAccountId !== target.id) ||
     (ctx.replacesVersion != null && ctx.replacesVersion !== target.version);
   if (changed) {
-    throw new Refused(
-      "changed",
-      `${target.displayName}'s account changed since the request was made: nothing was done.`,
-    );
+    throw new Refused("changed", said("refusal.changed", { name: target.displayName }));
   }
   if (connector) await callProvider(tx, plan, directory, () => connector.removeActive(target.externalId));
   const purgeAfter =

@@ -1,7 +1,9 @@
 /** An account named the way people name it: an id, a user name, an email or a provider's id. */
+
 import { eq, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Account, accounts } from "../db/schema.ts";
+import { said, saidList } from "../i18n/said.ts";
 import { isUuid } from "./ids.ts";
 import { Refused } from "./outcome.ts";
 
@@ -32,17 +34,24 @@ export async function resolveAccount(db: Db, ref: string): Promise<Account> {
           ),
     )
     .limit(20);
-  if (matches.length === 0) throw new Refused("not_found", `No account matches ${ref}.`);
+  if (matches.length === 0) throw new Refused("not_found", said("refusal.noAccount", { ref }));
   // Active accounts only matter when nothing else matches; tombstones and re-created ones last.
   const rank = (a: Account) =>
     a.status === "active" ? 3 : a.status === "purged" ? 2 : a.recreatedAs ? 1 : 0;
   const best = Math.min(...matches.map(rank));
   const candidates = matches.filter((a) => rank(a) === best);
   if (candidates.length > 1) {
-    const list = candidates
-      .map((a) => `${a.id} (${a.userName}, deleted ${a.deletedAt?.toISOString() ?? "?"})`)
-      .join("; ");
-    throw new Refused("ambiguous", `${ref} matches ${candidates.length} accounts; use an id: ${list}.`);
+    const list = candidates.map((a) =>
+      said("refusal.ambiguous.candidate", {
+        id: a.id,
+        userName: a.userName,
+        deletedAt: a.deletedAt?.toISOString() ?? "?",
+      }),
+    );
+    throw new Refused(
+      "ambiguous",
+      said("refusal.ambiguous", { ref, count: candidates.length, candidates: saidList(list, "; ") }),
+    );
   }
   return candidates[0] as Account;
 }

@@ -5,6 +5,7 @@
 
 import { buildDigest, type Digest } from "../digest/build.ts";
 import { isLocalDate, localDateOf, zonedTime } from "../digest/calendar.ts";
+import { said } from "../i18n/said.ts";
 import { type SyncResult, syncDirectory } from "../mirror/sync.ts";
 import { ProviderError } from "../providers/port.ts";
 import { digestJob, lastFinished } from "../schedule/runs.ts";
@@ -22,16 +23,16 @@ export async function syncNow(
 ): Promise<SyncResult[]> {
   const all = [...ctx.connectors.values()];
   if (all.length === 0) {
-    throw new Refused(
-      "invalid_input",
-      "No identity provider is configured: accounts live in the built-in directory. See the README's table of providers.",
-    );
+    throw new Refused("invalid_input", said("refusal.sync.noProvider"));
   }
   const chosen = directoryId ? all.filter((c) => c.kind === directoryId) : all;
   if (chosen.length === 0) {
     throw new Refused(
       "not_found",
-      `No provider ${directoryId} is configured; configured: ${all.map((c) => c.kind).join(", ")}.`,
+      said("refusal.sync.unknownProvider", {
+        id: directoryId ?? "",
+        configured: all.map((c) => c.kind).join(", "),
+      }),
     );
   }
   const results: SyncResult[] = [];
@@ -42,7 +43,12 @@ export async function syncNow(
       if (!(error instanceof ProviderError)) throw error;
       throw new Refused(
         "provider",
-        `${error.message}. The sync stopped; what it had copied is kept${results.length ? ` (and ${results.map((r) => r.directoryId).join(", ")} synced)` : ""}.`,
+        results.length
+          ? said("refusal.sync.failedAfter", {
+              error: error.message,
+              synced: results.map((r) => r.directoryId).join(", "),
+            })
+          : said("refusal.sync.failed", { error: error.message }),
       );
     }
   }
@@ -62,7 +68,7 @@ export async function previewDigest(
   const today = localDateOf(now, settings.timeZone);
   const day = date ?? today;
   if (!isLocalDate(day)) {
-    throw new Refused("invalid_input", `A day is written YYYY-MM-DD, such as 2026-11-27, not "${day}".`);
+    throw new Refused("invalid_input", said("refusal.badDay", { day }));
   }
   const at = day === today ? now : zonedTime(day, settings.time, settings.timeZone);
   return buildDigest(ctx.db, {

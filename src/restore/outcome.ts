@@ -1,6 +1,11 @@
+import { type Said, said, saidList, say } from "../i18n/said.ts";
+import { ENGLISH, type Translator } from "../i18n/translator.ts";
 import type { RestorePlan } from "./plan-types.ts";
 
-/** Why the service said no. Interfaces map these to exit codes and screens; the message is for people. */
+/**
+ * Why the service said no. Interfaces map these to exit codes and screens; the message is for
+ * people, said in their language by `refusalText`.
+ */
 export type RefusalCode =
   | "not_allowed" // the actor may not do this
   | "not_found" // no such account or request
@@ -23,7 +28,13 @@ export type RefusalCode =
 export interface Refusal {
   type: "refused";
   code: RefusalCode;
+  /** In English: what `--json`, the logs and scripts read. `refusalText` says it in the reader's language. */
   message: string;
+  /**
+   * The same message as key and values. Always set by the service (a Refused); optional so a
+   * hand-made refusal still type-checks, and then `refusalText` falls back to `message`.
+   */
+  said?: Said;
   /** The choice the message is about, for a form to show it on its field. */
   field?: string;
   /** The plan that refused, when there was one: screens show its conflicts. */
@@ -34,16 +45,23 @@ export interface Refusal {
 export class Refused extends Error {
   constructor(
     readonly code: RefusalCode,
-    message: string,
+    readonly said: Said,
     readonly extra: { field?: string; plan?: RestorePlan } = {},
   ) {
-    super(message);
+    super(say(ENGLISH, said));
     this.name = "Refused";
   }
 
   toRefusal(): Refusal {
-    return { type: "refused", code: this.code, message: this.message, ...this.extra };
+    return { type: "refused", code: this.code, message: this.message, said: this.said, ...this.extra };
   }
+}
+
+/** A plan's blockers as one refusal: each reason said in the reader's language, one after the other. */
+export function blockedBy(plan: Pick<RestorePlan, "blockers" | "blockersSaid">): Said {
+  return said("refusal.blocked", {
+    reasons: plan.blockersSaid ? saidList(plan.blockersSaid) : plan.blockers.join(" "),
+  });
 }
 
 export function isRefusal(value: unknown): value is Refusal {
@@ -58,4 +76,17 @@ export async function refusalsAsValues<T>(work: () => Promise<T>): Promise<T | R
     if (error instanceof Refused) return error.toRefusal();
     throw error;
   }
+}
+
+/**
+ * The refusal in `t`'s language: what Slack and the CLI show. `escapeText` is applied to what a
+ * user typed or a directory returned (Slack passes its mrkdwn escaper; the terminal, none). A
+ * refusal made without a Said is its English message, escaped whole.
+ */
+export function refusalText(
+  refusal: Pick<Refusal, "message" | "said">,
+  t: Translator,
+  escapeText: (s: string) => string = (s) => s,
+): string {
+  return refusal.said ? say(t, refusal.said, escapeText) : escapeText(refusal.message);
 }

@@ -3,8 +3,10 @@
  * and only while the account is as that request left it. Checked against the stored request,
  * never against what the button said.
  */
+
 import { and, eq, gt } from "drizzle-orm";
 import { type Account, accounts, type RestoreRequest, restoreRequests } from "../db/schema.ts";
+import { said } from "../i18n/said.ts";
 import { recordAudit } from "./audit.ts";
 import { connectorOf, type ServiceContext } from "./context.ts";
 import { lockAccount } from "./execute.ts";
@@ -29,7 +31,7 @@ export async function issueTemporaryPassword(
   actor: string,
   requestId: string,
 ): Promise<{ account: AccountSummary; temporaryPassword: string }> {
-  if (!isUuid(requestId)) throw new Refused("not_found", "No such restore.");
+  if (!isUuid(requestId)) throw new Refused("not_found", said("refusal.noSuchRestore"));
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     // Locked: two clicks at once queue here, and the second finds the password collected.
@@ -38,20 +40,17 @@ export async function issueTemporaryPassword(
       .from(restoreRequests)
       .where(eq(restoreRequests.id, requestId))
       .for("update");
-    if (!request) throw new Refused("not_found", "No such restore.");
+    if (!request) throw new Refused("not_found", said("refusal.noSuchRestore"));
     checkPasswordPickup(request, actor, now);
     const account = await lockAccount(tx, restoredAccountOf(request));
     if (account.status !== "active") {
-      throw new Refused(
-        "blocked",
-        `${account.displayName} is not active any more, so there is no password to set. Restore the account again first.`,
-      );
+      throw new Refused("blocked", said("refusal.password.notActive", { name: account.displayName }));
     }
     const connector = connectorOf(ctx, account.directoryId);
     if (connector) {
       throw new Refused(
         "blocked",
-        `${connector.name} keeps its own passwords: set a temporary one for ${account.userName} in ${connector.name}'s admin console.`,
+        said("refusal.password.providerKeeps", { provider: connector.name, userName: account.userName }),
       );
     }
     const [later] = await tx
@@ -66,10 +65,7 @@ export async function issueTemporaryPassword(
       )
       .limit(1);
     if (later) {
-      throw new Refused(
-        "changed",
-        `${account.displayName} was restored again since this request: its password belongs to that later restore.`,
-      );
+      throw new Refused("changed", said("refusal.password.restoredAgain", { name: account.displayName }));
     }
     const temporaryPassword = generateTemporaryPassword();
     const [updated] = await tx
@@ -99,28 +95,16 @@ export async function issueTemporaryPassword(
 /** Who may collect a request's temporary password, and when: refused with the reason otherwise. */
 function checkPasswordPickup(request: RestoreRequest, actor: string, now: Date): void {
   if (request.requestedBy !== actor) {
-    throw new Refused(
-      "not_allowed",
-      "Only the admin who asked for this restore can get its temporary password.",
-    );
+    throw new Refused("not_allowed", said("refusal.password.notRequester"));
   }
   if (request.status !== "completed" || !request.decidedAt) {
-    throw new Refused(
-      "blocked",
-      `This request is ${request.status}: nothing was restored, so there is no password.`,
-    );
+    throw new Refused("blocked", said("refusal.password.notRestored", { status: request.status }));
   }
   if (request.passwordIssuedAt) {
-    throw new Refused(
-      "already_issued",
-      "The temporary password of this restore was already given out, and a password is shown only once: nobody else can collect it later.",
-    );
+    throw new Refused("already_issued", said("refusal.password.issued"));
   }
   if (now.getTime() - request.decidedAt.getTime() > PASSWORD_PICKUP_HOURS * HOUR_MS) {
-    throw new Refused(
-      "expired",
-      `A temporary password is collected within ${PASSWORD_PICKUP_HOURS} hours of the restore, and that time has passed.`,
-    );
+    throw new Refused("expired", said("refusal.password.expired", { hours: PASSWORD_PICKUP_HOURS }));
   }
 }
 

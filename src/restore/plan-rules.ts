@@ -6,11 +6,13 @@
  * tested without a database (test/plan-rules.test.ts), beside the database tests of the same rules.
  */
 import type { Account, Directory } from "../db/schema.ts";
+import { type Said, said, saidList, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import type { ConflictResolution, UniqueKey } from "../providers/capabilities.ts";
 import { normalizeAddress, userNameProblem } from "./names.ts";
 import type { AccountSummary, ChoiceError, Conflict, RestoreChoices, RestorePlan } from "./plan-types.ts";
 import { summarize } from "./plan-types.ts";
-import { describeRestorability, type Restorability, restorability } from "./window.ts";
+import { type Restorability, restorability } from "./window.ts";
 
 /** The active accounts that hold what the restore would take, as the database answered. */
 export interface ActiveHolders {
@@ -61,36 +63,37 @@ function rulesOf(directory: Directory): Rules {
   };
 }
 
+/** A choice's error, in English for `--json` and the logs, and as a Said for the reader's language. */
+function choiceError(field: ChoiceError["field"], message: Said): ChoiceError {
+  return { field, message: say(ENGLISH, message), said: message };
+}
+
 /** Choices the directory cannot carry out, or that contradict each other, before any lookup. */
 function choiceProblems(account: Account, rules: Rules, choices: RestoreChoices): ChoiceError[] {
   const { directory, can } = rules;
   const errors: ChoiceError[] = [];
   const renameTo = choices.renameTo?.trim() || undefined;
-  const cannot = (what: string) =>
-    `${directory.name} cannot ${what} as it restores an account: free it in ${directory.name} first, or replace.`;
+  const named = { directory: directory.name };
   if (renameTo && !can("rename")) {
-    errors.push({ field: "renameTo", message: cannot("take a new user name") });
+    errors.push(choiceError("renameTo", said("choice.cannotRename", named)));
   }
   if (choices.dropEmail && !can("dropEmail")) {
-    errors.push({ field: "dropEmail", message: cannot("leave out the email address") });
+    errors.push(choiceError("dropEmail", said("choice.cannotDropEmail", named)));
   }
   if (choices.replace && !rules.canReplace) {
-    errors.push({
-      field: "replace",
-      message: `${directory.name} keeps the user name of a user it deactivates, so replacing cannot free it: rename the active user in ${directory.name} first.`,
-    });
+    errors.push(choiceError("replace", said("choice.replaceKeepsName", named)));
   }
   if (choices.dropPhone && !can("dropPhone")) {
-    errors.push({ field: "dropPhone", message: cannot("leave out the phone number") });
+    errors.push(choiceError("dropPhone", said("choice.cannotDropPhone", named)));
   }
   if (renameTo && choices.replace) {
-    errors.push({ field: "replace", message: "Choose rename or replace, not both." });
+    errors.push(choiceError("replace", said("choice.renameOrReplace")));
   }
   if (renameTo) {
     const problem = sameText(renameTo, account.userName)
-      ? "That is the account's current user name: type a new one."
+      ? said("choice.sameUserName")
       : userNameProblem(renameTo, directory.domains);
-    if (problem) errors.push({ field: "renameTo", message: problem });
+    if (problem) errors.push(choiceError("renameTo", problem));
   }
   return errors;
 }
@@ -179,17 +182,13 @@ function decideUserName(
   if (w.checkable && renameTo && w.renameChecks) {
     const taken = holders.byUserName.get(renameTo.toLowerCase());
     if (taken) {
-      errors.push({
-        field: "renameTo",
-        message: `${renameTo} is taken by ${taken.displayName}: choose another user name.`,
-      });
+      errors.push(
+        choiceError("renameTo", said("choice.taken", { userName: renameTo, holder: taken.displayName })),
+      );
     }
   }
   if (w.checkable && choices.replace && !holder) {
-    errors.push({
-      field: "replace",
-      message: `No active account uses ${account.userName}: there is nothing to replace.`,
-    });
+    errors.push(choiceError("replace", said("choice.nothingToReplace", { userName: account.userName })));
   }
   return { conflicts, errors, holder, replaced: choices.replace && !renameTo ? holder : null };
 }
@@ -313,7 +312,7 @@ function decideDepartment(
     const available = context?.departments ?? [];
     const chosen = choices.department?.trim();
     if (chosen && !available.includes(chosen)) {
-      errors.push({ field: "department", message: `There is no department called ${chosen}.` });
+      errors.push(choiceError("department", said("choice.noDepartment", { department: chosen })));
     }
     if (account.department && !available.includes(account.department)) {
       conflicts.push({
@@ -353,12 +352,14 @@ export function decidePlan(
   const conflicts = decisions.flatMap((d) => d.conflicts);
   const choiceErrors = [...w.choiceErrors, ...decisions.flatMap((d) => d.errors)];
 
-  const blockers: string[] = [];
-  if (w.window.state !== "deleted") blockers.push(capitalize(describeRestorability(w.window)));
+  const blockersSaid: Said[] = [];
+  const windowBlocker = blockerOfWindow(w.window);
+  if (windowBlocker) blockersSaid.push(windowBlocker);
   for (const c of conflicts) {
-    if (c.resolvedBy === null) blockers.push(blockerOf(c));
+    if (c.resolvedBy === null) blockersSaid.push(blockerOf(c));
   }
-  blockers.push(...choiceErrors.map((e) => e.message));
+  blockersSaid.push(...choiceErrors.map((e) => e.said ?? said("refusal.blocked", { reasons: e.message })));
+  const blockers = blockersSaid.map((b) => say(ENGLISH, b));
 
   return {
     account: {
@@ -393,39 +394,70 @@ export function decidePlan(
     needsApproval: replaced !== null,
     seats: seats.seats,
     blockers,
+    blockersSaid,
     ready: blockers.length === 0,
     followUp: directory.followUp,
   };
 }
 
-function blockerOf(c: Conflict): string {
-  switch (c.kind) {
-    case "userName": {
-      const ways = [
-        ...(c.resolutions.includes("rename") ? ["rename the restored account"] : []),
-        ...(c.resolutions.includes("replace") ? ["replace the active one (needs approval)"] : []),
-      ];
-      const last = "cancel and rename the active account first.";
-      return `${c.holder.displayName} (active) has the user name ${c.userName}: ${ways.length > 0 ? `${ways.join(", ")}, or ${last}` : last}`;
-    }
-    case "email":
-      return c.resolutions.includes("dropEmail")
-        ? `${c.holder.displayName} (active) has the email ${c.email}: restore without the email, or change ${c.holder.userName}'s email first.`
-        : `${c.holder.displayName} (active) has the email ${c.email}: change ${c.holder.userName}'s email first.`;
-    case "phone":
-      return c.resolutions.includes("dropPhone")
-        ? `${c.holder.displayName} (active) has the phone ${c.phone}: restore without the phone, or change ${c.holder.userName}'s phone first.`
-        : `${c.holder.displayName} (active) has the phone ${c.phone}: change ${c.holder.userName}'s phone first.`;
-    case "seat":
-      return `No free ${c.license} seat (${c.used} of ${c.total} used): free or buy a seat, then try again.`;
-    case "department":
-      return `The department ${c.department} no longer exists: choose a department.`;
-    case "alias":
-      // Only unresolved where the directory cannot drop aliases at restore time (Google).
-      return `${c.dropped.map((d) => `${d.address} belongs to ${d.holder.displayName} (active)`).join("; ")}: remove the alias from the active account first.`;
+/** Why the account's window stops a restore now, or null when it is restorable. */
+function blockerOfWindow(r: Restorability): Said | null {
+  switch (r.state) {
+    case "deleted":
+      return null;
+    case "active":
+      return said("blocker.window.active");
+    case "deleting":
+      return said("blocker.window.deleting", { time: r.restorableFrom });
+    case "expired":
+      return said("blocker.window.expired", { time: r.expiredAt });
+    case "purged":
+      return said("blocker.window.purged");
+    case "recreated":
+      return said("blocker.window.recreated");
   }
 }
 
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+function blockerOf(c: Conflict): Said {
+  switch (c.kind) {
+    case "userName": {
+      const rename = c.resolutions.includes("rename");
+      const replace = c.resolutions.includes("replace");
+      const key =
+        rename && replace
+          ? "blocker.userName.any"
+          : rename
+            ? "blocker.userName.rename"
+            : replace
+              ? "blocker.userName.replace"
+              : "blocker.userName.cancel";
+      return said(key, { holder: c.holder.displayName, userName: c.userName });
+    }
+    case "email":
+      return said(c.resolutions.includes("dropEmail") ? "blocker.email.drop" : "blocker.email.change", {
+        holder: c.holder.displayName,
+        email: c.email,
+        holderUserName: c.holder.userName,
+      });
+    case "phone":
+      return said(c.resolutions.includes("dropPhone") ? "blocker.phone.drop" : "blocker.phone.change", {
+        holder: c.holder.displayName,
+        phone: c.phone,
+        holderUserName: c.holder.userName,
+      });
+    case "seat":
+      return said("blocker.seat", { license: c.license, used: c.used, total: c.total });
+    case "department":
+      return said("blocker.department", { department: c.department });
+    case "alias":
+      // Only unresolved where the directory cannot drop aliases at restore time (Google).
+      return said("blocker.alias", {
+        held: saidList(
+          c.dropped.map((d) =>
+            said("blocker.alias.held", { address: d.address, holder: d.holder.displayName }),
+          ),
+          "; ",
+        ),
+      });
+  }
 }

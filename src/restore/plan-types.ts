@@ -4,6 +4,7 @@
  * blocks and the CLI's output can read a plan without importing the code that builds one.
  */
 import type { Account, RestoreChoicesRecord } from "../db/schema.ts";
+import type { Said } from "../i18n/said.ts";
 import type { Restorability } from "./window.ts";
 
 /** What the admin chose for each conflict. Absent means "not chosen yet". */
@@ -63,7 +64,13 @@ export type ConflictKind = Conflict["kind"];
 
 export interface ChoiceError {
   field: keyof RestoreChoices;
+  /** In English, as `--json`, logs and scripts read it. */
   message: string;
+  /**
+   * The same, to be said in the reader's language (`say` in i18n/said.ts). Always set by the
+   * plan's rules; optional so a hand-made value still type-checks (absent: the English message).
+   */
+  said?: Said;
 }
 
 export interface RestorePlan {
@@ -103,6 +110,11 @@ export interface RestorePlan {
   seats: { license: string; used: number; total: number } | null;
   /** Why it cannot go ahead as chosen, in sentences an admin can act on. Empty when ready. */
   blockers: string[];
+  /**
+   * The same blockers, one Said each, to be said in the reader's language. Always set by the
+   * plan's rules; optional so a hand-made plan still type-checks (absent: the English blockers).
+   */
+  blockersSaid?: Said[];
   ready: boolean;
   followUp: string[];
   /**
@@ -114,8 +126,10 @@ export interface RestorePlan {
     /** ISO; null when the provider could not be asked. */
     checkedAt: string | null;
     cached: boolean;
-    /** What went wrong and what to do, when the provider could not be asked. */
+    /** What went wrong and what to do, when the provider could not be asked (English). */
     error: string | null;
+    /** The same, to be said in the reader's language; absent when `error` is null. */
+    errorSaid?: Said;
   };
 }
 

@@ -4,6 +4,7 @@
  * rules in plan-rules.ts. The restore calls it again inside its transaction, so what is checked is
  * what is done. Also the plan after a provider refused with a conflict of its own.
  */
+
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client.ts";
@@ -15,6 +16,8 @@ import {
   departments,
   seats,
 } from "../db/schema.ts";
+import { type Said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import type { ConflictResolution } from "../providers/capabilities.ts";
 import { type ActiveHolders, type DirectoryContext, decidePlan, NO_FACTS, wantedKeys } from "./plan-rules.ts";
 import type { AccountSummary, ConflictKind, RestoreChoices, RestorePlan } from "./plan-types.ts";
@@ -164,7 +167,7 @@ async function directoryContext(
 export function withProviderConflict(
   plan: RestorePlan,
   kind: ConflictKind | "deleting" | "expired",
-  message: string,
+  message: Said,
   capabilities: Directory["capabilities"],
   /** The directory's departments, for a department the provider says is gone. */
   departments: string[] = [],
@@ -216,5 +219,11 @@ export function withProviderConflict(
       resolvedBy: null,
     });
   }
-  return { ...plan, conflicts, blockers: [...plan.blockers, message], ready: false };
+  return {
+    ...plan,
+    conflicts,
+    blockers: [...plan.blockers, say(ENGLISH, message)],
+    blockersSaid: [...(plan.blockersSaid ?? []), message],
+    ready: false,
+  };
 }

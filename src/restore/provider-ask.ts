@@ -3,15 +3,18 @@
  * (cached a minute, a failure shown in the plan) and before a restore or an approved replace (fresh,
  * a failure refuses). The built-in directory is its own truth: nothing is asked.
  */
+
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Account, accounts, restoreRequests } from "../db/schema.ts";
+import { said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import { type DirectoryConnector, ProviderError } from "../providers/port.ts";
 import { connectorOf, type ServiceContext } from "./context.ts";
 import { isUuid } from "./ids.ts";
 import { Refused } from "./outcome.ts";
 import type { RestorePlan } from "./plan-types.ts";
-import { providerFailure } from "./provider-call.ts";
+import { providerFailureSaid } from "./provider-call.ts";
 
 /** The account a request is about, or null (an unknown id is refused later, under the lock). */
 export async function accountOfRequest(db: Db, requestId: string): Promise<string | null> {
@@ -53,10 +56,7 @@ export async function checkProvider(
     await ctx.checks.check(connector, account, renameTo, { fresh: true });
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
-    throw new Refused(
-      "provider",
-      providerFailure(error, "Nothing was restored: the conflicts could not be checked."),
-    );
+    throw new Refused("provider", providerFailureSaid(error, said("refusal.outcome.notChecked")));
   }
   return connector;
 }
@@ -77,14 +77,16 @@ export async function askProvider(
     return { ...(await ctx.checks.check(connector, account, renameTo)), error: null };
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
+    const errorSaid = providerFailureSaid(
+      error,
+      said("refusal.outcome.lastSeen", { provider: connector.name }),
+    );
     return {
       provider: connector.name,
       checkedAt: null,
       cached: false,
-      error: providerFailure(
-        error,
-        `The conflicts below are what this app last saw; the restore asks ${connector.name} again.`,
-      ),
+      error: say(ENGLISH, errorSaid),
+      errorSaid,
     };
   }
 }

@@ -3,10 +3,13 @@
  * names the provider and the next step, and a replace's removal is undone when the restore that
  * should follow it fails.
  */
+
 import { eq } from "drizzle-orm";
 import { snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, type AccountSnapshot, type Directory, departments } from "../db/schema.ts";
+import { type Said, said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import { type DirectoryConnector, ProviderError, type RestoredUser } from "../providers/port.ts";
 import { Refused } from "./outcome.ts";
 import { withProviderConflict } from "./plan.ts";
@@ -35,7 +38,7 @@ export async function callProvider<T>(
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     if (error.conflict) {
-      const message = providerFailure(error, "Nothing was restored.");
+      const message = providerFailureSaid(error, said("refusal.outcome.nothingRestored"));
       // A department the provider says is gone: offer the ones the last sync listed.
       const known =
         error.conflict === "department"
@@ -50,7 +53,9 @@ export async function callProvider<T>(
         plan: withProviderConflict(plan, error.conflict, message, directory.capabilities, known),
       });
     }
-    throw new Refused("provider", providerFailure(error, "Nothing was restored."), { plan });
+    throw new Refused("provider", providerFailureSaid(error, said("refusal.outcome.nothingRestored")), {
+      plan,
+    });
   }
 }
 
@@ -59,9 +64,20 @@ export async function callProvider<T>(
  * "Google Workspace: the app may not manage users (403). Nothing was restored. Give the service
  * account domain-wide delegation … and try again."
  */
+export function providerFailureSaid(error: ProviderError, outcome: Said | string): Said {
+  // The provider's words (and the connector's next step) are data: said as they came, escaped.
+  const next =
+    error.details.nextStepSaid ??
+    error.nextStep ??
+    (error.transient ? said("refusal.provider.tryLater") : null);
+  return next
+    ? said("refusal.provider.next", { error: error.message, outcome, next })
+    : said("refusal.provider", { error: error.message, outcome });
+}
+
+/** `providerFailureSaid` in English (`outcome` already English): as the logs and tests read it. */
 export function providerFailure(error: ProviderError, outcome: string): string {
-  const next = error.nextStep ?? (error.transient ? "Try again in a few minutes." : null);
-  return [`${error.message}.`, outcome, next].filter(Boolean).join(" ");
+  return say(ENGLISH, providerFailureSaid(error, outcome));
 }
 
 /**
@@ -99,7 +115,11 @@ export async function restoreInProvider(
     if (!removed || !(error instanceof Refused)) throw error;
     // The replaced user is already deleted in the provider: put it back, so a failed replace
     // leaves both accounts as they were.
-    const who = `${removed.summary.displayName} (${removed.summary.userName})`;
+    const who = {
+      failure: error.said,
+      name: removed.summary.displayName,
+      userName: removed.summary.userName,
+    };
     try {
       if (!connector.profile.capabilities.canRestore) throw new Error("cannot restore");
       await connector.restore({
@@ -117,11 +137,13 @@ export async function restoreInProvider(
     } catch {
       throw new Refused(
         "provider",
-        `${error.message} ${who} was already deleted in ${connector.name} and could not be put back: restore it there from the deleted users.`,
-        { plan },
+        said("refusal.replace.notPutBack", { ...who, provider: connector.name }),
+        {
+          plan,
+        },
       );
     }
-    throw new Refused("provider", `${error.message} ${who} was put back as it was.`, { plan });
+    throw new Refused("provider", said("refusal.replace.putBack", who), { plan });
   }
 }
 

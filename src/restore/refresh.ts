@@ -4,10 +4,12 @@
  * user again from the provider, by id, and writes what it says, reconciling stale rows the same
  * way a restore does. The sync cannot do this: it reads the provider's *deleted* users only.
  */
+
 import { and, desc, eq, sql } from "drizzle-orm";
 import { insertAddresses, keepsAddresses, mirrorFields } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accountAddresses, accounts, auditEvents } from "../db/schema.ts";
+import { said } from "../i18n/said.ts";
 import type { Logger } from "../log.ts";
 import { type DirectoryConnector, ProviderError, type ProviderUser } from "../providers/port.ts";
 import { auditView, recordAudit } from "./audit.ts";
@@ -15,7 +17,7 @@ import { lockAccount } from "./execute.ts";
 import { followProvider } from "./follow.ts";
 import { Refused } from "./outcome.ts";
 import { type AccountSummary, summarize } from "./plan-types.ts";
-import { providerFailure } from "./provider-call.ts";
+import { providerFailureSaid } from "./provider-call.ts";
 
 export interface Refreshed {
   type: "refreshed";
@@ -52,7 +54,7 @@ export async function refreshFromProvider(
   ctx: { actor: string; now: Date; log: Logger },
 ): Promise<Refreshed> {
   if (!connector.readActive) {
-    throw new Refused("invalid_input", `${connector.name} cannot be asked for one user: nothing to refresh.`);
+    throw new Refused("invalid_input", said("refusal.refresh.cannotAsk", { provider: connector.name }));
   }
   const providerId = await providerIdOf(db, account);
   let user: ProviderUser | null;
@@ -60,12 +62,12 @@ export async function refreshFromProvider(
     user = await connector.readActive(providerId);
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
-    throw new Refused("provider", providerFailure(error, "Nothing was changed."));
+    throw new Refused("provider", providerFailureSaid(error, said("refusal.outcome.nothingChanged")));
   }
   if (!user) {
     throw new Refused(
       "blocked",
-      `${connector.name} has no active user with the id ${providerId}: nothing to bring in line. If it was deleted there again, the next sync shows it.`,
+      said("refusal.refresh.noActiveUser", { provider: connector.name, id: providerId }),
     );
   }
   const found = user;
@@ -85,7 +87,12 @@ export async function refreshFromProvider(
     if (!followed.account) {
       throw new Refused(
         "not_recorded",
-        `This app's records still cannot follow ${connector.name}: ${followed.failure}. ${followed.notes.join(" ")} Check ${found.userName} and the accounts holding its names in ${connector.name}, then refresh again.`.trim(),
+        said("refusal.refresh.cannotFollow", {
+          provider: connector.name,
+          failure: String(followed.failure),
+          notes: followed.notes.join(" "),
+          userName: found.userName,
+        }),
       );
     }
     await recordAudit(tx, {

@@ -2,9 +2,11 @@
  * Restore requests as rows: claimed once per idempotency key, locked while pending, expired by
  * time, and the rules every decision checks first (never the requester's own, still pending).
  */
+
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type RestoreRequest, restoreRequests } from "../db/schema.ts";
+import { said } from "../i18n/said.ts";
 import { decisionNotices, enqueueNotices } from "../outbox/notices.ts";
 import { SYSTEM_ACTOR } from "./access.ts";
 import { recordAudit } from "./audit.ts";
@@ -18,10 +20,7 @@ import { Refused } from "./outcome.ts";
  */
 export function refuseOwnRequest(request: RestoreRequest, actor: string): void {
   if (request.requestedBy === actor) {
-    throw new Refused(
-      "own_request",
-      "You asked for this restore: another approver must decide it. If nobody does, it expires by itself.",
-    );
+    throw new Refused("own_request", said("refusal.ownRequest"));
   }
 }
 
@@ -30,19 +29,26 @@ export async function lockPendingRequest(
   requestId: string,
   { lock } = { lock: true },
 ): Promise<RestoreRequest> {
-  if (!isUuid(requestId)) throw new Refused("not_found", "No such request.");
+  if (!isUuid(requestId)) throw new Refused("not_found", said("refusal.noSuchRequest"));
   const query = tx
     .select()
     .from(restoreRequests)
     .where(and(eq(restoreRequests.id, requestId), eq(restoreRequests.kind, "replace")));
   const [request] = lock ? await query.for("update") : await query;
-  if (!request) throw new Refused("not_found", `No request ${requestId}.`);
+  if (!request) throw new Refused("not_found", said("refusal.noRequest", { id: requestId }));
   if (request.status !== "pending") {
-    const by = request.decidedBy ? ` by ${request.decidedBy}` : "";
-    const when = request.decidedAt ? ` at ${request.decidedAt.toISOString()}` : "";
+    const by = request.decidedBy;
+    const at = request.decidedAt?.toISOString();
+    const key = by
+      ? at
+        ? "refusal.notPending.byAt"
+        : "refusal.notPending.by"
+      : at
+        ? "refusal.notPending.at"
+        : "refusal.notPending";
     throw new Refused(
       "not_pending",
-      `This request is no longer pending: it was ${request.status}${by}${when}.`,
+      said(key, { status: request.status, ...(by ? { by } : {}), ...(at ? { at } : {}) }),
     );
   }
   return request;
@@ -54,10 +60,7 @@ export function isPastExpiry(request: RestoreRequest, now: Date): boolean {
 
 /** Thrown after the transaction that recorded the expiry has committed. */
 export function expiredRefusal(): Refused {
-  return new Refused(
-    "expired",
-    "This request expired before anyone decided it. Ask again if it is still needed.",
-  );
+  return new Refused("expired", said("refusal.requestExpired"));
 }
 
 /** Expired, audited, and the ask's update and the requester's notice owed, in the caller's transaction. */
@@ -107,17 +110,14 @@ export async function claimRequest(
     existing.accountId !== values.accountId ||
     existing.requestedBy !== values.requestedBy
   ) {
-    throw new Refused(
-      "invalid_input",
-      "This form was already used for another request, so nothing was done. Start again from /restore-user.",
-    );
+    throw new Refused("invalid_input", said("refusal.formUsed"));
   }
   return { fresh: false, request: existing };
 }
 
 export function repeatOf(request: RestoreRequest): RestoreDone {
   if (!request.result) {
-    throw new Refused("invalid_input", "That idempotency key belongs to a different kind of request.");
+    throw new Refused("invalid_input", said("refusal.keyOtherKind"));
   }
   return {
     type: "restored",

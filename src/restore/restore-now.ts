@@ -3,12 +3,14 @@
  * claimed once per idempotency key, then executeRestore. A provider that acted before our
  * transaction failed is said so, never "nothing was restored".
  */
+
 import { eq } from "drizzle-orm";
 import { isUniqueViolation } from "../db/errors.ts";
 import { restoreRequests } from "../db/schema.ts";
+import { said } from "../i18n/said.ts";
 import { describeError, errorFields } from "../log.ts";
 import type { DirectoryConnector, RestoredUser } from "../providers/port.ts";
-import { recordAudit, refreshStep } from "./audit.ts";
+import { recordAudit, refreshStepSaid } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { executeRestore, loadDirectory, lockForRestore, type RestoreDone } from "./execute.ts";
 import { resolveAccount } from "./lookup.ts";
@@ -99,7 +101,7 @@ export async function restoreBatch(
       const account = await resolveAccount(ctx.db, ref);
       const directory = await loadDirectory(ctx.db, account.directoryId);
       if (refs.length > 1 && !directory.capabilities.batchRestore) {
-        throw new Refused("batch_not_supported", `${directory.name} restores one account at a time.`);
+        throw new Refused("batch_not_supported", said("refusal.oneAtATime", { provider: directory.name }));
       }
       return restoreNow(ctx, actor, account.id, choices, key);
     });
@@ -144,7 +146,13 @@ export async function providerActedButNotRecorded(
   }
   return new Refused(
     "not_recorded",
-    `${user.displayName} (${user.userName}) was restored in ${connector.name}, but this app could not record it (${cause}). Nothing needs undoing in ${connector.name}. Once the database answers: ${refreshStep(input.accountId, connector.name)}`,
+    said("refusal.notRecorded", {
+      name: user.displayName,
+      userName: user.userName,
+      provider: connector.name,
+      cause,
+      refresh: refreshStepSaid(input.accountId, connector.name),
+    }),
   );
 }
 
@@ -154,10 +162,7 @@ export async function withRaceMessage<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new Refused(
-        "race",
-        "Another change took the same user name, address or phone a moment ago. Nothing was restored; look at the plan again.",
-      );
+      throw new Refused("race", said("refusal.race.restore"));
     }
     throw error;
   }

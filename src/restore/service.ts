@@ -5,6 +5,7 @@
  * (password-pickup.ts), a manual sync and the digest preview (manual.ts), import, purge, refresh.
  * Refusals come back as values. Knows nothing of Slack or the terminal.
  */
+
 import { and, desc, eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
@@ -12,6 +13,7 @@ import { isUniqueViolation } from "../db/errors.ts";
 import { preparedFor } from "../db/prepared.ts";
 import { type AuditEvent, directories, type RestoreRequest, restoreRequests } from "../db/schema.ts";
 import type { Digest } from "../digest/build.ts";
+import { said } from "../i18n/said.ts";
 import {
   type ImportInput,
   type ImportOptions,
@@ -23,7 +25,7 @@ import { silentLog } from "../log.ts";
 import type { SyncResult } from "../mirror/sync.ts";
 import { enqueueNotices } from "../outbox/notices.ts";
 import type { DirectoryConnector } from "../providers/port.ts";
-import { type AccessPolicy, type Action, may, NOT_ALLOWED_MESSAGE } from "./access.ts";
+import { type AccessPolicy, type Action, may } from "./access.ts";
 import type { ApproveOutcome, ReplaceRequested } from "./approval.ts";
 import * as approval from "./approval.ts";
 import { type AttentionItem, needingAttention, readAudit, recentRestores } from "./audit.ts";
@@ -106,7 +108,7 @@ export class RestoreService {
   }
 
   private allow(actor: string, action: Action): void {
-    if (!may(this.policy, actor, action)) throw new Refused("not_allowed", NOT_ALLOWED_MESSAGE);
+    if (!may(this.policy, actor, action)) throw new Refused("not_allowed", said("refusal.notAllowed"));
   }
 
   /** `work` runs only for someone allowed `action`; refusals come back as values. */
@@ -174,10 +176,7 @@ export class RestoreService {
   ): Promise<RestoreDone | Refusal> {
     return this.as(actor, "restore", async () => {
       if (choices.replace) {
-        throw new Refused(
-          "needs_approval",
-          "Replacing an active account needs a second admin's approval: request it.",
-        );
+        throw new Refused("needs_approval", said("refusal.needsApproval"));
       }
       return restoreNow(this.ctx, actor, await idOf(this.ctx.db, ref), choices, options.idempotencyKey);
     });
@@ -194,7 +193,7 @@ export class RestoreService {
     options: RestoreOptions = {},
   ): Promise<BatchItem[] | Refusal> {
     if (!may(this.policy, actor, "restore"))
-      return new Refused("not_allowed", NOT_ALLOWED_MESSAGE).toRefusal();
+      return new Refused("not_allowed", said("refusal.notAllowed")).toRefusal();
     return restoreBatch(this.ctx, actor, refs, choices, options.idempotencyKey);
   }
 
@@ -258,12 +257,12 @@ export class RestoreService {
 
   getRequest(actor: string, requestId: string): Promise<RestoreRequest | Refusal> {
     return this.as(actor, "read", async () => {
-      if (!isUuid(requestId)) throw new Refused("not_found", "No such request.");
+      if (!isUuid(requestId)) throw new Refused("not_found", said("refusal.noSuchRequest"));
       const [request] = await this.ctx.db
         .select()
         .from(restoreRequests)
         .where(eq(restoreRequests.id, requestId));
-      if (!request) throw new Refused("not_found", `No request ${requestId}.`);
+      if (!request) throw new Refused("not_found", said("refusal.noRequest", { id: requestId }));
       return request;
     });
   }
@@ -310,10 +309,7 @@ export class RestoreService {
         // The clash check reads what was committed when each page was checked; a restore, sync
         // or another writer can take a name, address or phone after that and before the insert.
         if (isUniqueViolation(error)) {
-          throw new Refused(
-            "race",
-            "Another change took a user name, address or phone in this file while it was importing; nothing was imported; run the import again.",
-          );
+          throw new Refused("race", said("refusal.race.import"));
         }
         throw error;
       }
@@ -377,10 +373,7 @@ export class RestoreService {
       const account = await resolveAccount(db, ref);
       const connector = this.connectorOf(account.directoryId);
       if (!connector) {
-        throw new Refused(
-          "invalid_input",
-          `${account.userName} is in the built-in directory, which is its own record: nothing to refresh.`,
-        );
+        throw new Refused("invalid_input", said("refusal.refresh.builtIn", { userName: account.userName }));
       }
       return refreshFromProvider(db, connector, account, { actor, now: clock.now(), log });
     });

@@ -12,11 +12,12 @@ import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/run.ts";
 import { accounts } from "../../src/db/schema.ts";
 import { startServer } from "../../src/http.ts";
+import { translator } from "../../src/i18n/translator.ts";
 import { silentLog } from "../../src/log.ts";
 import { ensureProviderDirectory } from "../../src/mirror/sync.ts";
 import { larkModule } from "../../src/providers/lark.ts";
 import { providersFrom } from "../../src/providers/providers.ts";
-import { isRefusal } from "../../src/restore/outcome.ts";
+import { isRefusal, refusalText } from "../../src/restore/outcome.ts";
 import { runSyncs } from "../../src/schedule/sync-job.ts";
 import * as fx from "../fixtures/entra.ts";
 import * as jc from "../fixtures/jumpcloud.ts";
@@ -156,6 +157,10 @@ describe("Microsoft Entra ID, end to end", () => {
     expect(refused).toMatchObject({ type: "refused", code: "provider" });
     expect(isRefusal(refused) && refused.message).toMatch(
       /^Microsoft Entra ID: .*gave up after 4 tries.*\. Nothing was restored\. Try again in a few minutes/,
+    );
+    // In Dutch: what happened as the connector reported it, then our outcome and next step.
+    expect(isRefusal(refused) && refusalText(refused, translator("nl"))).toMatch(
+      /^Microsoft Entra ID: .*gave up after 4 tries.*\. Er is niets hersteld\. Probeer het over een paar minuten opnieuw; blijft het mislukken, controleer dan de servicestatus van Microsoft Entra ID en of deze app https:\/\/graph\.test kan bereiken\.$/,
     );
     expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "deleted" });
     expect(await audited("restore")).toEqual([]);

@@ -4,9 +4,12 @@
  * answer is kept a minute, so repeated renders do not ask again; a provider that cannot be asked
  * leaves the plan usable and says so.
  */
+
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import * as format from "../../src/cli/format.ts";
+import { say } from "../../src/i18n/said.ts";
+import { translator } from "../../src/i18n/translator.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import type { RestoreService } from "../../src/restore/service.ts";
 import { planView } from "../../src/slack/blocks/plan.ts";
@@ -82,6 +85,11 @@ describe("a plan for an Entra account", () => {
       planView(plan, { accountId: alice, query: "alice", directoryName: "Microsoft Entra ID" }),
     );
     expect(view).toContain("The conflicts below are what this app last saw");
+    // The same note, for a Dutch reader: our words in Dutch, the provider's kept as it said them.
+    const errorSaid = plan.providerCheck?.errorSaid;
+    expect(errorSaid && say(translator("nl"), errorSaid)).toMatch(
+      /^Microsoft Entra ID: .*\(Authorization_RequestDenied\)\. De conflicten hieronder zijn wat deze app het laatst zag; bij het herstellen wordt Microsoft Entra ID opnieuw gevraagd\. /,
+    );
 
     // The next plan asks again: a failure is never kept.
     nock(ENTRA_GRAPH).get("/v1.0/users").query(true).reply(200, { value: [] });

@@ -170,6 +170,30 @@ describe("the CLI's language", () => {
 });
 
 describe("the import's progress line in Dutch", () => {
+  it(
+    "says a refusal in Dutch, with what the admin typed kept as typed; --json keeps the English message only",
+    async () => {
+      const dutch = await cli(["plan", "nobody-<x>@example.com", "--as", ADMIN, "--locale", "nl"]);
+      expect(dutch.code).toBe(2);
+      const said = `${dutch.stdout}\n${dutch.stderr}`;
+      expect(said).toContain("Geweigerd (not_found): Geen gebruiker gevonden voor nobody-<x>@example.com.");
+      expect(said).not.toContain("No account matches");
+
+      const json = await cli(["plan", "nobody-<x>@example.com", "--as", ADMIN, "--json"], {
+        LANG: "nl_NL.UTF-8",
+      });
+      expect(json.code).toBe(2);
+      const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+      expect(parsed).toMatchObject({
+        type: "refused",
+        code: "not_found",
+        message: "No account matches nobody-<x>@example.com.",
+      });
+      expect(json.stdout).not.toContain("said");
+    },
+    SLOW,
+  );
+
   it("groups numbers the Dutch way", () => {
     expect(
       progressLine(

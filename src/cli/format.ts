@@ -1,6 +1,7 @@
 import { digestDates } from "../i18n/digest-dates.ts";
+import { say } from "../i18n/said.ts";
 import { ENGLISH, type Translator } from "../i18n/translator.ts";
-import type { Refusal } from "../restore/outcome.ts";
+import { type Refusal, refusalText as sayRefusal } from "../restore/outcome.ts";
 import type { Conflict, RestorePlan } from "../restore/plan-types.ts";
 import type { Refreshed } from "../restore/refresh.ts";
 import type { SearchResult } from "../restore/search.ts";
@@ -27,9 +28,15 @@ export const USAGE = usage(ENGLISH);
 
 export { auditCsv } from "./csv.ts";
 
+/**
+ * The domain's messages as catalog keys and values (for a reader's language): the English texts
+ * beside them are the machine output, so scripts never depend on our catalog's key names.
+ */
+const SAID_FIELDS = new Set(["said", "blockersSaid", "errorSaid"]);
+
 /** Stable machine output: ISO times, two-space indent, one document per command. Always English. */
 export function toJson(value: unknown): string {
-  return terminalJson(JSON.stringify(value, null, 2));
+  return terminalJson(JSON.stringify(value, (key, v) => (SAID_FIELDS.has(key) ? undefined : v), 2));
 }
 
 /** Pads columns for a terminal; values are the accounts' own, shortened where very long. */
@@ -88,7 +95,7 @@ function formatters(tr: Translator) {
   }
 
   function refusalText(r: Refusal): string {
-    const lines = [t("cli.refused", { code: r.code, message: r.message })];
+    const lines = [t("cli.refused", { code: r.code, message: sayRefusal(r, tr) })];
     if (r.plan && r.plan.conflicts.length > 0) lines.push("", conflictsSection(r.plan));
     return lines.join("\n");
   }
@@ -175,7 +182,7 @@ function formatters(tr: Translator) {
   function providerCheckLines(p: RestorePlan): string[] {
     const check = p.providerCheck;
     if (!check) return [];
-    if (check.error) return [`  ${check.error}`];
+    if (check.error) return [`  ${check.errorSaid ? say(tr, check.errorSaid) : check.error}`];
     return [
       `  ${t("cli.plan.checked", { provider: check.provider, time: check.checkedAt ? time(check.checkedAt) : "-" })}`,
     ];
@@ -228,7 +235,10 @@ function formatters(tr: Translator) {
           : t("cli.plan.ready")
         : t("cli.plan.notReady"),
     );
-    if (!p.ready) lines.push(...p.blockers.map((b) => `  - ${b}`));
+    if (!p.ready) {
+      const blockers = p.blockersSaid ? p.blockersSaid.map((b) => say(tr, b)) : p.blockers;
+      lines.push(...blockers.map((b) => `  - ${b}`));
+    }
     lines.push("", t("cli.plan.followUp"), ...p.followUp.map((f) => `  [ ] ${f}`));
     return lines.join("\n");
   }
@@ -299,7 +309,7 @@ function formatters(tr: Translator) {
       case "approval_recorded":
         return t("cli.approval.recorded", { approvals: o.approvals, needed: o.needed });
       case "failed":
-        return t("cli.approval.failed", { reason: o.reason });
+        return t("cli.approval.failed", { reason: say(tr, o.said) });
       case "restored":
         return `${t("cli.approval.approved", { id: o.request.id })}\n${restoredText(o)}`;
     }

@@ -7,7 +7,8 @@
 import { and, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts, approvals, type RestoreRequest, restoreRequests } from "../db/schema.ts";
-import { said } from "../i18n/said.ts";
+import { type Said, said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import { decisionNotices, enqueueNotices } from "../outbox/notices.ts";
 import type { DirectoryConnector, RestoredUser } from "../providers/port.ts";
 import { recordAudit } from "./audit.ts";
@@ -42,7 +43,7 @@ export type ApproveOutcome =
   /** Counted; more approvals are needed before anything happens. */
   | { type: "approval_recorded"; request: RestoreRequest; approvals: number; needed: number }
   /** The re-check found the world changed: the request failed and nothing else changed. */
-  | { type: "failed"; request: RestoreRequest; reason: string };
+  | { type: "failed"; request: RestoreRequest; reason: string; said: Said };
 
 /**
  * Replace is destructive, so it only creates a request: nothing else changes until a second
@@ -223,7 +224,8 @@ async function executeApproved(
     };
   } catch (error) {
     if (!(error instanceof Refused)) throw error;
-    const reason = `The re-check at approval failed, so nothing was changed: ${error.message}`;
+    const why = said("refusal.recheckFailed", { why: error.said });
+    const reason = say(ENGLISH, why);
     const [updated] = await tx
       .update(restoreRequests)
       .set({ status: "failed", decidedAt: now, decidedBy: actor, decisionReason: reason })
@@ -238,7 +240,7 @@ async function executeApproved(
       requestId: request.id,
       details: { reason: error.message, code: error.code },
     });
-    return { type: "failed", request: updated as RestoreRequest, reason };
+    return { type: "failed", request: updated as RestoreRequest, reason, said: why };
   }
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Account, AuditEvent, RestoreRequest } from "../../src/db/schema.ts";
+import { said } from "../../src/i18n/said.ts";
+import { ENGLISH } from "../../src/i18n/translator.ts";
 import { BUILTIN_FOLLOW_UP } from "../../src/mirror/builtin.ts";
 import type { RestoreDone } from "../../src/restore/execute.ts";
 import type { Refusal } from "../../src/restore/outcome.ts";
@@ -807,8 +809,9 @@ describe("approval message", () => {
     expect(json(v.blocks)).toContain(BLOCK.rejectReason);
     expect(blockKitProblems(v, "modal")).toEqual([]);
     expect(refusalNotice({ message: "<!here> no" }).text).toBe("&lt;!here&gt; no");
-    expect(approvalFailedNotice("held by <@U123> <https://evil.example|x>").text).toBe(
-      "⚠️ held by &lt;@U123&gt; &lt;https://evil.example|x&gt;",
+    const why = said("refusal.noAccount", { ref: "<@U123> <https://evil.example|x>" });
+    expect(approvalFailedNotice(said("refusal.recheckFailed", { why })).text).toBe(
+      `⚠️ The re-check at approval failed, so nothing was changed: ${ENGLISH.t("refusal.noAccount", { ref: "&lt;@U123&gt; &lt;https://evil.example|x&gt;" })}`,
     );
   });
 });

@@ -9,15 +9,23 @@ import { describe, expect, it } from "vitest";
 import type { Account, RestoreRequest } from "../../src/db/schema.ts";
 import { restoreRequests } from "../../src/db/schema.ts";
 import { languages } from "../../src/i18n/catalog.ts";
+import { said } from "../../src/i18n/said.ts";
 import { ENGLISH, type Translator, translator } from "../../src/i18n/translator.ts";
 import type { RestoreDone } from "../../src/restore/execute.ts";
+import { Refused } from "../../src/restore/outcome.ts";
 import type { AccountSummary, Conflict, RestorePlan } from "../../src/restore/plan-types.ts";
 import { toView } from "../../src/restore/search.ts";
 import { DAY_MS, HOUR_MS } from "../../src/restore/window.ts";
 import { approvalMessage, rejectReasonView, requesterNotice } from "../../src/slack/blocks/approval.ts";
 import { helpText } from "../../src/slack/blocks/help.ts";
 import { ACTION, BLOCK, CALLBACK } from "../../src/slack/blocks/ids.ts";
-import { approvalCountedNotice, failureNotice, staleButtonNotice } from "../../src/slack/blocks/notice.ts";
+import {
+  approvalCountedNotice,
+  approvalFailedNotice,
+  failureNotice,
+  refusalNotice,
+  staleButtonNotice,
+} from "../../src/slack/blocks/notice.ts";
 import { batchConfirmView, planView } from "../../src/slack/blocks/plan.ts";
 import {
   batchResultView,
@@ -506,6 +514,29 @@ describe("the restore flow in Dutch", () => {
     }
     expect(json(loadingViewIn(nl, "loading"))).toContain("Laden…");
     expect(errorView("ref1", nl).title.text).toBe("Er ging iets mis");
+  });
+
+  it("says the service's refusals in Dutch, with the names in them escaped", () => {
+    const noAccount = new Refused("not_found", said("refusal.noAccount", { ref: EVIL })).toRefusal();
+    const view = refusalView(noAccount, undefined, nl);
+    expect(blockKitProblems(view, "modal")).toEqual([]);
+    const text = json(view);
+    expect(text).toContain(
+      "Geen gebruiker gevonden voor &lt;!channel&gt; Mallory &lt;@U123&gt; &amp; friends.",
+    );
+    expect(text).not.toContain("No account matches");
+    expect(refusalNotice(noAccount, nl).text).toBe(
+      "Geen gebruiker gevonden voor &lt;!channel&gt; Mallory &lt;@U123&gt; &amp; friends.",
+    );
+    // English stays the service's own words, for --json and the logs.
+    expect(noAccount.message).toBe(`No account matches ${EVIL}.`);
+    const failed = approvalFailedNotice(
+      said("refusal.recheckFailed", { why: noAccount.said ?? said("refusal.noSuchAccount") }),
+      nl,
+    );
+    expect(failed.text).toContain("De nieuwe controle bij goedkeuring is mislukt");
+    expect(failed.text).toContain("&lt;!channel&gt;");
+    expect(failed.text).not.toContain("<!channel>");
   });
 
   it("keeps the search modal it starts from in the same language", () => {

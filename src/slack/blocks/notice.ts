@@ -1,7 +1,8 @@
+import { type Said, say } from "../../i18n/said.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Refusal } from "../../restore/outcome.ts";
-import { esc } from "./mrkdwn.ts";
-import { errorText, staleButtonText } from "./result.ts";
+import { escapeMrkdwn, truncate } from "./mrkdwn.ts";
+import { errorText, refusalMrkdwn, staleButtonText } from "./result.ts";
 
 declare const built: unique symbol;
 
@@ -17,18 +18,18 @@ function notice(text: string): Notice {
   return { text } as Notice;
 }
 
-/** Why the service said no (its message is plain text, often with names in it). */
-export function refusalNotice(refusal: Pick<Refusal, "message">): Notice {
-  return notice(esc(refusal.message, 3000));
+/** Why the service said no, in the reader's words; the names in it are escaped. */
+export function refusalNotice(refusal: Pick<Refusal, "message" | "said">, t: Translator = ENGLISH): Notice {
+  return notice(refusalMrkdwn(refusal, t, 3000));
 }
 
 export function approvalCountedNotice(approvals: number, needed: number, t: Translator = ENGLISH): Notice {
   return notice(t.t("notice.approvalCounted", { approvals, needed }));
 }
 
-/** An approval whose re-check failed: the reason (the service's words) names the accounts involved. */
-export function approvalFailedNotice(reason: string): Notice {
-  return notice(`⚠️ ${esc(reason, 2900)}`);
+/** An approval whose re-check failed: the reason names the accounts involved (escaped). */
+export function approvalFailedNotice(reason: Said, t: Translator = ENGLISH): Notice {
+  return notice(`⚠️ ${truncate(say(t, reason, escapeMrkdwn), 2900)}`);
 }
 
 export function failureNotice(reference: string, t: Translator = ENGLISH): Notice {

@@ -1,10 +1,11 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from "@slack/types";
+import { type Said, say } from "../../i18n/said.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Conflict, RestorePlan } from "../../restore/plan-types.ts";
 import type { DeletedAccountView, RestoreChoicesRecord } from "../../restore/types.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";
-import { capitalize, esc, plain, squeeze, truncate } from "./mrkdwn.ts";
+import { capitalize, esc, escapeMrkdwn, plain, squeeze, truncate } from "./mrkdwn.ts";
 import { BATCH_MAX, backToSearch, isRestorableNow, MAX_OPTIONS } from "./search.ts";
 import { actorText, dayText, slackDateText, windowText } from "./words.ts";
 
@@ -282,7 +283,8 @@ export interface PlanMeta {
   /** Why the plan is shown again (plain text, escaped here). */
   notice?: string;
   /** Shown again because the check at submit with the provider found more: its refusal, as it says it. */
-  checkedAgain?: { directory: string; message: string };
+  /** What the provider's check at submit found: the refusal, said in the reader's language. */
+  checkedAgain?: { directory: string; message: string; said?: Said };
 }
 
 export function planView(plan: RestorePlan, meta: PlanMeta, t: Translator = ENGLISH): ModalView {
@@ -294,20 +296,21 @@ export function planView(plan: RestorePlan, meta: PlanMeta, t: Translator = ENGL
 
   // Why the plan is shown again: a check at submit time found something it did not show before.
   if (meta.checkedAgain) {
-    const { directory, message } = meta.checkedAgain;
-    blocks.push(
-      section(
-        `⚠️ ${t.t("plan.checkedAgain", { directory: esc(directory, 100), message: esc(message, 2700) })}`,
-      ),
-    );
+    const { directory, message, said } = meta.checkedAgain;
+    const found = said ? truncate(say(t, said, escapeMrkdwn), 2700) : esc(message, 2700);
+    blocks.push(section(`⚠️ ${t.t("plan.checkedAgain", { directory: esc(directory, 100), message: found })}`));
   } else if (meta.notice) blocks.push(section(`⚠️ ${esc(meta.notice, 2900)}`));
   if (recreate) blocks.push(section(`ℹ️ ${t.t("plan.recreateNote")}`));
   // The provider's own caveat (Okta: a deleted user is gone; Lark: departures by event only).
   if (plan.directory.note)
     blocks.push(context(`${esc(plan.directory.name, 100)}: ${esc(plan.directory.note, 2500)}`));
   const check = plan.providerCheck;
-  if (check?.error) blocks.push(context(`⚠️ ${esc(check.error, 2500)}`));
-  else if (check?.checkedAt)
+  if (check?.error) {
+    const why = check.errorSaid
+      ? truncate(say(t, check.errorSaid, escapeMrkdwn), 2500)
+      : esc(check.error, 2500);
+    blocks.push(context(`⚠️ ${why}`));
+  } else if (check?.checkedAt)
     blocks.push(
       context(
         t.t("plan.checkedWith", {

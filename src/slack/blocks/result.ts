@@ -1,11 +1,12 @@
 import type { KnownBlock, ModalView } from "@slack/types";
+import { say } from "../../i18n/said.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Refusal } from "../../restore/outcome.ts";
 import type { RestoreDone, RestoreRequest } from "../../restore/types.ts";
 import { parseDetails, whatHappensLines } from "./approval.ts";
 import { CALLBACK } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";
-import { channelMention, esc, plain, toDate } from "./mrkdwn.ts";
+import { channelMention, esc, escapeMrkdwn, plain, toDate, truncate } from "./mrkdwn.ts";
 
 function modal(title: string, blocks: KnownBlock[], t: Translator, callbackId?: string): ModalView {
   return {
@@ -116,7 +117,7 @@ export function batchResultView(
   const failed = items.length - restored;
   const lines = items.map(({ label, outcome }) => {
     const name = `*${esc(label, 200)}*`;
-    if (outcome.type === "refused") return `❌ ${name}: ${esc(outcome.message, 1500)}`;
+    if (outcome.type === "refused") return `❌ ${name}: ${refusalMrkdwn(outcome, t, 1500)}`;
     const how = outcome.repeated ? "repeated" : outcome.action === "recreate" ? "recreated" : "restored";
     const as = outcome.account.userName !== label ? esc(outcome.account.userName, 250) : "";
     const pw = outcome.temporaryPassword
@@ -162,9 +163,19 @@ export function replaceRequestedView(
   return modal(t.t("result.requested.title"), blocks, t);
 }
 
-/** Why the service said no; its message is shown as the service words it (escaped). */
+/** A refusal in the reader's language as mrkdwn, at most `max` characters: the names in it escaped. */
+export function refusalMrkdwn(
+  refusal: Pick<Refusal, "message" | "said">,
+  t: Translator,
+  max: number,
+): string {
+  const text = refusal.said ? say(t, refusal.said, escapeMrkdwn) : escapeMrkdwn(refusal.message);
+  return truncate(text, max);
+}
+
+/** Why the service said no, in the reader's language (names escaped). */
 export function refusalView(refusal: Refusal, title?: string, t: Translator = ENGLISH): ModalView {
-  return modal(title ?? t.t("result.cannot"), [section(`🚫 ${esc(refusal.message, 2900)}`)], t);
+  return modal(title ?? t.t("result.cannot"), [section(`🚫 ${refusalMrkdwn(refusal, t, 2900)}`)], t);
 }
 
 /** A button or form whose value could not have come from one of our views. */

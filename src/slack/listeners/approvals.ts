@@ -1,7 +1,8 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
-import { isRefusal, type Refusal } from "../../restore/outcome.ts";
+import type { Translator } from "../../i18n/translator.ts";
+import { isRefusal, type Refusal, refusalText } from "../../restore/outcome.ts";
 import { rejectReasonView } from "../blocks/approval.ts";
 import { ACTION, BLOCK, CALLBACK } from "../blocks/ids.ts";
 import {
@@ -44,8 +45,14 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
   };
 
   /** A refused click; a request decided meanwhile loses its buttons (an expired one did already). */
-  const refused = async (client: WebClient, body: BlockAction, requestId: string, refusal: Refusal) => {
-    await tellPrivately(client, body, refusalNotice(refusal));
+  const refused = async (
+    client: WebClient,
+    body: BlockAction,
+    requestId: string,
+    refusal: Refusal,
+    t: Translator,
+  ) => {
+    await tellPrivately(client, body, refusalNotice(refusal, t));
     if (refusal.code === "not_pending") await service.showDecided(body.user.id, requestId);
   };
 
@@ -61,13 +68,13 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
     try {
       const outcome = await service.approve(body.user.id, requestId);
       if (isRefusal(outcome)) {
-        await refused(client, body, requestId, outcome);
+        await refused(client, body, requestId, outcome, t);
         return;
       }
       if (outcome.type === "approval_recorded") {
         await tellPrivately(client, body, approvalCountedNotice(outcome.approvals, outcome.needed, t));
       } else if (outcome.type === "failed") {
-        await tellPrivately(client, body, approvalFailedNotice(outcome.reason));
+        await tellPrivately(client, body, approvalFailedNotice(outcome.said, t));
       }
     } catch (error) {
       await tellPrivately(client, body, failureNotice(reportFailure(deps, error, "approve"), t)).catch(
@@ -90,7 +97,7 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
       // asks for a reason that would only be refused on submit.
       const request = await service.checkDecision(body.user.id, requestId);
       if (isRefusal(request)) {
-        await refused(client, body, requestId, request);
+        await refused(client, body, requestId, request, t);
         return;
       }
       const at = request.approvalMessage;
@@ -117,7 +124,9 @@ export function registerApprovals(app: App, deps: SlackDeps): void {
       await ack();
       return;
     }
-    await ack({ response_action: "errors", errors: { [BLOCK.rejectReason]: outcome.message } });
+    // Plain text on the field, in the clicker's own language.
+    const t = await readerOf(deps.locales, body.user.id);
+    await ack({ response_action: "errors", errors: { [BLOCK.rejectReason]: refusalText(outcome, t) } });
     if (outcome.code === "not_pending") await service.showDecided(body.user.id, meta.requestId);
   });
 

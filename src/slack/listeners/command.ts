@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import { said } from "../../i18n/said.ts";
 import { NOT_ALLOWED_MESSAGE } from "../../restore/access.ts";
 import { QUERY_MAX } from "../../restore/names.ts";
 import { isRefusal } from "../../restore/outcome.ts";
@@ -33,12 +34,12 @@ export function registerCommand(app: App, deps: SlackDeps): void {
         ...deps.digest,
         channel: deps.digest.channelId ?? deps.settings.adminChannelId,
       });
-      if (isRefusal(digest)) {
-        await ack({ response_type: "ephemeral", ...refusalNotice(digest) });
-        return;
-      }
       // Shown to the one who asked: in their own language, not the channel's.
       const t = await readerOf(deps.locales, command.user_id);
+      if (isRefusal(digest)) {
+        await ack({ response_type: "ephemeral", ...refusalNotice(digest, t) });
+        return;
+      }
       const { summary, replies } = digestMessages(digest, { emptyDay: "line" }, t);
       const first = summary ?? { text: t.t("digest.nothingToday"), blocks: [] };
       const more =
@@ -51,7 +52,11 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       return;
     }
     if (!deps.service.rolesOf(command.user_id).admin) {
-      await ack({ response_type: "ephemeral", ...refusalNotice({ message: NOT_ALLOWED_MESSAGE }) });
+      const notAllowed = { message: NOT_ALLOWED_MESSAGE, said: said("refusal.notAllowed") };
+      await ack({
+        response_type: "ephemeral",
+        ...refusalNotice(notAllowed, await readerOf(deps.locales, command.user_id)),
+      });
       return;
     }
     await ack();

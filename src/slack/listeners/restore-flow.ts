@@ -11,7 +11,7 @@ import type {
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import type { Translator } from "../../i18n/translator.ts";
-import { isRefusal } from "../../restore/outcome.ts";
+import { isRefusal, refusalText } from "../../restore/outcome.ts";
 import type { DeletedAccountView } from "../../restore/search.ts";
 import { ACTION, BLOCK, blockForField, CALLBACK } from "../blocks/ids.ts";
 import { batchConfirmView, planView, readPlanChoices } from "../blocks/plan.ts";
@@ -249,7 +249,11 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
           {
             ...meta,
             directoryName: directories[plan.directory.id] ?? plan.directory.id,
-            checkedAgain: { directory: plan.directory.name, message: done.message },
+            checkedAgain: {
+              directory: plan.directory.name,
+              message: done.message,
+              ...(done.said ? { said: done.said } : {}),
+            },
           },
           t,
         );
@@ -260,7 +264,7 @@ export function registerRestoreFlow(app: App, deps: SlackDeps): void {
     await answerSubmission(ack, work, deps, at, (refusal) => {
       // A choice the service refused (a taken user name) is shown on its field.
       const block = refusal.field ? blockForField(refusal.field) : null;
-      return block && fieldsInView.has(block) ? { [block]: refusal.message } : null;
+      return block && fieldsInView.has(block) ? { [block]: refusalText(refusal, t) } : null;
     });
   });
 

@@ -142,3 +142,30 @@ describe("importing thousands of accounts", () => {
     SLOW,
   );
 });
+
+describe("accounts belong to a directory that exists", () => {
+  /** The SQLSTATE a statement failed with, or "ok". */
+  const outcome = (work: Promise<unknown>) =>
+    work.then(
+      () => "ok",
+      (error: { code?: string; cause?: { code?: string } }) => error.cause?.code ?? error.code,
+    );
+
+  it("refuses an account in a missing directory and removing a directory that has accounts; a cascading truncate empties both", async () => {
+    const db = world.database.db;
+    await importAccounts(db, parsed(csvOf(3)), ADMIN, NOW);
+    expect(
+      await outcome(
+        db.execute(sql`insert into accounts (directory_id, external_id, user_name, display_name, status)
+          values ('nowhere', 'x1', 'x1@example.com', 'X', 'active')`),
+      ),
+    ).toBe("23503");
+    expect(await outcome(db.execute(sql`update accounts set directory_id = 'nowhere'`))).toBe("23503");
+    expect(await outcome(db.execute(sql`delete from directories where id = 'builtin'`))).toBe("23503");
+    expect(await outcome(db.execute(sql`update directories set id = 'elsewhere'`))).toBe("23503");
+    expect((await counts())?.accounts).toBe(3);
+    // Emptying the directories empties their accounts (with their words and addresses) too.
+    expect(await outcome(db.execute(sql`truncate directories cascade`))).toBe("ok");
+    expect(await counts()).toEqual({ accounts: 0, addresses: 0, words: 0 });
+  });
+});

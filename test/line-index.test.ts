@@ -15,6 +15,9 @@ describe("LineIndex", () => {
     expect(index.firstSeen("zoë@exämple.com", 9)).toBe(7);
     expect(index.firstSeen("", 3)).toBeUndefined();
     expect(index.firstSeen("", 4)).toBe(3);
+    // Lines of a file with tens of millions of them.
+    expect(index.firstSeen("late@example.com", 40_000_123)).toBeUndefined();
+    expect(index.firstSeen("late@example.com", 40_000_124)).toBe(40_000_123);
     // A very long key is kept too.
     const long = `${"x".repeat(5_000)}@example.com`;
     expect(index.firstSeen(long, 11)).toBeUndefined();

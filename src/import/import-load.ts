@@ -15,6 +15,12 @@ export interface LoadTarget {
   directoryId: string;
   retentionDays: number | null;
   now: Date;
+  /**
+   * The directory held accounts when the import began. When it held none, nothing there can clash
+   * with the file or already hold one of its external ids (the file's rows were checked against
+   * each other as it was read), so the pages skip the clash check: an insert only.
+   */
+  heldAccounts: boolean;
 }
 
 export interface Clash {
@@ -87,7 +93,8 @@ function rowsOf<T>(result: unknown): T[] {
  * One page in one statement (the page's JSON parsed once): the new rows (not already imported
  * under the same external id) that an active account already in the directory forbids — the same
  * user name, address or (built-in directory only, as the unique index says) phone, one reason a
- * line, the user name first — and, when there is none and `write` is set, the insert of the
+ * line, the user name first; none looked for when the directory held no account before the
+ * import — and, when there is none and `write` is set, the insert of the
  * page's accounts not already there (a re-import changes nothing) and their addresses. The clash
  * check and the insert read the same snapshot: what was there before this page. The
  * statement-level triggers index the words.
@@ -101,9 +108,8 @@ export async function loadPage(
   const d = target.directoryId;
   const phones = d === BUILTIN_DIRECTORY_ID;
   const at = target.now.toISOString();
-  const result = await db.execute(sql`
-    with r as (select r.* from json_to_recordset(${page.json}::json) as ${RECORD}),
-    fresh as (
+  const check = target.heldAccounts
+    ? sql`fresh as (
       select r.* from r
       where r.status = 'active'
         and not exists (select 1 from accounts x where x.directory_id = ${d} and x.external_id = r.external_id)
@@ -121,7 +127,11 @@ export async function loadPage(
           join account_addresses aa on aa.directory_id = ${d} and aa.active and aa.address = t.address
       ) c
       order by line, kind, value
-    ),
+    )`
+    : sql`clash as (select 0 as line, 0 as kind, '' as value where false)`;
+  const result = await db.execute(sql`
+    with r as (select r.* from json_to_recordset(${page.json}::json) as ${RECORD}),
+    ${check},
     ins as (
       insert into accounts (directory_id, external_id, user_name, email, aliases, phone, display_name,
         given_name, family_name, department, license, status, deleted_at, deleted_by,

@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { departments, directories, seats } from "../db/schema.ts";
+import { accounts, departments, directories, seats } from "../db/schema.ts";
 import { applyRetention, BUILTIN_DIRECTORY_ID, RECREATE_FOLLOW_UP } from "../mirror/builtin.ts";
 import { recordAudit } from "../restore/audit.ts";
 import { CsvImportReader } from "./import-csv.ts";
@@ -108,7 +108,14 @@ export async function importAccounts(
 
     // A page a statement: clashes with active accounts, and the insert when there is none. After
     // the first clash nothing more is written, but every page is still checked so all are reported.
-    const target = { directoryId, retentionDays: directory.retentionDays, now };
+    // An empty directory (the first import, the demo, every test fixture) has nothing to clash
+    // with: its pages are inserts only, planned without the accounts' statistics.
+    const [held] = await tx
+      .select({ one: sql`1` })
+      .from(accounts)
+      .where(eq(accounts.directoryId, directoryId))
+      .limit(1);
+    const target = { directoryId, retentionDays: directory.retentionDays, now, heldAccounts: !!held };
     const rejected: ImportSummary["rejected"] = [];
     const domains = new Set(file.domains ?? []);
     const departmentNames = new Set(file.departments ?? []);
@@ -142,7 +149,7 @@ export async function importAccounts(
         rejected.push(...loaded.clashes);
         inserted += loaded.inserted;
         options.onPage?.(rows, total, streamed ? input.rowsRead : rows);
-        if (rejected.length > 0) continue;
+        if (rejected.length > 0 || !target.heldAccounts) continue;
         // The planner's row counts are stale while the tables grow in this transaction: a clash
         // check planned for an empty table loops over every account. Each doubling re-counts.
         if (inserted >= 2 * analyzedAt + IMPORT_PAGE_ROWS) {

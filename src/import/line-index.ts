@@ -1,13 +1,18 @@
 /**
  * Text → the line it was first seen on, for millions of keys without millions of heap objects:
- * the keys' UTF-8 bytes in 1 MB chunks and an open-addressing table of entries into them.
- * A 1,000,000-row CSV has about 3,000,000 user names, addresses and phones to check later rows
- * against; as Map<string, number> they took ~250 MB of heap, and the garbage collector let the
- * process grow to twice that. Here a key costs its bytes and ~18 bytes of typed arrays, outside
- * the collected heap. Exact: keys are compared byte for byte, never by hash alone.
+ * each key's line, length and UTF-8 bytes one after another in 1 MB chunks, and an
+ * open-addressing table of where each entry starts. A 1,000,000-row CSV has about 3,000,000 user
+ * names, addresses and phones to check later rows against; as Map<string, number> they took
+ * ~250 MB of heap, and the garbage collector let the process grow to twice that. Here a key costs
+ * its bytes, 6 bytes of line and length beside them and 8–16 bytes of table, outside the
+ * collected heap (entry arrays beside the chunks cost 10–15 bytes more a key: 141 MB in all for
+ * the bench's million rows, 22 MB of it theirs). Exact: keys are compared byte for byte, never by
+ * hash alone.
  */
 const CHUNK_BITS = 20;
 const CHUNK = 1 << CHUNK_BITS;
+/** Before each key's bytes: its line (4 bytes) and its length in bytes (2). */
+const HEAD = 6;
 /** Longer keys (at most 3 bytes a UTF-16 unit must fit a chunk's tail) go in a plain Map: rare. */
 const LONGEST = 1365;
 
@@ -15,12 +20,8 @@ export class LineIndex {
   private readonly chunks: Uint8Array[] = [];
   /** Bytes used in the last chunk. */
   private used = CHUNK;
-  /** Entry number + 1 in each slot; 0 is empty. */
+  /** In each slot, where an entry starts (chunk number << CHUNK_BITS | offset in it) + 1; 0 is empty. */
   private slots: Uint32Array = new Uint32Array(1 << 10);
-  /** Where each entry's bytes start: chunk number << CHUNK_BITS | offset in it. */
-  private offsets: Uint32Array = new Uint32Array(1 << 9);
-  private lengths: Uint16Array = new Uint16Array(1 << 9);
-  private lines: Uint32Array = new Uint32Array(1 << 9);
   private count = 0;
   private readonly long = new Map<string, number>();
   private readonly encoder = new TextEncoder();
@@ -32,68 +33,70 @@ export class LineIndex {
       if (earlier === undefined) this.long.set(key, line);
       return earlier;
     }
-    if (this.used + key.length * 3 > CHUNK) {
+    if (this.used + HEAD + key.length * 3 > CHUNK) {
       this.chunks.push(new Uint8Array(CHUNK));
       this.used = 0;
     }
     const chunk = this.chunks[this.chunks.length - 1] as Uint8Array;
     const start = this.used;
-    const { written } = this.encoder.encodeInto(key, chunk.subarray(start));
+    // The key is written where its entry would go: kept if it is new, overwritten otherwise.
+    const { written } = this.encoder.encodeInto(key, chunk.subarray(start + HEAD));
     const mask = this.slots.length - 1;
-    for (let slot = fnv1a(chunk, start, written) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = fnv1a(chunk, start + HEAD, written) & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot] as number;
       if (entry === 0) break;
-      if (this.sameBytes(entry - 1, chunk, start, written)) return this.lines[entry - 1];
+      const at = entry - 1;
+      const other = this.chunks[at >>> CHUNK_BITS] as Uint8Array;
+      const o = at & (CHUNK - 1);
+      if (sameBytes(other, o, chunk, start + HEAD, written)) return lineAt(other, o);
     }
-    // New: keep its bytes where they were written, and an entry for it.
-    const e = this.count++;
-    if (e >= this.offsets.length) {
-      const size = Math.ceil(this.offsets.length * 1.5);
-      this.offsets = resized(this.offsets, new Uint32Array(size));
-      this.lengths = resized(this.lengths, new Uint16Array(size));
-      this.lines = resized(this.lines, new Uint32Array(size));
-    }
-    this.offsets[e] = ((this.chunks.length - 1) << CHUNK_BITS) | start;
-    this.lengths[e] = written;
-    this.lines[e] = line;
-    this.used += written;
+    chunk[start] = line & 0xff;
+    chunk[start + 1] = (line >>> 8) & 0xff;
+    chunk[start + 2] = (line >>> 16) & 0xff;
+    chunk[start + 3] = (line >>> 24) & 0xff;
+    chunk[start + 4] = written & 0xff;
+    chunk[start + 5] = written >>> 8;
+    this.used += HEAD + written;
+    this.count++;
+    const entry = (((this.chunks.length - 1) << CHUNK_BITS) | start) >>> 0;
     if (this.count * 2 > this.slots.length) {
-      this.slots = new Uint32Array(this.slots.length * 2);
-      for (let i = 0; i < this.count; i++) this.place(i);
-    } else {
-      this.place(e);
+      const old = this.slots;
+      this.slots = new Uint32Array(old.length * 2);
+      for (const e of old) if (e !== 0) this.place(e - 1);
     }
+    this.place(entry);
     return undefined;
   }
 
-  private bytesOf(e: number): { chunk: Uint8Array; at: number; length: number } {
-    const offset = this.offsets[e] as number;
-    return {
-      chunk: this.chunks[offset >>> CHUNK_BITS] as Uint8Array,
-      at: offset & (CHUNK - 1),
-      length: this.lengths[e] as number,
-    };
-  }
-
-  private sameBytes(e: number, chunk: Uint8Array, start: number, length: number): boolean {
-    const key = this.bytesOf(e);
-    if (key.length !== length) return false;
-    for (let i = 0; i < length; i++) if (key.chunk[key.at + i] !== chunk[start + i]) return false;
-    return true;
-  }
-
-  private place(e: number): void {
-    const { chunk, at, length } = this.bytesOf(e);
+  private place(entry: number): void {
+    const chunk = this.chunks[entry >>> CHUNK_BITS] as Uint8Array;
+    const at = entry & (CHUNK - 1);
     const mask = this.slots.length - 1;
-    let slot = fnv1a(chunk, at, length) & mask;
+    let slot = fnv1a(chunk, at + HEAD, lengthAt(chunk, at)) & mask;
     while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-    this.slots[slot] = e + 1;
+    this.slots[slot] = entry + 1;
   }
 }
 
-function resized<T extends Uint16Array | Uint32Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
+function lineAt(chunk: Uint8Array, at: number): number {
+  return (
+    ((chunk[at] as number) |
+      ((chunk[at + 1] as number) << 8) |
+      ((chunk[at + 2] as number) << 16) |
+      ((chunk[at + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+function lengthAt(chunk: Uint8Array, at: number): number {
+  return (chunk[at + 4] as number) | ((chunk[at + 5] as number) << 8);
+}
+
+/** Whether the entry at `at` holds the `length` bytes from `start` of `bytes`. */
+function sameBytes(chunk: Uint8Array, at: number, bytes: Uint8Array, start: number, length: number): boolean {
+  if (lengthAt(chunk, at) !== length) return false;
+  for (let i = 0; i < length; i++) if (chunk[at + HEAD + i] !== bytes[start + i]) return false;
+  return true;
 }
 
 /** 32-bit FNV-1a of `length` bytes from `start`. */

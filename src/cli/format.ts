@@ -1,4 +1,5 @@
 import { digestDates } from "../i18n/digest-dates.ts";
+import { sayFollowUp } from "../i18n/follow-up.ts";
 import { say } from "../i18n/said.ts";
 import { ENGLISH, type Translator } from "../i18n/translator.ts";
 import { type Refusal, refusalText as sayRefusal } from "../restore/outcome.ts";
@@ -32,7 +33,7 @@ export { auditCsv } from "./csv.ts";
  * The domain's messages as catalog keys and values (for a reader's language): the English texts
  * beside them are the machine output, so scripts never depend on our catalog's key names.
  */
-const SAID_FIELDS = new Set(["said", "blockersSaid", "errorSaid"]);
+const SAID_FIELDS = new Set(["said", "blockersSaid", "errorSaid", "followUpSaid"]);
 
 /** Stable machine output: ISO times, two-space indent, one document per command. Always English. */
 export function toJson(value: unknown): string {
@@ -239,7 +240,11 @@ function formatters(tr: Translator) {
       const blockers = p.blockersSaid ? p.blockersSaid.map((b) => say(tr, b)) : p.blockers;
       lines.push(...blockers.map((b) => `  - ${b}`));
     }
-    lines.push("", t("cli.plan.followUp"), ...p.followUp.map((f) => `  [ ] ${f}`));
+    lines.push(
+      "",
+      t("cli.plan.followUp"),
+      ...sayFollowUp(tr, p.followUp, p.followUpSaid).map((f) => `  [ ] ${f}`),
+    );
     return lines.join("\n");
   }
 
@@ -269,7 +274,8 @@ function formatters(tr: Translator) {
     if (d.temporaryPassword) {
       lines.push(`  ${t("cli.restored.password", { password: d.temporaryPassword })}`);
     }
-    if (!d.repeated) lines.push(t("cli.followUp"), ...d.followUp.map((f) => `  [ ] ${f}`));
+    if (!d.repeated)
+      lines.push(t("cli.followUp"), ...sayFollowUp(tr, d.followUp, d.followUpSaid).map((f) => `  [ ] ${f}`));
     return lines.join("\n");
   }
 
@@ -288,7 +294,11 @@ function formatters(tr: Translator) {
     );
     const followUp = items.find((i) => i.outcome.type === "restored")?.outcome as RestoreDone | undefined;
     lines.push(t("cli.batch.summary", { done, total: items.length }));
-    if (followUp) lines.push(t("cli.batch.followUp"), ...followUp.followUp.map((f) => `  [ ] ${f}`));
+    if (followUp)
+      lines.push(
+        t("cli.batch.followUp"),
+        ...sayFollowUp(tr, followUp.followUp, followUp.followUpSaid).map((f) => `  [ ] ${f}`),
+      );
     return lines.join("\n");
   }
 

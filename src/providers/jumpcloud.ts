@@ -112,13 +112,13 @@ export const JUMPCLOUD_PROFILE: DirectoryProfile = {
   },
   retentionDays: INSIGHTS_RETENTION_DAYS,
   followUp: [
-    "This is a new JumpCloud account with a new id: nothing of the old account's data comes back.",
-    "Give the user the temporary password privately; JumpCloud asks for a new one at first sign-in.",
-    "Add the user to their user groups again: group memberships are not re-created.",
-    "Bind the user to their devices again and re-create their local account settings (sudo, SSH keys).",
-    "Give the user access to their SSO applications, LDAP, RADIUS and other resources again.",
-    "Set up multi-factor authentication again: the old enrolment is gone.",
-    "Re-enter what Directory Insights did not record (job title, manager, phone numbers, custom attributes).",
+    "followUp.jumpcloud.newAccount",
+    "followUp.jumpcloud.password",
+    "followUp.jumpcloud.groups",
+    "followUp.jumpcloud.devices",
+    "followUp.jumpcloud.access",
+    "followUp.jumpcloud.mfa",
+    "followUp.jumpcloud.attributes",
   ],
 };
 

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { insertAddresses, keepsAddresses, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accounts, type Directory, directories, seats } from "../db/schema.ts";
-import { said } from "../i18n/said.ts";
+import { type Said, said } from "../i18n/said.ts";
 import { type Logger, silentLog } from "../log.ts";
 import type { DirectoryConnector, RestoredUser } from "../providers/port.ts";
 import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts";
@@ -30,6 +30,8 @@ export interface RestoreRecord {
   department: string | null;
   replaced: AccountSummary | null;
   followUp: string[];
+  /** The same checklist, to be said in the reader's language; absent in records made before. */
+  followUpSaid?: Said[];
   mustChangePassword: boolean;
   /** What the mirror changed to follow the provider (follow.ts); absent in records made before. */
   notes?: string[];
@@ -282,6 +284,7 @@ function recordOf(
     department: followed ? followed.user.department : o.department,
     replaced,
     followUp: plan.followUp,
+    ...(plan.followUpSaid ? { followUpSaid: plan.followUpSaid } : {}),
     mustChangePassword: rowInput.mustChangePassword,
     notes: [...(followed?.notes ?? []), ...departmentNote(connector, choices, followed)],
     needsAttention,

@@ -6,6 +6,7 @@
  * tested without a database (test/plan-rules.test.ts), beside the database tests of the same rules.
  */
 import type { Account, Directory } from "../db/schema.ts";
+import { followUpEnglish, followUpSaidOf } from "../i18n/follow-up.ts";
 import { type Said, said, saidList, say } from "../i18n/said.ts";
 import { ENGLISH } from "../i18n/translator.ts";
 import type { ConflictResolution, UniqueKey } from "../providers/capabilities.ts";
@@ -396,7 +397,8 @@ export function decidePlan(
     blockers,
     blockersSaid,
     ready: blockers.length === 0,
-    followUp: directory.followUp,
+    followUp: directory.followUp.map(followUpEnglish),
+    followUpSaid: directory.followUp.map(followUpSaidOf),
   };
 }
 

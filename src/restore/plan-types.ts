@@ -116,7 +116,10 @@ export interface RestorePlan {
    */
   blockersSaid?: Said[];
   ready: boolean;
+  /** What the admin still has to do after it (the directory's checklist), in English. */
   followUp: string[];
+  /** The same lines, to be said in the reader's language; absent: the English lines. */
+  followUpSaid?: Said[];
   /**
    * For a provider's account: when its active users were last asked who holds these names (the
    * conflicts above come from that answer), or why they could not be asked. Absent: built-in.

@@ -1,5 +1,6 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { followUpEnglish } from "../../src/i18n/follow-up.ts";
 import { jumpcloudModule, parseSearchAfter } from "../../src/providers/jumpcloud.ts";
 import type {
   DeletedProviderUser,
@@ -123,8 +124,8 @@ describe("JumpCloud profile", () => {
     });
     expect(jc.profile.capabilities.note).toMatch(/re-creates the user as a new account/);
     expect(jc.profile.retentionDays).toBe(90);
-    expect(jc.profile.followUp.join(" ")).toMatch(/groups/);
-    expect(jc.profile.followUp.join(" ")).toMatch(/devices/);
+    expect(jc.profile.followUp.map(followUpEnglish).join(" ")).toMatch(/groups/);
+    expect(jc.profile.followUp.map(followUpEnglish).join(" ")).toMatch(/devices/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createCipheriv, createHash } from "node:crypto";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { followUpEnglish } from "../../src/i18n/follow-up.ts";
 import {
   deletedUserFromEvent,
   type LarkConnector,
@@ -131,8 +132,8 @@ describe("Lark settings", () => {
       listsWholeBin: false,
     });
     expect(lark.profile.capabilities.note).toMatch(/no list of deleted members/);
-    expect(lark.profile.followUp.join(" ")).toMatch(/approval roles/);
-    expect(lark.profile.followUp.join(" ")).toMatch(/Third-party calendars/);
+    expect(lark.profile.followUp.map(followUpEnglish).join(" ")).toMatch(/approval roles/);
+    expect(lark.profile.followUp.map(followUpEnglish).join(" ")).toMatch(/Third-party calendars/);
   });
 });
 

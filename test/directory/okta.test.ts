@@ -1,5 +1,6 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
+import { followUpEnglish } from "../../src/i18n/follow-up.ts";
 import { nextLink, oktaModule } from "../../src/providers/okta.ts";
 import type { DeletedProviderUser, RestoreInput } from "../../src/providers/port.ts";
 import { ProviderError } from "../../src/providers/port.ts";
@@ -137,8 +138,8 @@ describe("Okta profile", () => {
       listsWholeBin: true,
       note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
     });
-    expect(okta.profile.followUp.join(" ")).toMatch(/activation email/);
-    expect(okta.profile.followUp.join(" ")).toMatch(/Reassign the apps/);
+    expect(okta.profile.followUp.map(followUpEnglish).join(" ")).toMatch(/activation email/);
+    expect(okta.profile.followUp.map(followUpEnglish).join(" ")).toMatch(/Reassign the apps/);
   });
 });
 

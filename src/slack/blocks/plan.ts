@@ -1,4 +1,5 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from "@slack/types";
+import { sayFollowUp } from "../../i18n/follow-up.ts";
 import { type Said, say } from "../../i18n/said.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Conflict, RestorePlan } from "../../restore/plan-types.ts";
@@ -356,11 +357,13 @@ export function planView(plan: RestorePlan, meta: PlanMeta, t: Translator = ENGL
 
   blocks.push({ type: "divider" }, section(t.t("plan.passwordNote")));
   if (plan.followUp.length > 0) {
-    // The directory's own follow-up steps come from its settings, as the admin wrote them.
+    // The directory's checklist: our default lines in the reader's language, an admin's own as written.
     const { blocks: follow } = linesToSections(
       [
         `*${t.t("plan.after", { recreate: again })}*`,
-        ...plan.followUp.slice(0, 50).map((f) => `☐ ${esc(f, 500)}`),
+        ...sayFollowUp(t, plan.followUp, plan.followUpSaid)
+          .slice(0, 50)
+          .map((f) => `☐ ${esc(f, 500)}`),
       ],
       2,
     );

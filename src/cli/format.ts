@@ -3,7 +3,7 @@ import { sayFollowUp } from "../i18n/follow-up.ts";
 import { say } from "../i18n/said.ts";
 import { ENGLISH, type Translator } from "../i18n/translator.ts";
 import { type Refusal, refusalText as sayRefusal } from "../restore/outcome.ts";
-import type { Conflict, RestorePlan } from "../restore/plan-types.ts";
+import type { AccountSummary, Conflict, RestorePlan } from "../restore/plan-types.ts";
 import type { Refreshed } from "../restore/refresh.ts";
 import type { SearchResult } from "../restore/search.ts";
 import type { ApproveOutcome, BatchItem, ReplaceRequested } from "../restore/service.ts";
@@ -33,7 +33,7 @@ export { auditCsv } from "./csv.ts";
  * The domain's messages as catalog keys and values (for a reader's language): the English texts
  * beside them are the machine output, so scripts never depend on our catalog's key names.
  */
-const SAID_FIELDS = new Set(["said", "blockersSaid", "errorSaid", "followUpSaid"]);
+const SAID_FIELDS = new Set(["said", "blockersSaid", "errorSaid", "followUpSaid", "displayNameSaid"]);
 
 /** Stable machine output: ISO times, two-space indent, one document per command. Always English. */
 export function toJson(value: unknown): string {
@@ -129,6 +129,11 @@ function formatters(tr: Translator) {
     return table(rows) + more;
   }
 
+  /** A conflict's holder: as the directory names it, or ours in the reader's language (one only the provider saw). */
+  function holderName(holder: AccountSummary): string {
+    return holder.displayNameSaid ? say(tr, holder.displayNameSaid) : holder.displayName;
+  }
+
   function conflictLine(c: Conflict): string {
     const mark = c.resolvedBy ? t("cli.conflict.resolved") : t("cli.conflict.toResolve");
     switch (c.kind) {
@@ -136,7 +141,7 @@ function formatters(tr: Translator) {
         return t("cli.conflict.userName", {
           mark,
           userName: c.userName,
-          holder: c.holder.displayName,
+          holder: holderName(c.holder),
           how: c.resolvedBy ? `: ${c.resolvedBy}` : t("cli.conflict.userName.how"),
         });
       case "alias":
@@ -148,7 +153,7 @@ function formatters(tr: Translator) {
         return t("cli.conflict.email", {
           mark,
           email: c.email,
-          holder: c.holder.displayName,
+          holder: holderName(c.holder),
           userName: c.holder.userName,
           how: c.resolvedBy ? t("cli.conflict.without") : t("cli.conflict.email.how"),
         });
@@ -156,7 +161,7 @@ function formatters(tr: Translator) {
         return t("cli.conflict.phone", {
           mark,
           phone: c.phone,
-          holder: c.holder.displayName,
+          holder: holderName(c.holder),
           userName: c.holder.userName,
           how: c.resolvedBy ? t("cli.conflict.without") : t("cli.conflict.phone.how"),
         });

@@ -15,6 +15,11 @@ export interface AccountSummary {
   directoryId: string;
   userName: string;
   displayName: string;
+  /**
+   * The display name in the reader's language, where it is ours and not the directory's: a holder
+   * only the provider saw ("Another object in …"). Absent: `displayName` as the directory has it.
+   */
+  displayNameSaid?: Said;
   email: string | null;
   department: string | null;
   license: string | null;
@@ -136,7 +141,9 @@ export interface RestorePlan {
   };
 }
 
-export function summarize(a: Pick<Account, keyof AccountSummary>): AccountSummary {
+export function summarize(
+  a: Pick<Account, Exclude<keyof AccountSummary, "displayNameSaid">>,
+): AccountSummary {
   return {
     id: a.id,
     directoryId: a.directoryId,

@@ -1,6 +1,6 @@
 import { digestDates } from "../i18n/digest-dates.ts";
-import { sayFollowUp } from "../i18n/follow-up.ts";
 import { say } from "../i18n/said.ts";
+import { sayFollowUp } from "../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../i18n/translator.ts";
 import { type Refusal, refusalText as sayRefusal } from "../restore/outcome.ts";
 import type { AccountSummary, Conflict, RestorePlan } from "../restore/plan-types.ts";
@@ -33,7 +33,14 @@ export { auditCsv } from "./csv.ts";
  * The domain's messages as catalog keys and values (for a reader's language): the English texts
  * beside them are the machine output, so scripts never depend on our catalog's key names.
  */
-const SAID_FIELDS = new Set(["said", "blockersSaid", "errorSaid", "followUpSaid", "displayNameSaid"]);
+const SAID_FIELDS = new Set([
+  "said",
+  "blockersSaid",
+  "errorSaid",
+  "followUpSaid",
+  "displayNameSaid",
+  "noteSaid",
+]);
 
 /** Stable machine output: ISO times, two-space indent, one document per command. Always English. */
 export function toJson(value: unknown): string {
@@ -216,6 +223,12 @@ function formatters(tr: Translator) {
       t("cli.plan.account", { name: a.displayName, userName: a.userName, directory: p.directory.name }),
       `  ${t("cli.plan.deleted", { day: day(a.deletedAt), actor: a.deletedBy ?? t("cli.unknown"), window: windowLine(p) })}`,
       `  ${p.action === "recreate" ? t("cli.plan.recreate") : t("cli.plan.same")}`,
+      // The provider's own caveat (Okta: a deleted user is gone), in the reader's language.
+      ...(p.directory.note
+        ? [
+            `  ${p.directory.name}: ${p.directory.noteSaid ? say(tr, p.directory.noteSaid) : p.directory.note}`,
+          ]
+        : []),
       ...providerCheckLines(p),
       "",
       conflictsSection(p),

@@ -128,10 +128,8 @@ export const ENTRA_PROFILE: DirectoryProfile = {
     // Proxy addresses are unique in a tenant; phone numbers are not.
     unique: ["email", "alias"],
     listsWholeBin: true,
-    note:
-      "A restored user gets their Exchange Online mailbox back with them within the 30 days. Past them, or " +
-      "when only the mail is needed, restore the mailbox in Exchange Online instead. Users synced from " +
-      "on-premises Active Directory should be restored in Active Directory.",
+    // A catalog key: said in the reader's language (src/i18n/stored.ts).
+    note: "directoryNote.entra",
   },
   retentionDays: 30,
   // Catalog keys (followUp.*): said in the reader's language.

@@ -108,7 +108,8 @@ export const JUMPCLOUD_PROFILE: DirectoryProfile = {
     // JumpCloud requires unique user names and emails.
     unique: ["email"],
     listsWholeBin: false,
-    note: "JumpCloud cannot restore: a restore re-creates the user as a new account; nothing of the old account's data comes back.",
+    // A catalog key: said in the reader's language (src/i18n/stored.ts).
+    note: "directoryNote.jumpcloud",
   },
   retentionDays: INSIGHTS_RETENTION_DAYS,
   followUp: [

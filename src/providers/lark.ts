@@ -76,10 +76,8 @@ export const LARK_PROFILE: DirectoryProfile = {
     // Lark refuses a restore whose email (44031) or mobile (44030) another member has.
     unique: ["email", "phone"],
     listsWholeBin: false,
-    note:
-      "Lark has no list of deleted members: the app learns departures from Lark's member-deleted event, " +
-      "so only members deleted while the app was subscribed appear. Deletions can take up to 48 hours to " +
-      "finish before a restore is possible.",
+    // A catalog key: said in the reader's language (src/i18n/stored.ts).
+    note: "directoryNote.lark",
   },
   retentionDays: 30,
   followUp: LARK_FOLLOW_UP,

@@ -110,7 +110,8 @@ export const OKTA_PROFILE: DirectoryProfile = {
     // A deactivated user keeps its login: deactivating the holder would not free it.
     replaceFreesUserName: false,
     listsWholeBin: true,
-    note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
+    // A catalog key: said in the reader's language (src/i18n/stored.ts).
+    note: "directoryNote.okta",
   },
   retentionDays: null,
   followUp: [

@@ -91,8 +91,10 @@ export interface RestorePlan {
     kind: string;
     canRestore: boolean;
     batchRestore: boolean;
-    /** What to know about this directory wherever it is named (Okta: no countdown). */
+    /** What to know about this directory wherever it is named (Okta: no countdown), in English. */
     note: string | null;
+    /** The same, to be said in the reader's language; absent when `note` is null. */
+    noteSaid?: Said;
   };
   /** "recreate" where the directory cannot restore: a new account from the snapshot. */
   action: "restore" | "recreate";

@@ -9,7 +9,7 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { formattersFor, toJson } from "../../src/cli/format.ts";
 import { directories } from "../../src/db/schema.ts";
-import { followUpEnglish } from "../../src/i18n/follow-up.ts";
+import { storedEnglish } from "../../src/i18n/stored.ts";
 import { translator } from "../../src/i18n/translator.ts";
 import { BUILTIN_DIRECTORY_ID, BUILTIN_FOLLOW_UP, RECREATE_FOLLOW_UP } from "../../src/mirror/builtin.ts";
 import { planView } from "../../src/slack/blocks/plan.ts";
@@ -22,7 +22,7 @@ const nl = translator("nl-NL", "Europe/Amsterdam");
 
 const MIGRATION = readFileSync(new URL("../../drizzle/0014_follow_up_keys.sql", import.meta.url), "utf8");
 const OWN_LINE = "Call <the helpdesk> & tell *Jan*";
-const ENGLISH_DEFAULTS = BUILTIN_FOLLOW_UP.map(followUpEnglish);
+const ENGLISH_DEFAULTS = BUILTIN_FOLLOW_UP.map(storedEnglish);
 const FIRST_NL = "Geef de gebruiker het tijdelijke wachtwoord persoonlijk;";
 
 async function storeFollowUp(id: string, followUp: string[]): Promise<void> {
@@ -49,7 +49,7 @@ describe("follow-up checklists in the reader's language", () => {
         kind: "builtin",
         retentionDays: 30,
         capabilities: { canRestore: false, batchRestore: true, hasDeletingState: true, setsPassword: true },
-        followUp: RECREATE_FOLLOW_UP.map(followUpEnglish),
+        followUp: RECREATE_FOLLOW_UP.map(storedEnglish),
       },
       {
         id: "empty",

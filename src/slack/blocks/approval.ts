@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock, ModalView } from "@slack/types";
-import { sayFollowUp } from "../../i18n/follow-up.ts";
 import type { Said } from "../../i18n/said.ts";
+import { sayFollowUp } from "../../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { RestoreRequest } from "../../restore/types.ts";
 import { daysLeft } from "../../restore/window.ts";

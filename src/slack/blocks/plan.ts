@@ -1,6 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from "@slack/types";
-import { sayFollowUp } from "../../i18n/follow-up.ts";
 import { type Said, say } from "../../i18n/said.ts";
+import { sayFollowUp } from "../../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { AccountSummary, Conflict, RestorePlan } from "../../restore/plan-types.ts";
 import type { DeletedAccountView, RestoreChoicesRecord } from "../../restore/types.ts";
@@ -314,7 +314,11 @@ export function planView(plan: RestorePlan, meta: PlanMeta, t: Translator = ENGL
   if (recreate) blocks.push(section(`ℹ️ ${t.t("plan.recreateNote")}`));
   // The provider's own caveat (Okta: a deleted user is gone; Lark: departures by event only).
   if (plan.directory.note)
-    blocks.push(context(`${esc(plan.directory.name, 100)}: ${esc(plan.directory.note, 2500)}`));
+    blocks.push(
+      context(
+        `${esc(plan.directory.name, 100)}: ${esc(plan.directory.noteSaid ? say(t, plan.directory.noteSaid) : plan.directory.note, 2500)}`,
+      ),
+    );
   const check = plan.providerCheck;
   if (check?.error) {
     const why = check.errorSaid

@@ -1,6 +1,6 @@
 import type { KnownBlock, ModalView } from "@slack/types";
-import { sayFollowUp } from "../../i18n/follow-up.ts";
 import { say } from "../../i18n/said.ts";
+import { sayFollowUp } from "../../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Refusal } from "../../restore/outcome.ts";
 import type { RestoreDone, RestoreRequest } from "../../restore/types.ts";

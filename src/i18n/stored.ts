@@ -1,30 +1,33 @@
 /**
- * Follow-up checklists (what an admin still has to do after a restore) are stored on the directory
- * as lines: a default line is a catalog key (`followUp.okta.apps`), said in the reader's language;
- * any other line is what an admin's own import wrote, and is shown as written.
+ * Texts stored on a directory: its follow-up checklist (what an admin still has to do after a
+ * restore) and its note (what to know about it, Okta: no countdown). Our own lines are stored as
+ * catalog keys (`followUp.okta.apps`, `directoryNote.okta`), said in the reader's language; any other
+ * line is what an admin's own import wrote, and is shown as written.
  */
 import { catalogs, type MessageKey, SOURCE_LANGUAGE } from "./catalog.ts";
 import { type Said, said, say } from "./said.ts";
 import { ENGLISH, type Translator } from "./translator.ts";
 
-const PREFIX = "followUp.";
+const PREFIXES = ["followUp.", "directoryNote."];
 const AS_WRITTEN: MessageKey = "followUp.asWritten";
 
 /** Whether a stored line is one of our default lines (a catalog key), not an admin's own text. */
-export function isFollowUpKey(line: string): line is MessageKey {
+export function isStoredKey(line: string): line is MessageKey {
   return (
-    line.startsWith(PREFIX) && line !== AS_WRITTEN && catalogs.get(SOURCE_LANGUAGE)?.[line] !== undefined
+    PREFIXES.some((p) => line.startsWith(p)) &&
+    line !== AS_WRITTEN &&
+    catalogs.get(SOURCE_LANGUAGE)?.[line] !== undefined
   );
 }
 
 /** A stored line, to be said in the reader's language (an admin's own line: as written). */
-export function followUpSaidOf(line: string): Said {
-  return isFollowUpKey(line) ? said(line) : said(AS_WRITTEN, { text: line });
+export function storedSaid(line: string): Said {
+  return isStoredKey(line) ? said(line) : said(AS_WRITTEN, { text: line });
 }
 
 /** A stored line in English, for `--json`, the logs and stored results. */
-export function followUpEnglish(line: string): string {
-  return say(ENGLISH, followUpSaidOf(line));
+export function storedEnglish(line: string): string {
+  return say(ENGLISH, storedSaid(line));
 }
 
 /**
@@ -38,5 +41,5 @@ export function sayFollowUp(
   followUpSaid?: readonly Said[] | null,
 ): string[] {
   if (followUpSaid) return followUpSaid.map((s) => say(t, s));
-  return followUp.map((line) => say(t, followUpSaidOf(line)));
+  return followUp.map((line) => say(t, storedSaid(line)));
 }

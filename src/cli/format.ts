@@ -40,6 +40,9 @@ const SAID_FIELDS = new Set([
   "followUpSaid",
   "displayNameSaid",
   "noteSaid",
+  "notesSaid",
+  "needsAttentionSaid",
+  "nextStepSaid",
 ]);
 
 /** Stable machine output: ISO times, two-space indent, one document per command. Always English. */
@@ -84,7 +87,7 @@ function formatters(tr: Translator) {
         userName: r.account.userName,
         status: r.account.status,
       }),
-      ...r.notes.map((n) => `  ${n}`),
+      ...(r.notesSaid ? r.notesSaid.map((n) => say(tr, n)) : r.notes).map((n) => `  ${n}`),
     ].join("\n");
   }
 
@@ -278,9 +281,13 @@ function formatters(tr: Translator) {
             })
           : t("cli.restored.restored", { name: d.account.displayName, userName: d.account.userName }),
     ];
-    if (d.needsAttention) lines.push(`  ${t("cli.restored.attention", { text: d.needsAttention })}`);
+    if (d.needsAttention) {
+      const text = d.needsAttentionSaid ? say(tr, d.needsAttentionSaid) : d.needsAttention;
+      lines.push(`  ${t("cli.restored.attention", { text })}`);
+    }
     if (d.renamedFrom) lines.push(`  ${t("cli.restored.renamed", { name: d.renamedFrom })}`);
-    for (const note of d.notes ?? []) lines.push(`  ${note}`);
+    for (const note of d.notesSaid ? d.notesSaid.map((n) => say(tr, n)) : (d.notes ?? []))
+      lines.push(`  ${note}`);
     if (d.droppedAliases.length)
       lines.push(`  ${t("cli.restored.aliases", { aliases: d.droppedAliases.join(", ") })}`);
     if (d.droppedEmail) lines.push(`  ${t("cli.restored.noEmail", { email: d.droppedEmail })}`);
@@ -504,7 +511,9 @@ function formatters(tr: Translator) {
     if (d.attention.length > 0) {
       lines.push("", t("cli.digest.attention", { count: d.attention.length }));
       for (const a of d.attention)
-        lines.push(`  ${minute(a.at)} ${a.userName} (${a.provider}): ${a.nextStep}`);
+        lines.push(
+          `  ${minute(a.at)} ${a.userName} (${a.provider}): ${a.nextStepSaid ? say(tr, a.nextStepSaid) : a.nextStep}`,
+        );
     }
     return lines.join("\n");
   }

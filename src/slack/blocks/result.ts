@@ -86,12 +86,23 @@ export function restoreResultView(
   } else {
     blocks.push(section(`✅ ${t.t("result.restored", values)}`));
   }
-  if (done.needsAttention)
-    blocks.push(section(`⚠️ *${t.t("result.needsAttention")}* ${esc(done.needsAttention, 1500)}`));
+  if (done.needsAttention) {
+    const text = done.needsAttentionSaid
+      ? truncate(say(t, done.needsAttentionSaid, escapeMrkdwn), 1500)
+      : esc(done.needsAttention, 1500);
+    blocks.push(section(`⚠️ *${t.t("result.needsAttention")}* ${text}`));
+  }
   const changes = changeLines(done, t);
   if (changes.length > 0) blocks.push(section(changes.map((l) => `• ${l}`).join("\n")));
   // The notes are the domain's own words (its logs and the CLI's --json keep them).
-  const notes = (done.notes ?? []).slice(0, 10).map((n) => `• ${esc(n, 400)}`);
+  // What our records changed to follow the provider: our words in the reader's language.
+  const notes = (
+    done.notesSaid
+      ? done.notesSaid.map((n) => truncate(say(t, n, escapeMrkdwn), 400))
+      : (done.notes ?? []).map((n) => esc(n, 400))
+  )
+    .slice(0, 10)
+    .map((n) => `• ${n}`);
   if (notes.length > 0) blocks.push(section(`*${t.t("result.notes")}*\n${notes.join("\n")}`));
 
   if (done.temporaryPassword) {

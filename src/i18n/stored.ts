@@ -20,9 +20,21 @@ export function isStoredKey(line: string): line is MessageKey {
   );
 }
 
+/**
+ * Our own lines by their English text: what a restore's record kept before the keys were stored
+ * (an approval notice reads the request's result) is said in the reader's language too.
+ */
+const byEnglish: ReadonlyMap<string, MessageKey> = new Map(
+  Object.entries(catalogs.get(SOURCE_LANGUAGE) ?? {})
+    .filter(([key]) => isStoredKey(key))
+    .map(([key, text]) => [text, key as MessageKey]),
+);
+
 /** A stored line, to be said in the reader's language (an admin's own line: as written). */
 export function storedSaid(line: string): Said {
-  return isStoredKey(line) ? said(line) : said(AS_WRITTEN, { text: line });
+  if (isStoredKey(line)) return said(line);
+  const key = byEnglish.get(line);
+  return key ? said(key) : said(AS_WRITTEN, { text: line });
 }
 
 /** A stored line in English, for `--json`, the logs and stored results. */

@@ -9,9 +9,14 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { formattersFor, toJson } from "../../src/cli/format.ts";
 import { directories } from "../../src/db/schema.ts";
-import { storedEnglish } from "../../src/i18n/stored.ts";
+import { isStoredKey, sayFollowUp, storedEnglish } from "../../src/i18n/stored.ts";
 import { translator } from "../../src/i18n/translator.ts";
 import { BUILTIN_DIRECTORY_ID, BUILTIN_FOLLOW_UP, RECREATE_FOLLOW_UP } from "../../src/mirror/builtin.ts";
+import { ENTRA_PROFILE } from "../../src/providers/entra.ts";
+import { GOOGLE_PROFILE } from "../../src/providers/google.ts";
+import { JUMPCLOUD_PROFILE } from "../../src/providers/jumpcloud.ts";
+import { LARK_PROFILE } from "../../src/providers/lark.ts";
+import { OKTA_PROFILE } from "../../src/providers/okta.ts";
 import { planView } from "../../src/slack/blocks/plan.ts";
 import { restoreResultView } from "../../src/slack/blocks/result.ts";
 import { ok } from "../support/outcomes.ts";
@@ -118,5 +123,23 @@ describe("follow-up checklists in the reader's language", () => {
     expect(slack).toContain("Get-Mailbox -SoftDeletedMailbox &lt;name&gt;");
     expect(slack).toContain("postvak");
     expect(slack).not.toContain("<name>");
+  });
+
+  it("keeps no English default line in the code: every provider's checklist and note is a catalog key", () => {
+    const profiles = [ENTRA_PROFILE, GOOGLE_PROFILE, JUMPCLOUD_PROFILE, LARK_PROFILE, OKTA_PROFILE];
+    const lines = [
+      ...BUILTIN_FOLLOW_UP,
+      ...RECREATE_FOLLOW_UP,
+      ...profiles.flatMap((p) => [...p.followUp, ...(p.capabilities.note ? [p.capabilities.note] : [])]),
+    ];
+    expect(lines.filter((line) => !isStoredKey(line))).toEqual([]);
+  });
+
+  it("says a record's English default lines, kept before the keys, in the reader's language too", () => {
+    const kept = [storedEnglish("followUp.okta.apps"), OWN_LINE];
+    expect(sayFollowUp(nl, kept)).toEqual([
+      "Wijs de apps die de gebruiker rechtstreeks had opnieuw toe: door het deactiveren zijn ze uit elke app verwijderd. Apps die via groepen zijn toegewezen, komen terug met de groepslidmaatschappen die Okta heeft bewaard.",
+      OWN_LINE,
+    ]);
   });
 });

@@ -45,7 +45,8 @@ export function storedEnglish(line: string): string {
 /**
  * The lines of a plan's or a result's follow-up checklist in `t`'s language, unescaped (a surface
  * escapes each whole line: the defaults quote PowerShell's `<name>`). Without Saids (a record made
- * before they were kept), the English lines; a stored line that is still a key is said too.
+ * before they were kept), each line as `storedSaid` reads it: ours in `t`'s language, an admin's as
+ * written.
  */
 export function sayFollowUp(
   t: Translator,

@@ -1,8 +1,9 @@
 import { digestDates } from "../i18n/digest-dates.ts";
 import { say } from "../i18n/said.ts";
+import { sayFollowUp } from "../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../i18n/translator.ts";
 import { type Refusal, refusalText as sayRefusal } from "../restore/outcome.ts";
-import type { Conflict, RestorePlan } from "../restore/plan-types.ts";
+import type { AccountSummary, Conflict, RestorePlan } from "../restore/plan-types.ts";
 import type { Refreshed } from "../restore/refresh.ts";
 import type { SearchResult } from "../restore/search.ts";
 import type { ApproveOutcome, BatchItem, ReplaceRequested } from "../restore/service.ts";
@@ -32,7 +33,17 @@ export { auditCsv } from "./csv.ts";
  * The domain's messages as catalog keys and values (for a reader's language): the English texts
  * beside them are the machine output, so scripts never depend on our catalog's key names.
  */
-const SAID_FIELDS = new Set(["said", "blockersSaid", "errorSaid"]);
+const SAID_FIELDS = new Set([
+  "said",
+  "blockersSaid",
+  "errorSaid",
+  "followUpSaid",
+  "displayNameSaid",
+  "noteSaid",
+  "notesSaid",
+  "needsAttentionSaid",
+  "nextStepSaid",
+]);
 
 /** Stable machine output: ISO times, two-space indent, one document per command. Always English. */
 export function toJson(value: unknown): string {
@@ -76,7 +87,7 @@ function formatters(tr: Translator) {
         userName: r.account.userName,
         status: r.account.status,
       }),
-      ...r.notes.map((n) => `  ${n}`),
+      ...(r.notesSaid ? r.notesSaid.map((n) => say(tr, n)) : r.notes).map((n) => `  ${n}`),
     ].join("\n");
   }
 
@@ -128,6 +139,11 @@ function formatters(tr: Translator) {
     return table(rows) + more;
   }
 
+  /** A conflict's holder: as the directory names it, or ours in the reader's language (one only the provider saw). */
+  function holderName(holder: AccountSummary): string {
+    return holder.displayNameSaid ? say(tr, holder.displayNameSaid) : holder.displayName;
+  }
+
   function conflictLine(c: Conflict): string {
     const mark = c.resolvedBy ? t("cli.conflict.resolved") : t("cli.conflict.toResolve");
     switch (c.kind) {
@@ -135,7 +151,7 @@ function formatters(tr: Translator) {
         return t("cli.conflict.userName", {
           mark,
           userName: c.userName,
-          holder: c.holder.displayName,
+          holder: holderName(c.holder),
           how: c.resolvedBy ? `: ${c.resolvedBy}` : t("cli.conflict.userName.how"),
         });
       case "alias":
@@ -147,7 +163,7 @@ function formatters(tr: Translator) {
         return t("cli.conflict.email", {
           mark,
           email: c.email,
-          holder: c.holder.displayName,
+          holder: holderName(c.holder),
           userName: c.holder.userName,
           how: c.resolvedBy ? t("cli.conflict.without") : t("cli.conflict.email.how"),
         });
@@ -155,7 +171,7 @@ function formatters(tr: Translator) {
         return t("cli.conflict.phone", {
           mark,
           phone: c.phone,
-          holder: c.holder.displayName,
+          holder: holderName(c.holder),
           userName: c.holder.userName,
           how: c.resolvedBy ? t("cli.conflict.without") : t("cli.conflict.phone.how"),
         });
@@ -210,6 +226,12 @@ function formatters(tr: Translator) {
       t("cli.plan.account", { name: a.displayName, userName: a.userName, directory: p.directory.name }),
       `  ${t("cli.plan.deleted", { day: day(a.deletedAt), actor: a.deletedBy ?? t("cli.unknown"), window: windowLine(p) })}`,
       `  ${p.action === "recreate" ? t("cli.plan.recreate") : t("cli.plan.same")}`,
+      // The provider's own caveat (Okta: a deleted user is gone), in the reader's language.
+      ...(p.directory.note
+        ? [
+            `  ${p.directory.name}: ${p.directory.noteSaid ? say(tr, p.directory.noteSaid) : p.directory.note}`,
+          ]
+        : []),
       ...providerCheckLines(p),
       "",
       conflictsSection(p),
@@ -239,7 +261,11 @@ function formatters(tr: Translator) {
       const blockers = p.blockersSaid ? p.blockersSaid.map((b) => say(tr, b)) : p.blockers;
       lines.push(...blockers.map((b) => `  - ${b}`));
     }
-    lines.push("", t("cli.plan.followUp"), ...p.followUp.map((f) => `  [ ] ${f}`));
+    lines.push(
+      "",
+      t("cli.plan.followUp"),
+      ...sayFollowUp(tr, p.followUp, p.followUpSaid).map((f) => `  [ ] ${f}`),
+    );
     return lines.join("\n");
   }
 
@@ -255,9 +281,13 @@ function formatters(tr: Translator) {
             })
           : t("cli.restored.restored", { name: d.account.displayName, userName: d.account.userName }),
     ];
-    if (d.needsAttention) lines.push(`  ${t("cli.restored.attention", { text: d.needsAttention })}`);
+    if (d.needsAttention) {
+      const text = d.needsAttentionSaid ? say(tr, d.needsAttentionSaid) : d.needsAttention;
+      lines.push(`  ${t("cli.restored.attention", { text })}`);
+    }
     if (d.renamedFrom) lines.push(`  ${t("cli.restored.renamed", { name: d.renamedFrom })}`);
-    for (const note of d.notes ?? []) lines.push(`  ${note}`);
+    for (const note of d.notesSaid ? d.notesSaid.map((n) => say(tr, n)) : (d.notes ?? []))
+      lines.push(`  ${note}`);
     if (d.droppedAliases.length)
       lines.push(`  ${t("cli.restored.aliases", { aliases: d.droppedAliases.join(", ") })}`);
     if (d.droppedEmail) lines.push(`  ${t("cli.restored.noEmail", { email: d.droppedEmail })}`);
@@ -269,7 +299,8 @@ function formatters(tr: Translator) {
     if (d.temporaryPassword) {
       lines.push(`  ${t("cli.restored.password", { password: d.temporaryPassword })}`);
     }
-    if (!d.repeated) lines.push(t("cli.followUp"), ...d.followUp.map((f) => `  [ ] ${f}`));
+    if (!d.repeated)
+      lines.push(t("cli.followUp"), ...sayFollowUp(tr, d.followUp, d.followUpSaid).map((f) => `  [ ] ${f}`));
     return lines.join("\n");
   }
 
@@ -288,7 +319,11 @@ function formatters(tr: Translator) {
     );
     const followUp = items.find((i) => i.outcome.type === "restored")?.outcome as RestoreDone | undefined;
     lines.push(t("cli.batch.summary", { done, total: items.length }));
-    if (followUp) lines.push(t("cli.batch.followUp"), ...followUp.followUp.map((f) => `  [ ] ${f}`));
+    if (followUp)
+      lines.push(
+        t("cli.batch.followUp"),
+        ...sayFollowUp(tr, followUp.followUp, followUp.followUpSaid).map((f) => `  [ ] ${f}`),
+      );
     return lines.join("\n");
   }
 
@@ -476,7 +511,9 @@ function formatters(tr: Translator) {
     if (d.attention.length > 0) {
       lines.push("", t("cli.digest.attention", { count: d.attention.length }));
       for (const a of d.attention)
-        lines.push(`  ${minute(a.at)} ${a.userName} (${a.provider}): ${a.nextStep}`);
+        lines.push(
+          `  ${minute(a.at)} ${a.userName} (${a.provider}): ${a.nextStepSaid ? say(tr, a.nextStepSaid) : a.nextStep}`,
+        );
     }
     return lines.join("\n");
   }

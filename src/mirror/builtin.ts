@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { directories } from "../db/schema.ts";
+import type { MessageKey } from "../i18n/catalog.ts";
 import type { DirectoryCapabilities } from "../providers/capabilities.ts";
 
 export const BUILTIN_DIRECTORY_ID = "builtin";
@@ -12,20 +13,20 @@ const BUILTIN_CAPABILITIES: DirectoryCapabilities = {
   setsPassword: true,
 };
 
-/** What a restore does not bring back, from the providers' own help articles (Lark's list). */
-export const BUILTIN_FOLLOW_UP = [
-  "Give the user the temporary password privately; they must change it at first sign-in.",
-  "Re-grant admin roles, approval roles and group memberships: they are not restored.",
-  "Check the department: it may have to be chosen again.",
-  "Work handed to others while the account was deleted (approval tasks, documents) stays with them.",
-  "Third-party calendars are not restored.",
+/** What a restore does not bring back, from the providers' own help articles (Lark's list): catalog keys, said in the reader's language. */
+export const BUILTIN_FOLLOW_UP: MessageKey[] = [
+  "followUp.builtin.password",
+  "followUp.builtin.roles",
+  "followUp.builtin.department",
+  "followUp.builtin.handedOver",
+  "followUp.builtin.calendars",
 ];
 
 /** Re-create-only directories (Secure Exchanges, JumpCloud) follow up with the licence. */
-export const RECREATE_FOLLOW_UP = [
-  "This is a new account: nothing of the old one's data comes back.",
-  "Reset the user's licence, assign a licence, then activate it.",
-  "Add the user to their groups again.",
+export const RECREATE_FOLLOW_UP: MessageKey[] = [
+  "followUp.recreate.newAccount",
+  "followUp.recreate.licence",
+  "followUp.recreate.groups",
 ];
 
 export interface BuiltinSettings {

@@ -104,11 +104,6 @@ export const entraSettings: z.ZodType<EntraSettings> = z
 const MAILBOX_RESTORE =
   "New-MailboxRestoreRequest -SourceMailbox <its ExchangeGuid> -TargetMailbox <mailbox> -AllowLegacyDNMismatch";
 
-/** Before a restore: the mail alone can come back without the user. */
-const MAIL_ONLY =
-  "If only the mail is wanted, restore the mailbox instead of the user: in Exchange Online PowerShell, " +
-  `Get-Mailbox -SoftDeletedMailbox <name> shows its ExchangeGuid, then ${MAILBOX_RESTORE} copies it into a mailbox.`;
-
 /** Past the window the user is gone; only a mailbox that was on hold (inactive) is left. */
 const PAST_WINDOW =
   "Past the 30 days only a mailbox that was on hold is left: in Exchange Online PowerShell, " +
@@ -133,20 +128,19 @@ export const ENTRA_PROFILE: DirectoryProfile = {
     // Proxy addresses are unique in a tenant; phone numbers are not.
     unique: ["email", "alias"],
     listsWholeBin: true,
-    note:
-      "A restored user gets their Exchange Online mailbox back with them within the 30 days. Past them, or " +
-      "when only the mail is needed, restore the mailbox in Exchange Online instead. Users synced from " +
-      "on-premises Active Directory should be restored in Active Directory.",
+    // A catalog key: said in the reader's language (src/i18n/stored.ts).
+    note: "directoryNote.entra",
   },
   retentionDays: 30,
+  // Catalog keys (followUp.*): said in the reader's language.
   followUp: [
-    "Reset the user's password and give them the temporary password privately: a restore does not set a new one.",
-    "The mailbox comes back with the user: give it some time to reappear in Outlook and the Exchange admin center before you look into it.",
-    "Check the user's licences: users deleted in the Microsoft 365 admin center lose them first, so assign one if none came back.",
-    "Restored licences count even when no seat is free: check that you are not using more than you bought.",
-    "Addresses removed because another account holds them stay removed: add them back once they are free.",
-    MAIL_ONLY,
-    PAST_WINDOW,
+    "followUp.entra.password",
+    "followUp.entra.mailbox",
+    "followUp.entra.licences",
+    "followUp.entra.seats",
+    "followUp.entra.addresses",
+    "followUp.entra.mailOnly",
+    "followUp.entra.pastWindow",
   ],
 };
 

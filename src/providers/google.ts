@@ -145,11 +145,11 @@ export const GOOGLE_PROFILE: DirectoryProfile = {
   },
   retentionDays: 20,
   followUp: [
-    "If the user was suspended or had their data transferred before the deletion, Google restores them suspended: reactivate them in the Admin console.",
-    "If you assign licences by hand, assign the user's licences again: only services with automatic licence assignment come back on their own.",
-    "Drive files transferred to another user before the deletion stay with that user: transfer them back if needed.",
-    "Check the organizational unit the user was restored into: its settings and apps apply to them now.",
-    "The restore can take up to 24 hours to reach every Google service.",
+    "followUp.google.suspended",
+    "followUp.google.licences",
+    "followUp.google.drive",
+    "followUp.google.orgUnit",
+    "followUp.google.delay",
   ],
 };
 

@@ -108,17 +108,18 @@ export const JUMPCLOUD_PROFILE: DirectoryProfile = {
     // JumpCloud requires unique user names and emails.
     unique: ["email"],
     listsWholeBin: false,
-    note: "JumpCloud cannot restore: a restore re-creates the user as a new account; nothing of the old account's data comes back.",
+    // A catalog key: said in the reader's language (src/i18n/stored.ts).
+    note: "directoryNote.jumpcloud",
   },
   retentionDays: INSIGHTS_RETENTION_DAYS,
   followUp: [
-    "This is a new JumpCloud account with a new id: nothing of the old account's data comes back.",
-    "Give the user the temporary password privately; JumpCloud asks for a new one at first sign-in.",
-    "Add the user to their user groups again: group memberships are not re-created.",
-    "Bind the user to their devices again and re-create their local account settings (sudo, SSH keys).",
-    "Give the user access to their SSO applications, LDAP, RADIUS and other resources again.",
-    "Set up multi-factor authentication again: the old enrolment is gone.",
-    "Re-enter what Directory Insights did not record (job title, manager, phone numbers, custom attributes).",
+    "followUp.jumpcloud.newAccount",
+    "followUp.jumpcloud.password",
+    "followUp.jumpcloud.groups",
+    "followUp.jumpcloud.devices",
+    "followUp.jumpcloud.access",
+    "followUp.jumpcloud.mfa",
+    "followUp.jumpcloud.attributes",
   ],
 };
 

@@ -17,6 +17,7 @@
  */
 import { createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import type { MessageKey } from "../i18n/catalog.ts";
 import { blankIsUnset, optionalVar } from "./env.ts";
 import type {
   ConflictKeys,
@@ -55,14 +56,14 @@ export const larkSettingsSchema = z.object({
 
 export type LarkSettings = z.infer<typeof larkSettingsSchema>;
 
-export const LARK_FOLLOW_UP = [
-  "Lark does not restore the department: check the member's department and move them if needed.",
-  "Re-grant administrator permissions, approval roles and common user groups: they are not restored.",
-  "Dynamic groups come back only where the member matches the mapping rules again.",
-  "Documents, Wiki pages, Minutes, surveys and events transferred to someone else while the account was deleted stay with them.",
-  "Approval tasks in progress were handed to another member and are not returned.",
-  "Third-party calendars are not restored: the member must connect them again.",
-  "Check the member's seat: Pro and Enterprise plans need a free seat for them.",
+export const LARK_FOLLOW_UP: MessageKey[] = [
+  "followUp.lark.department",
+  "followUp.lark.roles",
+  "followUp.lark.dynamicGroups",
+  "followUp.lark.transferred",
+  "followUp.lark.approvals",
+  "followUp.lark.calendars",
+  "followUp.lark.seat",
 ];
 
 export const LARK_PROFILE: DirectoryProfile = {
@@ -75,10 +76,8 @@ export const LARK_PROFILE: DirectoryProfile = {
     // Lark refuses a restore whose email (44031) or mobile (44030) another member has.
     unique: ["email", "phone"],
     listsWholeBin: false,
-    note:
-      "Lark has no list of deleted members: the app learns departures from Lark's member-deleted event, " +
-      "so only members deleted while the app was subscribed appear. Deletions can take up to 48 hours to " +
-      "finish before a restore is possible.",
+    // A catalog key: said in the reader's language (src/i18n/stored.ts).
+    note: "directoryNote.lark",
   },
   retentionDays: 30,
   followUp: LARK_FOLLOW_UP,

@@ -110,15 +110,16 @@ export const OKTA_PROFILE: DirectoryProfile = {
     // A deactivated user keeps its login: deactivating the holder would not free it.
     replaceFreesUserName: false,
     listsWholeBin: true,
-    note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
+    // A catalog key: said in the reader's language (src/i18n/stored.ts).
+    note: "directoryNote.okta",
   },
   retentionDays: null,
   followUp: [
-    "If Okta shows the user as Pending user action, they have no password yet: in the Okta Admin Console, open the user and send the activation email again (or reset the password) so they can set one.",
-    "Reassign the apps the user had directly: deactivation unassigned them from every app. Apps assigned through groups come back with the group memberships Okta kept.",
-    "App accounts that Okta deprovisioned on deactivation may have lost their data (mail, files): check them with the app's owner.",
-    "If the user no longer has the device they enrolled, reset their authenticators (More Actions → Reset Authenticators) so they enroll again at next sign-in.",
-    "Check the user's admin roles and groups, and add back any that group rules or imports removed.",
+    "followUp.okta.activation",
+    "followUp.okta.apps",
+    "followUp.okta.appData",
+    "followUp.okta.authenticators",
+    "followUp.okta.roles",
   ],
 };
 

@@ -94,7 +94,9 @@ export interface AttentionItem {
   userName: string;
   displayName: string;
   provider: string;
+  /** What to do (English); `nextStepSaid` is the same, to be said in the reader's language. */
   nextStep: string;
+  nextStepSaid?: Said;
 }
 
 const textOf = (o: Record<string, unknown>, key: string): string | null =>
@@ -128,6 +130,8 @@ export async function needingAttention(db: Db, since: Date, limit = 20): Promise
       displayName: textOf(after, "displayName") ?? userName,
       provider,
       nextStep: textOf(details, "nextStep") ?? refreshStep(e.accountIds[0] ?? userName, provider),
+      // Recorded in English; it is always the refresh step for this account, said again here.
+      nextStepSaid: refreshStepSaid(e.accountIds[0] ?? userName, provider),
     };
   });
 }

@@ -2,10 +2,11 @@ import { and, eq } from "drizzle-orm";
 import { insertAddresses, keepsAddresses, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accounts, type Directory, directories, seats } from "../db/schema.ts";
-import { said } from "../i18n/said.ts";
+import { type Said, said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import { type Logger, silentLog } from "../log.ts";
 import type { DirectoryConnector, RestoredUser } from "../providers/port.ts";
-import { type AuditInput, auditView, recordAudit, refreshStep } from "./audit.ts";
+import { type AuditInput, auditView, recordAudit, refreshStep, refreshStepSaid } from "./audit.ts";
 import { type Followed, followProvider } from "./follow.ts";
 import { blockedBy, Refused } from "./outcome.ts";
 import { generateTemporaryPassword, hashPassword } from "./password.ts";
@@ -30,11 +31,17 @@ export interface RestoreRecord {
   department: string | null;
   replaced: AccountSummary | null;
   followUp: string[];
+  /** The same checklist, to be said in the reader's language; absent in records made before. */
+  followUpSaid?: Said[];
   mustChangePassword: boolean;
   /** What the mirror changed to follow the provider (follow.ts); absent in records made before. */
   notes?: string[];
+  /** The same notes, to be said in the reader's language; absent in records made before. */
+  notesSaid?: Said[];
   /** The provider acted but this app's records could not follow: what happened and what to do. */
   needsAttention?: string | null;
+  /** The same, to be said in the reader's language; absent when `needsAttention` is. */
+  needsAttentionSaid?: Said;
 }
 
 export interface RestoreDone extends RestoreRecord {
@@ -266,10 +273,19 @@ function recordOf(
   const { account, plan } = rowInput;
   const connector = ctx.connector ?? null;
   const o = plan.outcome;
-  const needsAttention =
+  const needsAttentionSaid =
     followed && !followed.account && connector
-      ? `${restored.displayName} (${restored.userName}) was ${plan.action === "restore" ? "restored" : "re-created"} in ${connector.name}, but this app's records could not follow: ${followed.failure}. Nothing needs undoing in ${connector.name}. ${refreshStep(account.id, connector.name)} Until then it is listed under "Needs attention" in App Home and the digest.`
+      ? said("followed.needsAttention", {
+          name: restored.displayName,
+          userName: restored.userName,
+          action: plan.action,
+          provider: connector.name,
+          failure: String(followed.failure),
+          refreshStep: refreshStepSaid(account.id, connector.name),
+        })
       : null;
+  const needsAttention = needsAttentionSaid ? say(ENGLISH, needsAttentionSaid) : null;
+  const notesSaid = [...(followed?.notesSaid ?? []), ...departmentNote(connector, choices, followed)];
   return {
     action: plan.action,
     requestId: ctx.requestId,
@@ -282,9 +298,12 @@ function recordOf(
     department: followed ? followed.user.department : o.department,
     replaced,
     followUp: plan.followUp,
+    ...(plan.followUpSaid ? { followUpSaid: plan.followUpSaid } : {}),
     mustChangePassword: rowInput.mustChangePassword,
-    notes: [...(followed?.notes ?? []), ...departmentNote(connector, choices, followed)],
+    notes: notesSaid.map((n) => say(ENGLISH, n)),
+    notesSaid,
     needsAttention,
+    ...(needsAttentionSaid ? { needsAttentionSaid } : {}),
   };
 }
 
@@ -340,10 +359,14 @@ function departmentNote(
   connector: DirectoryConnector | null,
   choices: RestoreChoices,
   followed: Followed | null,
-): string[] {
+): Said[] {
   const chosen = choices.department?.trim();
   if (!connector || !followed || !chosen || followed.user.department === chosen) return [];
   return [
-    `${connector.name} kept the department ${followed.user.department ?? "(none)"}: the chosen ${chosen} was not set. Set it in ${connector.name}'s admin console.`,
+    said("followed.departmentKept", {
+      provider: connector.name,
+      department: followed.user.department ?? said("followed.noDepartment"),
+      chosen,
+    }),
   ];
 }

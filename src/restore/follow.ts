@@ -17,6 +17,8 @@ import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { insertAddresses, keepsAddresses, mirrorFields } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accountAddresses, accounts } from "../db/schema.ts";
+import { type Said, said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 import { describeError, type Logger } from "../log.ts";
 import { type DirectoryConnector, ProviderError, type ProviderUser } from "../providers/port.ts";
 
@@ -28,8 +30,10 @@ export interface Followed {
   account: Account | null;
   /** What the provider answered last: the truth to show and audit. */
   user: ProviderUser;
-  /** Sentences for the admin: what the mirror had to change to follow the provider. */
+  /** Sentences for the admin: what the mirror had to change to follow the provider (English). */
   notes: string[];
+  /** The same sentences, to be said in the reader's language. */
+  notesSaid: Said[];
   /** Why the mirror could not follow (no personal data): set together with account null. */
   failure: string | null;
   /** Mirrored accounts changed to follow the provider, for the audit. */
@@ -53,20 +57,21 @@ export async function followProvider(
   write: WriteRestored,
 ): Promise<Followed> {
   const first = await attempt(tx, (sp) => write(sp, answered, new Set()));
-  if (first.ok) return { account: first.value, user: answered, notes: [], failure: null, reconciled: [] };
+  if (first.ok)
+    return { account: first.value, user: answered, notes: [], notesSaid: [], failure: null, reconciled: [] };
 
   const { connector, log } = input;
   log.warn("the provider's answer did not fit the mirror; reading it again", {
     provider: connector.name,
     error: describeError(first.error),
   });
-  const notes: string[] = [];
+  const notesSaid: Said[] = [];
   let user = answered;
   try {
     if (!input.readById) user = (await connector.readActive?.(answered.externalId)) ?? answered;
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
-    notes.push(`${connector.name} could not be asked again (${error.code}); its first answer was used.`);
+    notesSaid.push(said("followed.notAskedAgain", { provider: connector.name, code: error.code }));
   }
   const fields = mirrorFields(user);
   const unique = connector.profile.capabilities.unique;
@@ -122,8 +127,12 @@ export async function followProvider(
     if (now === null) {
       await tombstone(tx, holder, input.now);
       reconciled.push({ id: holder.id, userName: holder.userName, became: "deleted" });
-      notes.push(
-        `${holder.displayName} (${holder.userName}) is no longer active in ${connector.name}: marked deleted here too.`,
+      notesSaid.push(
+        said("followed.holderGone", {
+          name: holder.displayName,
+          userName: holder.userName,
+          provider: connector.name,
+        }),
       );
       continue;
     }
@@ -138,15 +147,21 @@ export async function followProvider(
       for (const address of addresses) {
         if (!theirs.has(address)) continue;
         shared.add(address);
-        notes.push(
-          `${connector.name} kept ${address} on both ${user.displayName} and ${now.displayName}: change it on one of them in ${connector.name}.`,
+        notesSaid.push(
+          said("followed.addressShared", {
+            provider: connector.name,
+            address,
+            name: user.displayName,
+            other: now.displayName,
+          }),
         );
       }
     }
   }
 
   const second = await attempt(tx, (sp) => write(sp, user, shared));
-  if (second.ok) return { account: second.value, user, notes, failure: null, reconciled };
+  const notes = notesSaid.map((n) => say(ENGLISH, n));
+  if (second.ok) return { account: second.value, user, notes, notesSaid, failure: null, reconciled };
   log.error("the mirror could not follow the provider", {
     provider: connector.name,
     error: describeError(second.error),
@@ -155,6 +170,7 @@ export async function followProvider(
     account: null,
     user,
     notes,
+    notesSaid,
     failure: causeOf(second.error),
     reconciled,
   };

@@ -7,6 +7,7 @@
  */
 import type { Account, Directory } from "../db/schema.ts";
 import { type Said, said, saidList, say } from "../i18n/said.ts";
+import { storedEnglish, storedSaid } from "../i18n/stored.ts";
 import { ENGLISH } from "../i18n/translator.ts";
 import type { ConflictResolution, UniqueKey } from "../providers/capabilities.ts";
 import { normalizeAddress, userNameProblem } from "./names.ts";
@@ -375,7 +376,8 @@ export function decidePlan(
       kind: directory.kind,
       canRestore: directory.capabilities.canRestore,
       batchRestore: directory.capabilities.batchRestore,
-      note: directory.capabilities.note ?? null,
+      note: directory.capabilities.note ? storedEnglish(directory.capabilities.note) : null,
+      ...(directory.capabilities.note ? { noteSaid: storedSaid(directory.capabilities.note) } : {}),
     },
     action: directory.capabilities.canRestore ? "restore" : "recreate",
     restorability: w.window,
@@ -396,7 +398,8 @@ export function decidePlan(
     blockers,
     blockersSaid,
     ready: blockers.length === 0,
-    followUp: directory.followUp,
+    followUp: directory.followUp.map(storedEnglish),
+    followUpSaid: directory.followUp.map(storedSaid),
   };
 }
 

@@ -15,6 +15,11 @@ export interface AccountSummary {
   directoryId: string;
   userName: string;
   displayName: string;
+  /**
+   * The display name in the reader's language, where it is ours and not the directory's: a holder
+   * only the provider saw ("Another object in …"). Absent: `displayName` as the directory has it.
+   */
+  displayNameSaid?: Said;
   email: string | null;
   department: string | null;
   license: string | null;
@@ -86,8 +91,10 @@ export interface RestorePlan {
     kind: string;
     canRestore: boolean;
     batchRestore: boolean;
-    /** What to know about this directory wherever it is named (Okta: no countdown). */
+    /** What to know about this directory wherever it is named (Okta: no countdown), in English. */
     note: string | null;
+    /** The same, to be said in the reader's language; absent when `note` is null. */
+    noteSaid?: Said;
   };
   /** "recreate" where the directory cannot restore: a new account from the snapshot. */
   action: "restore" | "recreate";
@@ -116,7 +123,10 @@ export interface RestorePlan {
    */
   blockersSaid?: Said[];
   ready: boolean;
+  /** What the admin still has to do after it (the directory's checklist), in English. */
   followUp: string[];
+  /** The same lines, to be said in the reader's language; absent: the English lines. */
+  followUpSaid?: Said[];
   /**
    * For a provider's account: when its active users were last asked who holds these names (the
    * conflicts above come from that answer), or why they could not be asked. Absent: built-in.
@@ -133,7 +143,9 @@ export interface RestorePlan {
   };
 }
 
-export function summarize(a: Pick<Account, keyof AccountSummary>): AccountSummary {
+export function summarize(
+  a: Pick<Account, Exclude<keyof AccountSummary, "displayNameSaid">>,
+): AccountSummary {
   return {
     id: a.id,
     directoryId: a.directoryId,

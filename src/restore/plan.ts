@@ -16,7 +16,7 @@ import {
   departments,
   seats,
 } from "../db/schema.ts";
-import { type Said, say } from "../i18n/said.ts";
+import { type Said, said, say } from "../i18n/said.ts";
 import { ENGLISH } from "../i18n/translator.ts";
 import type { ConflictResolution } from "../providers/capabilities.ts";
 import { type ActiveHolders, type DirectoryContext, decidePlan, NO_FACTS, wantedKeys } from "./plan-rules.ts";
@@ -173,11 +173,13 @@ export function withProviderConflict(
   departments: string[] = [],
 ): RestorePlan {
   const can = (r: ConflictResolution) => capabilities.resolves?.includes(r) ?? true;
+  const unseen = said("plan.holder.unseen", { directory: plan.directory.name });
   const someone: AccountSummary = {
     id: "",
     directoryId: plan.directory.id,
     userName: "?",
-    displayName: `Another object in ${plan.directory.name}`,
+    displayName: say(ENGLISH, unseen),
+    displayNameSaid: unseen,
     email: null,
     department: null,
     license: null,

@@ -9,7 +9,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { insertAddresses, keepsAddresses, mirrorFields } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
 import { type Account, accountAddresses, accounts, auditEvents } from "../db/schema.ts";
-import { said } from "../i18n/said.ts";
+import { type Said, said, saidList } from "../i18n/said.ts";
 import type { Logger } from "../log.ts";
 import { type DirectoryConnector, ProviderError, type ProviderUser } from "../providers/port.ts";
 import { auditView, recordAudit } from "./audit.ts";
@@ -23,8 +23,10 @@ export interface Refreshed {
   type: "refreshed";
   /** The account as the provider has it now, in this app's records. */
   account: AccountSummary;
-  /** What the records had to change to follow (holders refreshed or marked deleted). */
+  /** What the records had to change to follow (holders refreshed or marked deleted), in English. */
   notes: string[];
+  /** The same notes, to be said in the reader's language. */
+  notesSaid: Said[];
 }
 
 /**
@@ -90,7 +92,7 @@ export async function refreshFromProvider(
         said("refusal.refresh.cannotFollow", {
           provider: connector.name,
           failure: String(followed.failure),
-          notes: followed.notes.join(" "),
+          notes: saidList(followed.notesSaid),
           userName: found.userName,
         }),
       );
@@ -109,7 +111,12 @@ export async function refreshFromProvider(
         ...(followed.reconciled.length ? { reconciled: followed.reconciled } : {}),
       },
     });
-    return { type: "refreshed", account: summarize(followed.account), notes: followed.notes };
+    return {
+      type: "refreshed",
+      account: summarize(followed.account),
+      notes: followed.notes,
+      notesSaid: followed.notesSaid,
+    };
   });
 }
 

@@ -1,5 +1,6 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { storedEnglish } from "../../src/i18n/stored.ts";
 import { conflictFilters, entraModule, originalUserName } from "../../src/providers/entra.ts";
 import type { ProviderUser, RestoreInput } from "../../src/providers/port.ts";
 import { ProviderError } from "../../src/providers/port.ts";
@@ -166,18 +167,18 @@ describe("Microsoft Entra ID: the profile", () => {
       resolves: ["rename", "dropAliases"],
       listsWholeBin: true,
     });
-    expect(dir.profile.followUp.join(" ")).toMatch(/Reset the user's password/);
-    expect(dir.profile.followUp.join(" ")).toMatch(/licence/);
+    expect(dir.profile.followUp.map(storedEnglish).join(" ")).toMatch(/Reset the user's password/);
+    expect(dir.profile.followUp.map(storedEnglish).join(" ")).toMatch(/licence/);
   });
 
   it("says the mailbox comes back with the user inside the window, and where the mail alone comes back", () => {
     const { dir } = connector();
-    const { note } = dir.profile.capabilities;
+    const note = storedEnglish(dir.profile.capabilities.note ?? "");
     expect(note).toMatch(/mailbox back with them within the 30 days/);
     expect(note).toMatch(
       /Past them, or when only the mail is needed, restore the mailbox in Exchange Online/,
     );
-    const followUp = dir.profile.followUp;
+    const followUp = dir.profile.followUp.map(storedEnglish);
     expect(followUp).toContain(
       "The mailbox comes back with the user: give it some time to reappear in Outlook and the Exchange admin center before you look into it.",
     );

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
 import nock from "nock";
 import { describe, expect, it } from "vitest";
+import { formattersFor, toJson } from "../../src/cli/format.ts";
 import { runCli } from "../../src/cli/run.ts";
 import { accounts } from "../../src/db/schema.ts";
 import { startServer } from "../../src/http.ts";
@@ -19,6 +20,7 @@ import { larkModule } from "../../src/providers/lark.ts";
 import { providersFrom } from "../../src/providers/providers.ts";
 import { isRefusal, refusalText } from "../../src/restore/outcome.ts";
 import { runSyncs } from "../../src/schedule/sync-job.ts";
+import { planView } from "../../src/slack/blocks/plan.ts";
 import * as fx from "../fixtures/entra.ts";
 import * as jc from "../fixtures/jumpcloud.ts";
 import * as lark from "../fixtures/lark.ts";
@@ -131,6 +133,19 @@ describe("Microsoft Entra ID, end to end", () => {
     expect(isRefusal(refused) && refused.message).toMatch(
       /^Microsoft Entra ID: .*Request_BadRequest.*Nothing was restored/,
     );
+    // Said in the reader's language: the holder is ours to name, not the directory's.
+    const plan = isRefusal(refused) ? refused.plan : undefined;
+    if (!plan) throw new Error("the refusal carries its plan");
+    const nl = translator("nl-NL", "Europe/Amsterdam");
+    const meta = { accountId: alice, query: "alice", directoryName: "Microsoft Entra ID" };
+    expect(JSON.stringify(planView(plan, meta, nl))).toContain("Een ander object in Microsoft Entra ID");
+    expect(formattersFor(nl).plan(plan)).toContain("Een ander object in Microsoft Entra ID");
+    expect(formattersFor().plan(plan)).toContain("Another object in Microsoft Entra ID");
+    const json = JSON.parse(toJson(refused));
+    expect(json.plan.conflicts[0].holder).toEqual(
+      expect.objectContaining({ displayName: "Another object in Microsoft Entra ID" }),
+    );
+    expect(json.plan.conflicts[0].holder).not.toHaveProperty("displayNameSaid");
 
     entraActive([]);
     nock(ENTRA_GRAPH)

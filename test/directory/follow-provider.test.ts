@@ -7,11 +7,14 @@
  */
 import nock from "nock";
 import { describe, expect, it } from "vitest";
+import { formattersFor, toJson } from "../../src/cli/format.ts";
 import { accounts } from "../../src/db/schema.ts";
 import { buildDigest } from "../../src/digest/build.ts";
+import { translator } from "../../src/i18n/translator.ts";
 import { isRefusal } from "../../src/restore/outcome.ts";
 import type { RestoreService } from "../../src/restore/service.ts";
 import { homeView } from "../../src/slack/blocks/home.ts";
+import { restoreResultView } from "../../src/slack/blocks/result.ts";
 import * as fx from "../fixtures/entra.ts";
 import { ADMIN } from "../support/world.ts";
 import { ENTRA_GRAPH, entraBin, useProviderWorld } from "./flow-support.ts";
@@ -45,6 +48,8 @@ function graphRestoresKeepingOldMail() {
 function graphUser(id: string, status: number, body: object) {
   return nock(ENTRA_GRAPH).get(`/v1.0/users/${id}`).query(true).reply(status, body);
 }
+
+const nl = translator("nl-NL", "Europe/Amsterdam");
 
 const aliceNow = { ...fx.restoredAliceRenamed, proxyAddresses: ["SMTP:alice@contoso.com"], department: null };
 
@@ -89,6 +94,13 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
     expect(done.notes).toEqual([
       "Microsoft Entra ID kept alice@contoso.com on both Alice Martin and Alice Moreau: change it on one of them in Microsoft Entra ID.",
     ]);
+    // In the reader's language in Slack and the CLI; --json keeps the English notes only.
+    const dutch =
+      "Microsoft Entra ID heeft alice@contoso.com bij zowel Alice Martin als Alice Moreau laten staan: wijzig het bij een van beide in Microsoft Entra ID.";
+    expect(JSON.stringify(restoreResultView(done, "Microsoft Entra ID", nl))).toContain(`• ${dutch}`);
+    expect(formattersFor(nl).restored(done)).toContain(`  ${dutch}`);
+    expect(JSON.parse(toJson(done)).notes).toEqual(done.notes);
+    expect(toJson(done)).not.toContain("followed.");
     expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "active", email: "alice@contoso.com" });
     // Moreau was refreshed from Entra (her new user name), and still holds the address in the index.
     const holder = await mirrored(HOLDER_ID);
@@ -153,6 +165,31 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
     );
     expect(home).toContain("Needs attention (1)");
     expect(home).toContain(initial);
+    // The same, for a Dutch reader: the result, App Home (and the digest, which lists the same
+    // items), and the CLI; the command stays as it is, escaped for Slack.
+    const result = JSON.stringify(restoreResultView(done, "Microsoft Entra ID", nl));
+    expect(result).toContain(
+      `Alice Martin (${initial}) is hersteld in Microsoft Entra ID, maar de gegevens van deze app konden niet volgen: `,
+    );
+    expect(result).toContain(`Voer \`restore-user refresh ${alice} --as &lt;your Slack id&gt;\` uit`);
+    expect(result).not.toContain("<your Slack id>");
+    expect(formattersFor(nl).restored(done)).toContain("is hersteld in Microsoft Entra ID, maar de gegevens");
+    const dutchHome = JSON.stringify(
+      homeView({
+        now: world.clock.now(),
+        isAdmin: true,
+        isApprover: false,
+        pending: [],
+        expiring: [],
+        recent: [],
+        attention: items,
+        t: nl,
+      }),
+    );
+    expect(dutchHome).toContain(`Voer \`restore-user refresh ${alice} --as &lt;your Slack id&gt;\` uit`);
+    expect(dutchHome).not.toContain("Run `restore-user");
+    expect(JSON.parse(toJson(done)).needsAttention).toBe(done.needsAttention);
+    expect(toJson(done)).not.toContain("needsAttentionSaid");
     const digest = await buildDigest(world.database.db, {
       date: "2026-11-24",
       timeZone: "UTC",
@@ -173,6 +210,10 @@ describe("after Entra restored a user, the mirror follows Entra", () => {
       account: { userName: initial, status: "active" },
       notes: [`Stale Copy (${initial}) is no longer active in Microsoft Entra ID: marked deleted here too.`],
     });
+    if (isRefusal(refreshed)) throw new Error(refreshed.message);
+    expect(formattersFor(nl).refreshed(refreshed)).toContain(
+      `  Stale Copy (${initial}) is niet meer actief in Microsoft Entra ID: hier ook als verwijderd gemarkeerd.`,
+    );
     expect(await mirrored(fx.ALICE_ID)).toMatchObject({ status: "active", userName: initial });
     expect(await mirrored(clash?.externalId as string)).toMatchObject({ status: "deleted" });
     expect(await service.needingAttention(ADMIN)).toEqual([]);

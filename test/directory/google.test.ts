@@ -1,6 +1,7 @@
 import { createVerify, generateKeyPairSync } from "node:crypto";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { storedEnglish } from "../../src/i18n/stored.ts";
 import { GOOGLE_ORGUNIT_SCOPE, GOOGLE_SCOPE, googleModule } from "../../src/providers/google.ts";
 import { type DeletedProviderUser, ProviderError, type RestoreInput } from "../../src/providers/port.ts";
 import {
@@ -226,8 +227,8 @@ describe("Google Workspace profile", () => {
       listsWholeBin: true,
       note: null,
     });
-    expect(connector.profile.followUp.join(" ")).toMatch(/suspended/);
-    expect(connector.profile.followUp.join(" ")).toMatch(/licence/);
+    expect(connector.profile.followUp.map(storedEnglish).join(" ")).toMatch(/suspended/);
+    expect(connector.profile.followUp.map(storedEnglish).join(" ")).toMatch(/licence/);
   });
 });
 

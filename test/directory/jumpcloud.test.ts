@@ -1,5 +1,6 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { storedEnglish } from "../../src/i18n/stored.ts";
 import { jumpcloudModule, parseSearchAfter } from "../../src/providers/jumpcloud.ts";
 import type {
   DeletedProviderUser,
@@ -121,10 +122,10 @@ describe("JumpCloud profile", () => {
       resolves: ["rename"],
       listsWholeBin: false,
     });
-    expect(jc.profile.capabilities.note).toMatch(/re-creates the user as a new account/);
+    expect(storedEnglish(jc.profile.capabilities.note ?? "")).toMatch(/re-creates the user as a new account/);
     expect(jc.profile.retentionDays).toBe(90);
-    expect(jc.profile.followUp.join(" ")).toMatch(/groups/);
-    expect(jc.profile.followUp.join(" ")).toMatch(/devices/);
+    expect(jc.profile.followUp.map(storedEnglish).join(" ")).toMatch(/groups/);
+    expect(jc.profile.followUp.map(storedEnglish).join(" ")).toMatch(/devices/);
   });
 });
 

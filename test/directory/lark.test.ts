@@ -1,6 +1,7 @@
 import { createCipheriv, createHash } from "node:crypto";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { storedEnglish } from "../../src/i18n/stored.ts";
 import {
   deletedUserFromEvent,
   type LarkConnector,
@@ -130,9 +131,9 @@ describe("Lark settings", () => {
       resolves: ["chooseDepartment"],
       listsWholeBin: false,
     });
-    expect(lark.profile.capabilities.note).toMatch(/no list of deleted members/);
-    expect(lark.profile.followUp.join(" ")).toMatch(/approval roles/);
-    expect(lark.profile.followUp.join(" ")).toMatch(/Third-party calendars/);
+    expect(storedEnglish(lark.profile.capabilities.note ?? "")).toMatch(/no list of deleted members/);
+    expect(lark.profile.followUp.map(storedEnglish).join(" ")).toMatch(/approval roles/);
+    expect(lark.profile.followUp.map(storedEnglish).join(" ")).toMatch(/Third-party calendars/);
   });
 });
 

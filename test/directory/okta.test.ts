@@ -1,5 +1,6 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
+import { storedEnglish } from "../../src/i18n/stored.ts";
 import { nextLink, oktaModule } from "../../src/providers/okta.ts";
 import type { DeletedProviderUser, RestoreInput } from "../../src/providers/port.ts";
 import { ProviderError } from "../../src/providers/port.ts";
@@ -135,10 +136,10 @@ describe("Okta profile", () => {
       unique: [],
       replaceFreesUserName: false,
       listsWholeBin: true,
-      note: "Okta: deactivated users, no countdown; a deleted Okta user cannot be brought back",
+      note: "directoryNote.okta",
     });
-    expect(okta.profile.followUp.join(" ")).toMatch(/activation email/);
-    expect(okta.profile.followUp.join(" ")).toMatch(/Reassign the apps/);
+    expect(okta.profile.followUp.map(storedEnglish).join(" ")).toMatch(/activation email/);
+    expect(okta.profile.followUp.map(storedEnglish).join(" ")).toMatch(/Reassign the apps/);
   });
 });
 

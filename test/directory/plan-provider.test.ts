@@ -97,6 +97,25 @@ describe("a plan for an Entra account", () => {
     expect(isRefusal(next) ? null : next.providerCheck).toMatchObject({ cached: false, error: null });
   });
 
+  it("says Entra's caveat in the reader's language in Slack and the CLI; --json keeps it English", async () => {
+    const { service, alice } = await synced();
+    holdersAsked();
+    const plan = await service.plan(ADMIN, alice);
+    if (isRefusal(plan)) throw new Error(plan.message);
+    nock.cleanAll();
+    const nl = translator("nl-NL", "Europe/Amsterdam");
+    const meta = { accountId: alice, query: "alice", directoryName: "Microsoft Entra ID" };
+    const dutch = "Een herstelde gebruiker krijgt binnen de 30 dagen het Exchange Online-postvak mee terug.";
+    expect(JSON.stringify(planView(plan, meta, nl))).toContain(`Microsoft Entra ID: ${dutch}`);
+    expect(format.formattersFor(nl).plan(plan)).toContain(`  Microsoft Entra ID: ${dutch}`);
+    const english = "A restored user gets their Exchange Online mailbox back with them within the 30 days.";
+    expect(JSON.stringify(planView(plan, meta))).toContain(english);
+    expect(format.plan(plan)).toContain(`  Microsoft Entra ID: ${english}`);
+    const json = JSON.parse(format.toJson(plan));
+    expect(json.directory.note).toMatch(new RegExp(`^${english}`));
+    expect(json.directory).not.toHaveProperty("noteSaid");
+  });
+
   it("the CLI's plan says when Entra was asked", async () => {
     const { service, alice } = await synced();
     holdersAsked();

@@ -485,6 +485,33 @@ describe("the restore flow in Dutch", () => {
     expectDutch(told, ["Uw aanvraag is goedgekeurd door <@U0APPROVER1>", "Tijdelijk wachtwoord ophalen"]);
     expectNoInjection(told);
 
+    // The result as the request kept it: our notes and checklist in Dutch, an admin's own line as
+    // written (escaped); a record made before the Saids were kept is said from its English lines.
+    const kept = aRequest({
+      status: "completed",
+      decidedBy: "U0APPROVER1",
+      decidedAt: NOW,
+      result: {
+        notes: ["Entra kept a@example.com on both A and B: change it on one of them in Entra."],
+        notesSaid: [
+          {
+            key: "followed.addressShared",
+            values: { provider: "Entra", address: "a@example.com", name: "A <!here>", other: "B" },
+          },
+        ],
+        followUp: ["Check the department: it may have to be chosen again.", "Bel <!channel> & de helpdesk"],
+        mustChangePassword: true,
+      },
+    });
+    const toldKept = requesterNotice(kept, nl);
+    expect(blockKitProblems(toldKept, "message")).toEqual([]);
+    expectDutch(toldKept, [
+      "Entra heeft a@example.com bij zowel A &lt;!here&gt; als B laten staan",
+      "Controleer de afdeling: die moet misschien opnieuw worden gekozen.",
+      "Bel &lt;!channel&gt; &amp; de helpdesk",
+    ]);
+    expectNoInjection(toldKept);
+
     const rejected = requesterNotice(
       aRequest({ status: "rejected", decidedBy: "U0APPROVER1", decisionReason: "Niet via HR <!channel>" }),
       nl,

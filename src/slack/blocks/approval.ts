@@ -1,10 +1,12 @@
 import type { ActionsBlock, Button, KnownBlock, ModalView } from "@slack/types";
+import { type Said, say } from "../../i18n/said.ts";
+import { sayFollowUp } from "../../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { RestoreRequest } from "../../restore/types.ts";
 import { daysLeft } from "../../restore/window.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, MESSAGE_MAX_BLOCKS, section } from "./layout.ts";
-import { capitalize, esc, plain, squeeze, toDate, truncate } from "./mrkdwn.ts";
+import { capitalize, esc, escapeMrkdwn, plain, squeeze, toDate, truncate } from "./mrkdwn.ts";
 import { actorText, dayText, slackDateText } from "./words.ts";
 
 interface Side {
@@ -347,6 +349,15 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/** Stored Saids (a request's result, as JSON); undefined when absent or not Saids (records made before). */
+function saids(value: unknown): Said[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const ok = value.every(
+    (v) => typeof v === "object" && v !== null && typeof (v as { key?: unknown }).key === "string",
+  );
+  return ok ? (value as Said[]) : undefined;
+}
+
 /** The requester's direct message: write it with the requester's own translator. */
 export function requesterNotice(
   request: RestoreRequest,
@@ -367,12 +378,19 @@ export function requesterNotice(
       );
       // The provider acted but this app's records could not follow it (restore/follow.ts).
       if (typeof result.needsAttention === "string" && result.needsAttention) {
-        blocks.push(section(`⚠️ *${t.t("result.needsAttention")}* ${esc(result.needsAttention, 1500)}`));
+        const said = saids([result.needsAttentionSaid])?.[0];
+        const text = said ? truncate(say(t, said, escapeMrkdwn), 1500) : esc(result.needsAttention, 1500);
+        blocks.push(section(`⚠️ *${t.t("result.needsAttention")}* ${text}`));
       }
       // Notes and follow-up steps are the service's and the directory's own words.
-      const notes = strings(result.notes).map((n) => esc(n, 400));
+      const notesSaid = saids(result.notesSaid);
+      const notes = notesSaid
+        ? notesSaid.map((n) => truncate(say(t, n, escapeMrkdwn), 400))
+        : strings(result.notes).map((n) => esc(n, 400));
       if (notes.length > 0) blocks.push(section(`*${t.t("result.notes")}*\n${bullets(notes, 10, t)}`));
-      const followUp = strings(result.followUp).map((f) => esc(f, 300));
+      const followUp = sayFollowUp(t, strings(result.followUp), saids(result.followUpSaid)).map((f) =>
+        esc(f, 300),
+      );
       if (followUp.length > 0)
         blocks.push(section(`*${t.t("plan.after", { recreate: "no" })}*\n${bullets(followUp, 20, t)}`));
       if (result.mustChangePassword !== false) {

@@ -1,9 +1,10 @@
 import type { KnownBlock } from "@slack/types";
+import { say } from "../../i18n/said.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { AttentionItem } from "../../restore/types.ts";
 import { ATTENTION_DAYS } from "../../restore/window.ts";
 import { context, linesToSections } from "./layout.ts";
-import { esc } from "./mrkdwn.ts";
+import { esc, escapeMrkdwn, truncate } from "./mrkdwn.ts";
 import { actorText, slackDateText } from "./words.ts";
 
 const SHOWN = 10;
@@ -14,7 +15,7 @@ function line(a: AttentionItem, t: Translator): string {
     provider: esc(a.provider, 100),
     actor: actorText(t, a.actor),
     time: slackDateText(t, a.at),
-    nextStep: esc(a.nextStep, 400),
+    nextStep: a.nextStepSaid ? truncate(say(t, a.nextStepSaid, escapeMrkdwn), 400) : esc(a.nextStep, 400),
   });
 }
 

@@ -1,7 +1,8 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from "@slack/types";
 import { type Said, say } from "../../i18n/said.ts";
+import { sayFollowUp } from "../../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
-import type { Conflict, RestorePlan } from "../../restore/plan-types.ts";
+import type { AccountSummary, Conflict, RestorePlan } from "../../restore/plan-types.ts";
 import type { DeletedAccountView, RestoreChoicesRecord } from "../../restore/types.ts";
 import { ACTION, BLOCK, CALLBACK } from "./ids.ts";
 import { context, fitBlocks, linesToSections, MODAL_MAX_BLOCKS, section } from "./layout.ts";
@@ -43,11 +44,17 @@ export function unfixableBlockers(plan: RestorePlan, t: Translator = ENGLISH): s
   return out;
 }
 
+/** A conflict's holder in mrkdwn: as the directory names it, or ours in the reader's language. */
+function holderOf(holder: AccountSummary, t: Translator): string {
+  if (holder.displayNameSaid) return `*${say(t, holder.displayNameSaid, (s) => esc(s, 100))}*`;
+  return holder.id ? who(holder.displayName, holder.userName) : esc(holder.displayName, 200);
+}
+
 function checkboxInput(
   blockId: string,
   what: "email" | "phone",
   value: string,
-  holder: { displayName: string; userName: string },
+  holder: AccountSummary,
   checked: boolean,
   t: Translator,
 ): InputBlock {
@@ -57,7 +64,7 @@ function checkboxInput(
       squeeze(
         (v, h) => t.t("plan.drop.option", { what, value: v, holder: h }),
         value,
-        holder.displayName || holder.userName,
+        holder.displayNameSaid ? say(t, holder.displayNameSaid) : holder.displayName || holder.userName,
         75,
       ),
       75,
@@ -111,7 +118,7 @@ function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean, t:
       if (!interactive || !c.resolutions.includes("dropEmail"))
         return [
           section(
-            `⚠️ ${t.t("plan.held", { what: "email", holder: who(c.holder.displayName, c.holder.userName), value: esc(c.email, 250) })}`,
+            `⚠️ ${t.t("plan.held", { what: "email", holder: holderOf(c.holder, t), value: esc(c.email, 250) })}`,
           ),
         ];
       return [checkboxInput(BLOCK.dropEmail, "email", c.email, c.holder, c.resolvedBy === "dropEmail", t)];
@@ -119,7 +126,7 @@ function conflictBlocks(plan: RestorePlan, c: Conflict, interactive: boolean, t:
       if (!interactive || !c.resolutions.includes("dropPhone"))
         return [
           section(
-            `⚠️ ${t.t("plan.held", { what: "phone", holder: who(c.holder.displayName, c.holder.userName), value: esc(c.phone, 100) })}`,
+            `⚠️ ${t.t("plan.held", { what: "phone", holder: holderOf(c.holder, t), value: esc(c.phone, 100) })}`,
           ),
         ];
       return [checkboxInput(BLOCK.dropPhone, "phone", c.phone, c.holder, c.resolvedBy === "dropPhone", t)];
@@ -145,7 +152,11 @@ function userNameBlocks(
   const canRename = c.resolutions.includes("rename");
   // Replace needs a known account to delete: a holder only the provider saw has none.
   const canReplace = c.resolutions.includes("replace");
-  const holder = c.holder.id ? who(c.holder.displayName, c.holder.userName) : esc(c.holder.displayName, 200);
+  const holder = c.holder.displayNameSaid
+    ? say(t, c.holder.displayNameSaid, (s) => esc(s, 100))
+    : c.holder.id
+      ? who(c.holder.displayName, c.holder.userName)
+      : esc(c.holder.displayName, 200);
   const way = canReplace ? (canRename ? "both" : "replace") : canRename ? "rename" : "none";
   const text = `⚠️ ${t.t("plan.userName.held", {
     holder,
@@ -303,7 +314,11 @@ export function planView(plan: RestorePlan, meta: PlanMeta, t: Translator = ENGL
   if (recreate) blocks.push(section(`ℹ️ ${t.t("plan.recreateNote")}`));
   // The provider's own caveat (Okta: a deleted user is gone; Lark: departures by event only).
   if (plan.directory.note)
-    blocks.push(context(`${esc(plan.directory.name, 100)}: ${esc(plan.directory.note, 2500)}`));
+    blocks.push(
+      context(
+        `${esc(plan.directory.name, 100)}: ${esc(plan.directory.noteSaid ? say(t, plan.directory.noteSaid) : plan.directory.note, 2500)}`,
+      ),
+    );
   const check = plan.providerCheck;
   if (check?.error) {
     const why = check.errorSaid
@@ -356,11 +371,13 @@ export function planView(plan: RestorePlan, meta: PlanMeta, t: Translator = ENGL
 
   blocks.push({ type: "divider" }, section(t.t("plan.passwordNote")));
   if (plan.followUp.length > 0) {
-    // The directory's own follow-up steps come from its settings, as the admin wrote them.
+    // The directory's checklist: our default lines in the reader's language, an admin's own as written.
     const { blocks: follow } = linesToSections(
       [
         `*${t.t("plan.after", { recreate: again })}*`,
-        ...plan.followUp.slice(0, 50).map((f) => `☐ ${esc(f, 500)}`),
+        ...sayFollowUp(t, plan.followUp, plan.followUpSaid)
+          .slice(0, 50)
+          .map((f) => `☐ ${esc(f, 500)}`),
       ],
       2,
     );

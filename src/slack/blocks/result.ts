@@ -1,5 +1,6 @@
 import type { KnownBlock, ModalView } from "@slack/types";
 import { say } from "../../i18n/said.ts";
+import { sayFollowUp } from "../../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Refusal } from "../../restore/outcome.ts";
 import type { RestoreDone, RestoreRequest } from "../../restore/types.ts";
@@ -58,10 +59,14 @@ function changeLines(done: RestoreDone, t: Translator): string[] {
   return lines;
 }
 
-/** The directory's own follow-up steps (from its settings, as the admin wrote them) under `heading`. */
-function followUpBlocks(followUp: string[], heading: string): KnownBlock[] {
-  if (followUp.length === 0) return [];
-  return linesToSections([`*${heading}*`, ...followUp.slice(0, 50).map((f) => `☐ ${esc(f, 500)}`)], 3).blocks;
+/**
+ * The directory's follow-up checklist under `heading`: our default lines in the reader's language,
+ * an admin's own as written; each line escaped whole.
+ */
+function followUpBlocks(done: RestoreDone, heading: string, t: Translator): KnownBlock[] {
+  if (done.followUp.length === 0) return [];
+  const lines = sayFollowUp(t, done.followUp, done.followUpSaid);
+  return linesToSections([`*${heading}*`, ...lines.slice(0, 50).map((f) => `☐ ${esc(f, 500)}`)], 3).blocks;
 }
 
 export function restoreResultView(
@@ -81,12 +86,23 @@ export function restoreResultView(
   } else {
     blocks.push(section(`✅ ${t.t("result.restored", values)}`));
   }
-  if (done.needsAttention)
-    blocks.push(section(`⚠️ *${t.t("result.needsAttention")}* ${esc(done.needsAttention, 1500)}`));
+  if (done.needsAttention) {
+    const text = done.needsAttentionSaid
+      ? truncate(say(t, done.needsAttentionSaid, escapeMrkdwn), 1500)
+      : esc(done.needsAttention, 1500);
+    blocks.push(section(`⚠️ *${t.t("result.needsAttention")}* ${text}`));
+  }
   const changes = changeLines(done, t);
   if (changes.length > 0) blocks.push(section(changes.map((l) => `• ${l}`).join("\n")));
   // The notes are the domain's own words (its logs and the CLI's --json keep them).
-  const notes = (done.notes ?? []).slice(0, 10).map((n) => `• ${esc(n, 400)}`);
+  // What our records changed to follow the provider: our words in the reader's language.
+  const notes = (
+    done.notesSaid
+      ? done.notesSaid.map((n) => truncate(say(t, n, escapeMrkdwn), 400))
+      : (done.notes ?? []).map((n) => esc(n, 400))
+  )
+    .slice(0, 10)
+    .map((n) => `• ${n}`);
   if (notes.length > 0) blocks.push(section(`*${t.t("result.notes")}*\n${notes.join("\n")}`));
 
   if (done.temporaryPassword) {
@@ -98,7 +114,7 @@ export function restoreResultView(
   } else if (!done.repeated && !done.mustChangePassword) {
     blocks.push(context(t.t("result.noPassword")));
   }
-  if (!done.repeated) blocks.push(...followUpBlocks(done.followUp, t.t("plan.after", { recreate })));
+  if (!done.repeated) blocks.push(...followUpBlocks(done, t.t("plan.after", { recreate }), t));
   return modal(
     t.t("result.title", {
       state: done.repeated ? "repeated" : done.action === "recreate" ? "recreated" : "restored",
@@ -137,7 +153,7 @@ export function batchResultView(
     blocks.push(context(t.t("result.batch.passwords")));
   }
   const first = items.find((i) => i.outcome.type === "restored")?.outcome as RestoreDone | undefined;
-  if (first) blocks.push(...followUpBlocks(first.followUp, t.t("result.batch.after")));
+  if (first) blocks.push(...followUpBlocks(first, t.t("result.batch.after"), t));
   return modal(t.t("result.batch.title"), blocks, t, CALLBACK.result);
 }
 

@@ -12,7 +12,7 @@ import { approvalMessage, rejectReasonView, requesterNotice } from "../../src/sl
 import { helpText } from "../../src/slack/blocks/help.ts";
 import { homeView } from "../../src/slack/blocks/home.ts";
 import { ACTION, BLOCK, blockForField, CALLBACK } from "../../src/slack/blocks/ids.ts";
-import { escapeMrkdwn, md, mention, plain, truncate } from "../../src/slack/blocks/mrkdwn.ts";
+import { escapeMrkdwn, md, plain, truncate } from "../../src/slack/blocks/mrkdwn.ts";
 import { approvalFailedNotice, refusalNotice } from "../../src/slack/blocks/notice.ts";
 import { batchConfirmView, planView, readPlanChoices } from "../../src/slack/blocks/plan.ts";
 import {
@@ -25,6 +25,7 @@ import {
   temporaryPasswordView,
 } from "../../src/slack/blocks/result.ts";
 import { accountOption, accountOptions, loadingView, searchView } from "../../src/slack/blocks/search.ts";
+import { actorText } from "../../src/slack/blocks/words.ts";
 import { blockKitProblems, mrkdwnTexts, optionsProblems } from "../support/block-kit-limits.ts";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -288,6 +289,7 @@ describe("mrkdwn helpers", () => {
   });
 
   it("mentions only real user ids, and escapes everything else", () => {
+    const mention = (id: string | null) => actorText(ENGLISH, id);
     expect(mention("U0ADMIN1")).toBe("<@U0ADMIN1>");
     expect(mention("W12345")).toBe("<@W12345>");
     expect(mention("<!here>")).toBe("&lt;!here&gt;");

@@ -2,7 +2,7 @@
  * The search modal in Dutch: drawn from the catalogs, within Slack's limits with Dutch's longer
  * words, in the acting user's Slack locale (users.info answered by nock), and English otherwise.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { WebClient } from "@slack/web-api";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -118,26 +118,19 @@ describe("the search modal in Dutch", () => {
 });
 
 /**
- * No user-facing English left as a literal in the files drawn from the catalogs. Scope: the
- * search modal's, the App Home's and the restore flow's builders (plan, result, notices, help,
- * approval messages) and the shared words; the digest is not translated yet. A "user-facing"
+ * No user-facing English left as a literal in the Slack builders or the CLI's human formatter:
+ * their texts come from the catalogs. A "user-facing"
  * literal here is one with a word in it and a space or a capital: Block Kit's own names
  * (plain_text, multi_static_select), states ("deleted") and the domain's identifiers
  * ("userName", "dropEmail") are single words.
  */
 describe("translated builders", () => {
+  // Every builder, found in the folder (a new one is checked without being listed), and the
+  // CLI's human formatter: the same rule, the terminal's texts.
   const FILES = [
-    "src/slack/blocks/search.ts",
-    "src/slack/blocks/words.ts",
-    "src/slack/blocks/home.ts",
-    "src/slack/blocks/attention.ts",
-    "src/slack/blocks/plan.ts",
-    "src/slack/blocks/result.ts",
-    "src/slack/blocks/notice.ts",
-    "src/slack/blocks/help.ts",
-    "src/slack/blocks/approval.ts",
-    "src/slack/blocks/digest.ts",
-    // The CLI's human formatter: the same rule, the terminal's texts.
+    ...readdirSync(new URL("../../src/slack/blocks/", import.meta.url))
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => `src/slack/blocks/${f}`),
     "src/cli/format.ts",
   ];
 

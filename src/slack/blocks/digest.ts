@@ -5,7 +5,8 @@ import type { Digest, DigestAccount, DigestGroup, DigestPendingApproval } from "
 import { attentionBlocks } from "./attention.ts";
 import { ACTION } from "./ids.ts";
 import { context, linesToSections, MESSAGE_MAX_BLOCKS, section } from "./layout.ts";
-import { esc, mention, plain, truncate } from "./mrkdwn.ts";
+import { esc, plain, truncate } from "./mrkdwn.ts";
+import { actorText } from "./words.ts";
 
 export interface DigestMessage {
   text: string;
@@ -96,7 +97,7 @@ function pendingLine(p: DigestPendingApproval, s: Speech): string {
   const expires = p.expiresAt
     ? s.t.t("digest.pending.expires", { time: esc(s.dates.deadline(p.expiresAt), 60) })
     : "";
-  const actor = mention(p.requestedBy);
+  const actor = actorText(s.t, p.requestedBy);
   return p.replace
     ? s.t.t("digest.pending.lineReplace", {
         restore,

@@ -156,5 +156,5 @@ export function homeView(input: HomeInput): HomeView {
   blocks.push({ type: "divider" }, ...pendingBlocks(input, input.now, t));
   if (input.isAdmin) blocks.push({ type: "divider" }, ...expiringBlocks(input.expiring, t));
   blocks.push({ type: "divider" }, ...recentBlocks(input.recent, t));
-  return { type: "home", blocks: fitBlocks(blocks, MODAL_MAX_BLOCKS) };
+  return { type: "home", blocks: fitBlocks(blocks, MODAL_MAX_BLOCKS, t.t("plan.notAllShown")) };
 }

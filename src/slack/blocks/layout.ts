@@ -13,10 +13,6 @@ export function context(text: string): ContextBlock {
   return { type: "context", elements: [md(text)] };
 }
 
-export function moreLine(n: number): string {
-  return `…and ${n} more — refine the search`;
-}
-
 /**
  * Lines (already escaped mrkdwn) packed into as few sections as fit 3000 characters each, at
  * most `maxBlocks` sections; what does not fit is counted, not silently lost.
@@ -47,12 +43,8 @@ export function linesToSections(
   return { blocks, omitted: lines.length - used };
 }
 
-/** The safety net under every builder: never more than `max` blocks, with a note when cut. */
-export function fitBlocks(
-  blocks: KnownBlock[],
-  max: number,
-  note = "Some items are not shown.",
-): KnownBlock[] {
+/** The safety net under every builder: never more than `max` blocks, with a note (in the reader's words) when cut. */
+export function fitBlocks(blocks: KnownBlock[], max: number, note: string): KnownBlock[] {
   if (blocks.length <= max) return blocks;
   return [...blocks.slice(0, max - 1), context(note)];
 }

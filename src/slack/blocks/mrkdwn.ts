@@ -1,5 +1,4 @@
 import type { MrkdwnElement, PlainTextElement } from "@slack/types";
-import { SLACK_USER_ID, SYSTEM_ACTOR } from "../../restore/access.ts";
 
 /**
  * The one escape for everything a user typed or a directory returned before it enters mrkdwn:
@@ -35,14 +34,6 @@ export function esc(text: string, max = 3000): string {
     out += piece;
   }
   return `${out}…`;
-}
-
-/** `<@U…>` for a real Slack user id; anything else (an email, "system", a forged `<!here>`) as escaped text. */
-export function mention(slackUserId: string | null | undefined): string {
-  if (slackUserId === null || slackUserId === undefined || slackUserId.trim() === "") return "nobody";
-  if (SLACK_USER_ID.test(slackUserId)) return `<@${slackUserId}>`;
-  if (slackUserId === SYSTEM_ACTOR) return "restore-user (automatically)";
-  return esc(slackUserId, 200);
 }
 
 /** `<#C…>` for a real channel id, otherwise "the approvers' channel". */

@@ -13,6 +13,7 @@ import {
   type RawAccount,
   type TimeContext,
 } from "./checks.ts";
+import { problemAt } from "./problem.ts";
 import { parseIsoTime } from "./times.ts";
 import type { ImportFile, ImportProblem } from "./types.ts";
 
@@ -86,7 +87,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
   try {
     data = JSON.parse(content.replace(/^\uFEFF/, ""));
   } catch (err) {
-    problems.push({ line: 0, reason: `the file is not valid JSON: ${(err as Error).message}` });
+    problems.push(problemAt(0, "import.problem.notJson", { error: (err as Error).message }));
     return null;
   }
 
@@ -106,10 +107,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
       top = parsed.data;
     }
   } else {
-    problems.push({
-      line: 0,
-      reason: 'the file must hold a list of accounts, or an object with "accounts" and settings',
-    });
+    problems.push(problemAt(0, "import.problem.notAccounts"));
     return null;
   }
 
@@ -122,7 +120,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
   const seen = new Set<string>();
   for (const seat of seats) {
     if (seen.has(seat.license)) {
-      problems.push({ line: 0, reason: `seats lists licence "${seat.license}" more than once` });
+      problems.push(problemAt(0, "import.problem.seatTwice", { license: seat.license }));
     }
     seen.add(seat.license);
   }
@@ -131,7 +129,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
   top.accounts.forEach((item, index) => {
     const line = index + 1;
     if (!isPlainObject(item)) {
-      problems.push({ line, reason: "must be an object with fields such as user_name and status" });
+      problems.push(problemAt(line, "import.problem.notObject"));
       return;
     }
     const parsed = accountSchema.safeParse(item, { reportInput: true });

@@ -149,6 +149,48 @@ describe("the CLI's language", () => {
   );
 
   it(
+    "names an import's bad lines in Dutch with the values as typed; --json keeps the English reasons",
+    async () => {
+      const path = join(dir, "bad.csv");
+      await writeFile(
+        path,
+        [
+          "user_name,email,display_name,given_name,family_name,department,phone,aliases,status,deleted_at,deleted_by,license",
+          "dirk@example.com,,Dirk,,,,,,weg,,,",
+          "eva@example.com,Eva@Voorbeeld,Eva,,,,+31 (0)20-ABC,,active,,,",
+          "fleur@example.com,,Fleur,,,,,,deleted,,,",
+        ].join("\n"),
+      );
+      const dutch = await cli(["import", path, "--as", ADMIN, "--locale", "nl"]);
+      expect(dutch.code).toBe(2);
+      expect(dutch.stderr.split("\n").slice(1)).toEqual([
+        '  regel 2: status "weg" is niet een van active, deleting, deleted',
+        '  regel 3: email "Eva@Voorbeeld" is geen geldig e-mailadres',
+        '  regel 3: phone "+31 (0)20-ABC" is geen telefoonnummer (6 tot 15 cijfers, mag met + beginnen)',
+        "  regel 4: deleted_at ontbreekt; een gebruiker met status deleted heeft het tijdstip van verwijderen nodig",
+      ]);
+
+      const jsonEn = await cli(["import", path, "--as", ADMIN, "--json"]);
+      const jsonNl = await cli(["import", path, "--as", ADMIN, "--json", "--locale", "nl"]);
+      expect(jsonNl.code).toBe(2);
+      expect(jsonNl.stdout).toBe(jsonEn.stdout);
+      expect(JSON.parse(jsonNl.stdout).problems).toEqual([
+        { line: 2, reason: 'status "weg" is not one of active, deleting, deleted' },
+        { line: 3, reason: 'email "Eva@Voorbeeld" is not a valid address' },
+        { line: 3, reason: 'phone "+31 (0)20-ABC" is not a phone number (6 to 15 digits, may start with +)' },
+        { line: 4, reason: "deleted_at is missing; a deleted account needs the time it was deleted" },
+      ]);
+
+      const notAccounts = join(dir, "bad.json");
+      await writeFile(notAccounts, "[42]");
+      const json = await cli(["import", notAccounts, "--as", ADMIN], { LANG: "nl_NL.UTF-8" });
+      expect(json.code).toBe(2);
+      expect(json.stderr).toContain("regel 1: moet een object zijn met velden zoals user_name en status");
+    },
+    SLOW,
+  );
+
+  it(
     "speaks English for a locale it has no catalog for, and does not fail",
     async () => {
       const english = await cli(["deleted", "--as", ADMIN]);

@@ -191,6 +191,27 @@ describe("the CLI's language", () => {
   );
 
   it(
+    "names the settings at fault in Dutch at start, the variables and zod's own words as they are",
+    async () => {
+      const bad = { DATABASE_URL: "mysql://db.example.com/restore", HTTP_KEEP_ALIVE_SECONDS: "0", PORT: "x" };
+      const dutch = await cli(["deleted", "--as", ADMIN], { ...bad, LC_ALL: "nl_NL.UTF-8" });
+      expect(dutch.code).toBe(2);
+      const english = await cli(["deleted", "--as", ADMIN], bad);
+      expect(english.code).toBe(2);
+      const zodSays = /PORT: (.*)$/m.exec(english.stderr)?.[1];
+      expect(english.stderr).toBe(
+        "Configuration is not valid:\n  DATABASE_URL: must be a postgres:// URL\n" +
+          `  PORT: ${zodSays}\n  HTTP_KEEP_ALIVE_SECONDS: must be at least 1`,
+      );
+      expect(dutch.stderr).toBe(
+        "De configuratie is niet geldig:\n  DATABASE_URL: moet een postgres://-URL zijn\n" +
+          `  PORT: ${zodSays}\n  HTTP_KEEP_ALIVE_SECONDS: moet minstens 1 zijn`,
+      );
+    },
+    SLOW,
+  );
+
+  it(
     "speaks English for a locale it has no catalog for, and does not fail",
     async () => {
       const english = await cli(["deleted", "--as", ADMIN]);

@@ -7,6 +7,7 @@ import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import type { MessageKey } from "../i18n/catalog.ts";
+import { say } from "../i18n/said.ts";
 import { ENGLISH, type MessageValues, pickLocale, type Translator, translator } from "../i18n/translator.ts";
 import {
   type ImportInput,
@@ -189,7 +190,7 @@ async function runCommand(
     if (command === "digest") digest = digestSettingsFrom(env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.err(error.message);
+      io.err(say(t, error.said));
       return 2;
     }
     throw error;

@@ -4,6 +4,7 @@
  * exit codes do not change. In-process (runCli), against a database of its own.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -206,6 +207,32 @@ describe("the CLI's language", () => {
       expect(dutch.stderr).toBe(
         "De configuratie is niet geldig:\n  DATABASE_URL: moet een postgres://-URL zijn\n" +
           `  PORT: ${zodSays}\n  HTTP_KEEP_ALIVE_SECONDS: moet minstens 1 zijn`,
+      );
+    },
+    SLOW,
+  );
+
+  it(
+    "says a half-set provider and an unreachable database in Dutch",
+    async () => {
+      const half = await cli(["deleted", "--as", ADMIN, "--locale", "nl"], { ENTRA_TENANT_ID: "contoso" });
+      expect(half.code).toBe(2);
+      expect(half.stderr).toBe(
+        "De instellingen van de identiteitsproviders zijn niet geldig:\n" +
+          "  ENTRA_CLIENT_ID: vereist om Microsoft Entra ID te koppelen (ENTRA_TENANT_ID is ingesteld)\n" +
+          "  ENTRA_CLIENT_SECRET: vereist om Microsoft Entra ID te koppelen (ENTRA_TENANT_ID is ingesteld)",
+      );
+
+      const closed = createServer();
+      const port = await new Promise<number>((resolve) =>
+        closed.listen(0, "127.0.0.1", () => resolve((closed.address() as AddressInfo).port)),
+      );
+      await new Promise((resolve) => closed.close(resolve));
+      const url = `postgres://restore:s3cret@127.0.0.1:${port}/restore`;
+      const down = await cli(["deleted", "--as", ADMIN, "--locale", "nl"], { DATABASE_URL: url });
+      expect(down.code).toBe(2);
+      expect(down.stderr).toBe(
+        `kan de database op postgres://restore:***@127.0.0.1:${port}/restore niet bereiken: verbinding geweigerd`,
       );
     },
     SLOW,

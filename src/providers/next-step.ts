@@ -21,3 +21,8 @@ export function step(message: Said): NextStep {
 export function nextStep(key: MessageKey, values?: Readonly<Record<string, SaidValue>>): NextStep {
   return step(said(key, values));
 }
+
+/** `step`, or no next step at all (both null, as before there were messages). */
+export function stepOrNone(message: Said | null): NextStep | { nextStep: null; nextStepSaid: null } {
+  return message ? step(message) : { nextStep: null, nextStepSaid: null };
+}

@@ -187,6 +187,21 @@ describe("the CLI's language", () => {
       const json = await cli(["import", notAccounts, "--as", ADMIN], { LANG: "nl_NL.UTF-8" });
       expect(json.code).toBe(2);
       expect(json.stderr).toContain("regel 1: moet een object zijn met velden zoals user_name en status");
+
+      // A JSON file's shape: the schema's words in Dutch, field names and what was typed as they are.
+      const shape = join(dir, "shape.json");
+      await writeFile(
+        shape,
+        JSON.stringify({
+          seats: [{ license: "E3", total: -1 }],
+          accounts: [{ user_name: 5, display_name: "Gijs", status: "active", colour: "blauw" }],
+        }),
+      );
+      const shaped = await cli(["import", shape, "--as", ADMIN, "--locale", "nl"]);
+      expect(shaped.code).toBe(2);
+      expect(shaped.stderr).toContain("regel 0: seats #1 total moet een geheel getal zijn, 0 of meer");
+      expect(shaped.stderr).toContain("regel 1: user_name moet tekst zijn, niet een getal");
+      expect(shaped.stderr).toContain('regel 1: onbekend veld "colour"; de velden zijn user_name, email,');
     },
     SLOW,
   );

@@ -1,5 +1,26 @@
 import { z } from "zod";
+import type { MessageKey } from "./i18n/catalog.ts";
+import { type Said, said, saidList, say } from "./i18n/said.ts";
+import { ENGLISH } from "./i18n/translator.ts";
 import { SLACK_USER_GROUP_ID, SLACK_USER_ID } from "./restore/access.ts";
+
+/**
+ * Our words for a bad value, each also a catalog message (`config.problem.<name>`) so the CLI can
+ * say it in its language; zod's own words stay English.
+ */
+const PROBLEMS = {
+  slackIds: "each id must be a Slack user id (U012ABCDEF) or a user group id (S012ABCDEF)",
+  wholeNumber: "must be a whole number",
+  atLeastOne: "must be at least 1",
+  postgresUrl: "must be a postgres:// URL",
+  host: "must be an IP address or a host name, e.g. 127.0.0.1",
+  secret: "must be at least 16 printable characters without spaces",
+  botToken: "must be a bot token (xoxb-…)",
+  signingSecret: "must be the app's signing secret",
+  appToken: "must be an app-level token (xapp-…)",
+  slackUrl: "must be an http(s) URL, e.g. https://slack.com/api/",
+  channelId: "must be a Slack channel id, e.g. C012ABCDEF",
+} as const;
 
 /** Slack user ids (U…, W…) and user group ids (S…), mixed. */
 const slackUserOrGroupIds = z
@@ -13,27 +34,22 @@ const slackUserOrGroupIds = z
   )
   .pipe(
     z.array(
-      z
-        .string()
-        .refine(
-          (id) => SLACK_USER_ID.test(id) || SLACK_USER_GROUP_ID.test(id),
-          "each id must be a Slack user id (U012ABCDEF) or a user group id (S012ABCDEF)",
-        ),
+      z.string().refine((id) => SLACK_USER_ID.test(id) || SLACK_USER_GROUP_ID.test(id), PROBLEMS.slackIds),
     ),
   );
 
 const positiveInt = (fallback: number) =>
   z.coerce
-    .number({ error: "must be a whole number" })
-    .int("must be a whole number")
-    .positive("must be at least 1")
+    .number({ error: PROBLEMS.wholeNumber })
+    .int(PROBLEMS.wholeNumber)
+    .positive(PROBLEMS.atLeastOne)
     .default(fallback);
 
 /** Every setting the app reads, parsed once. Unknown variables are ignored; bad ones are named. */
 export const configSchema = z.object({
   DATABASE_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .regex(/^postgres(ql)?:\/\//, PROBLEMS.postgresUrl)
     .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -43,7 +59,7 @@ export const configSchema = z.object({
    */
   HOST: z
     .union([z.ipv4(), z.ipv6(), z.hostname()], {
-      error: "must be an IP address or a host name, e.g. 127.0.0.1",
+      error: PROBLEMS.host,
     })
     .optional(),
   /** Idle keep-alive connections close after this; behind a load balancer, above its idle timeout. */
@@ -53,7 +69,7 @@ export const configSchema = z.object({
   /** When set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z
     .string()
-    .regex(/^[\x21-\x7e]{16,}$/, "must be at least 16 printable characters without spaces")
+    .regex(/^[\x21-\x7e]{16,}$/, PROBLEMS.secret)
     .optional(),
   RESTORE_ADMINS: slackUserOrGroupIds,
   RESTORE_APPROVERS: slackUserOrGroupIds,
@@ -83,25 +99,25 @@ export const configSchema = z.object({
     .transform((v) => v === "true" || v === "1"),
   SLACK_BOT_TOKEN: z
     .string()
-    .regex(/^xoxb-/, "must be a bot token (xoxb-…)")
+    .regex(/^xoxb-/, PROBLEMS.botToken)
     .optional(),
   SLACK_SIGNING_SECRET: z
     .string()
-    .regex(/^[0-9a-z]{8,}$/i, "must be the app's signing secret")
+    .regex(/^[0-9a-z]{8,}$/i, PROBLEMS.signingSecret)
     .optional(),
   /** Socket Mode (no public URL): an app-level token with connections:write. */
   SLACK_APP_TOKEN: z
     .string()
-    .regex(/^xapp-/, "must be an app-level token (xapp-…)")
+    .regex(/^xapp-/, PROBLEMS.appToken)
     .optional(),
   /** The Web API base; GovSlack and local fakes need another one. */
   SLACK_API_URL: z
-    .url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. https://slack.com/api/" })
+    .url({ protocol: /^https?$/, error: PROBLEMS.slackUrl })
     .default("https://slack.com/api/")
     .transform((u) => (u.endsWith("/") ? u : `${u}/`)),
   ADMIN_CHANNEL_ID: z
     .string()
-    .regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id, e.g. C012ABCDEF")
+    .regex(/^[CG][A-Z0-9]{2,}$/, PROBLEMS.channelId)
     .optional(),
   /**
    * The language for a Slack user whose own locale has no catalog (or cannot be read), e.g. `nl`.
@@ -114,17 +130,39 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-export class ConfigError extends Error {}
+/**
+ * A setting that stops the start. `message` is English (the logs); `said` is the same for the
+ * CLI's reader, in their language.
+ */
+export class ConfigError extends Error {
+  constructor(readonly said: Said) {
+    super(say(ENGLISH, said));
+  }
+}
+
+/** One variable at fault: our words in the reader's language, zod's own as they are. */
+export function configLine(variable: string, problem: string): Said {
+  const ours = (Object.keys(PROBLEMS) as (keyof typeof PROBLEMS)[]).find(
+    (name) => PROBLEMS[name] === problem,
+  );
+  const key: MessageKey | undefined = ours && `config.problem.${ours}`;
+  return said("config.line", { variable, problem: key ? said(key) : problem });
+}
+
+/** `heading` over one line per variable at fault. */
+export function configError(heading: MessageKey, lines: readonly Said[]): ConfigError {
+  return new ConfigError(said(heading, { lines: saidList(lines, "\n") }));
+}
 
 /** Parses the environment; a bad value throws one message naming every variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = configSchema.safeParse(cleaned);
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map(
-    (issue) => `  ${issue.path.join(".") || "(environment)"}: ${issue.message}`,
+  const lines = parsed.error.issues.map((issue) =>
+    configLine(issue.path.join(".") || "(environment)", issue.message),
   );
-  throw new ConfigError(`Configuration is not valid:\n${lines.join("\n")}`);
+  throw configError("config.invalid", lines);
 }
 
 /** What the Slack app needs, once SLACK_BOT_TOKEN says it should run. */
@@ -151,8 +189,9 @@ export function slackSettings(config: Config): SlackSettings | null {
   if (!config.SLACK_BOT_TOKEN) return null;
   const missing = missingSlackSettings(config);
   if (missing.length > 0) {
-    throw new ConfigError(
-      `The Slack app is not fully configured:\n${missing.map((m) => `  ${m}: missing`).join("\n")}`,
+    throw configError(
+      "config.slack.incomplete",
+      missingSlackSettingsSaid(config).map((setting) => said("config.slack.missing", { setting })),
     );
   }
   return {
@@ -166,17 +205,17 @@ export function slackSettings(config: Config): SlackSettings | null {
 
 /** The Slack settings still missing, in the order a new admin sets them. */
 export function missingSlackSettings(config: Config): string[] {
-  const missing: string[] = [];
-  if (!config.SLACK_BOT_TOKEN)
-    missing.push("SLACK_BOT_TOKEN (xoxb-…, from OAuth & Permissions after installing the app)");
+  return missingSlackSettingsSaid(config).map((m) => say(ENGLISH, m));
+}
+
+/** `missingSlackSettings`, to be said in the reader's language. */
+export function missingSlackSettingsSaid(config: Config): Said[] {
+  const missing: Said[] = [];
+  if (!config.SLACK_BOT_TOKEN) missing.push(said("config.slack.botToken"));
   if (!config.SLACK_SIGNING_SECRET && !config.SLACK_APP_TOKEN)
-    missing.push(
-      "SLACK_SIGNING_SECRET (Basic Information → App Credentials), or SLACK_APP_TOKEN for Socket Mode",
-    );
-  if (!config.ADMIN_CHANNEL_ID) missing.push("ADMIN_CHANNEL_ID (the channel where approvals are asked)");
-  if (config.RESTORE_ADMINS.length === 0)
-    missing.push("RESTORE_ADMINS (Slack user ids or user group ids of the IT admins)");
-  if (config.RESTORE_APPROVERS.length === 0)
-    missing.push("RESTORE_APPROVERS (Slack user ids or user group ids of those who approve replaces)");
+    missing.push(said("config.slack.signingSecret"));
+  if (!config.ADMIN_CHANNEL_ID) missing.push(said("config.slack.adminChannel"));
+  if (config.RESTORE_ADMINS.length === 0) missing.push(said("config.slack.admins"));
+  if (config.RESTORE_APPROVERS.length === 0) missing.push(said("config.slack.approvers"));
   return missing;
 }

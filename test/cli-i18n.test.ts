@@ -4,6 +4,7 @@
  * exit codes do not change. In-process (runCli), against a database of its own.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -144,6 +145,110 @@ describe("the CLI's language", () => {
       const digestNl = await cli(["digest", "--as", ADMIN, "--json", "--date", FUTURE_DAY, "--locale", "nl"]);
       expect(digestNl.stdout).toBe(digestEn.stdout);
       expect(JSON.parse(digestNl.stdout).groups[0].label).toMatch(/^Expires/);
+    },
+    SLOW,
+  );
+
+  it(
+    "names an import's bad lines in Dutch with the values as typed; --json keeps the English reasons",
+    async () => {
+      const path = join(dir, "bad.csv");
+      await writeFile(
+        path,
+        [
+          "user_name,email,display_name,given_name,family_name,department,phone,aliases,status,deleted_at,deleted_by,license",
+          "dirk@example.com,,Dirk,,,,,,weg,,,",
+          "eva@example.com,Eva@Voorbeeld,Eva,,,,+31 (0)20-ABC,,active,,,",
+          "fleur@example.com,,Fleur,,,,,,deleted,,,",
+        ].join("\n"),
+      );
+      const dutch = await cli(["import", path, "--as", ADMIN, "--locale", "nl"]);
+      expect(dutch.code).toBe(2);
+      expect(dutch.stderr.split("\n").slice(1)).toEqual([
+        '  regel 2: status "weg" is niet een van active, deleting, deleted',
+        '  regel 3: email "Eva@Voorbeeld" is geen geldig e-mailadres',
+        '  regel 3: phone "+31 (0)20-ABC" is geen telefoonnummer (6 tot 15 cijfers, mag met + beginnen)',
+        "  regel 4: deleted_at ontbreekt; een gebruiker met status deleted heeft het tijdstip van verwijderen nodig",
+      ]);
+
+      const jsonEn = await cli(["import", path, "--as", ADMIN, "--json"]);
+      const jsonNl = await cli(["import", path, "--as", ADMIN, "--json", "--locale", "nl"]);
+      expect(jsonNl.code).toBe(2);
+      expect(jsonNl.stdout).toBe(jsonEn.stdout);
+      expect(JSON.parse(jsonNl.stdout).problems).toEqual([
+        { line: 2, reason: 'status "weg" is not one of active, deleting, deleted' },
+        { line: 3, reason: 'email "Eva@Voorbeeld" is not a valid address' },
+        { line: 3, reason: 'phone "+31 (0)20-ABC" is not a phone number (6 to 15 digits, may start with +)' },
+        { line: 4, reason: "deleted_at is missing; a deleted account needs the time it was deleted" },
+      ]);
+
+      const notAccounts = join(dir, "bad.json");
+      await writeFile(notAccounts, "[42]");
+      const json = await cli(["import", notAccounts, "--as", ADMIN], { LANG: "nl_NL.UTF-8" });
+      expect(json.code).toBe(2);
+      expect(json.stderr).toContain("regel 1: moet een object zijn met velden zoals user_name en status");
+
+      // A JSON file's shape: the schema's words in Dutch, field names and what was typed as they are.
+      const shape = join(dir, "shape.json");
+      await writeFile(
+        shape,
+        JSON.stringify({
+          seats: [{ license: "E3", total: -1 }],
+          accounts: [{ user_name: 5, display_name: "Gijs", status: "active", colour: "blauw" }],
+        }),
+      );
+      const shaped = await cli(["import", shape, "--as", ADMIN, "--locale", "nl"]);
+      expect(shaped.code).toBe(2);
+      expect(shaped.stderr).toContain("regel 0: seats #1 total moet een geheel getal zijn, 0 of meer");
+      expect(shaped.stderr).toContain("regel 1: user_name moet tekst zijn, niet een getal");
+      expect(shaped.stderr).toContain('regel 1: onbekend veld "colour"; de velden zijn user_name, email,');
+    },
+    SLOW,
+  );
+
+  it(
+    "names the settings at fault in Dutch at start, the variables and zod's own words as they are",
+    async () => {
+      const bad = { DATABASE_URL: "mysql://db.example.com/restore", HTTP_KEEP_ALIVE_SECONDS: "0", PORT: "x" };
+      const dutch = await cli(["deleted", "--as", ADMIN], { ...bad, LC_ALL: "nl_NL.UTF-8" });
+      expect(dutch.code).toBe(2);
+      const english = await cli(["deleted", "--as", ADMIN], bad);
+      expect(english.code).toBe(2);
+      const zodSays = /PORT: (.*)$/m.exec(english.stderr)?.[1];
+      expect(english.stderr).toBe(
+        "Configuration is not valid:\n  DATABASE_URL: must be a postgres:// URL\n" +
+          `  PORT: ${zodSays}\n  HTTP_KEEP_ALIVE_SECONDS: must be at least 1`,
+      );
+      expect(dutch.stderr).toBe(
+        "De configuratie is niet geldig:\n  DATABASE_URL: moet een postgres://-URL zijn\n" +
+          `  PORT: ${zodSays}\n  HTTP_KEEP_ALIVE_SECONDS: moet minstens 1 zijn`,
+      );
+    },
+    SLOW,
+  );
+
+  it(
+    "says a half-set provider and an unreachable database in Dutch",
+    async () => {
+      const half = await cli(["deleted", "--as", ADMIN, "--locale", "nl"], { ENTRA_TENANT_ID: "contoso" });
+      expect(half.code).toBe(2);
+      expect(half.stderr).toBe(
+        "De instellingen van de identiteitsproviders zijn niet geldig:\n" +
+          "  ENTRA_CLIENT_ID: vereist om Microsoft Entra ID te koppelen (ENTRA_TENANT_ID is ingesteld)\n" +
+          "  ENTRA_CLIENT_SECRET: vereist om Microsoft Entra ID te koppelen (ENTRA_TENANT_ID is ingesteld)",
+      );
+
+      const closed = createServer();
+      const port = await new Promise<number>((resolve) =>
+        closed.listen(0, "127.0.0.1", () => resolve((closed.address() as AddressInfo).port)),
+      );
+      await new Promise((resolve) => closed.close(resolve));
+      const url = `postgres://restore:s3cret@127.0.0.1:${port}/restore`;
+      const down = await cli(["deleted", "--as", ADMIN, "--locale", "nl"], { DATABASE_URL: url });
+      expect(down.code).toBe(2);
+      expect(down.stderr).toBe(
+        `kan de database op postgres://restore:***@127.0.0.1:${port}/restore niet bereiken: verbinding geweigerd`,
+      );
     },
     SLOW,
   );

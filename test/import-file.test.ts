@@ -29,9 +29,10 @@ function ok(result: ParseResult): ImportFile {
   return result.file;
 }
 
+/** The problems in English, as --json prints them (each also carries its message for other languages). */
 function problems(result: ParseResult): ImportProblem[] {
   if (result.ok) throw new Error("expected problems, got ok");
-  return result.problems;
+  return result.problems.map(({ line, reason }) => ({ line, reason }));
 }
 
 function account(file: ImportFile, userName: string): ImportedAccount {

@@ -404,7 +404,10 @@ function formatters(tr: Translator) {
   function importProblemsText(path: string, problems: ImportProblem[]): string {
     return [
       t("cli.import.problems", { path, count: problems.length }),
-      ...problems.map((p) => `  ${t("cli.import.line", { line: String(p.line), reason: p.reason })}`),
+      ...problems.map(
+        (p) =>
+          `  ${t("cli.import.line", { line: String(p.line), reason: p.said ? say(tr, p.said) : p.reason })}`,
+      ),
     ].join("\n");
   }
 

@@ -7,6 +7,7 @@ import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import type { MessageKey } from "../i18n/catalog.ts";
+import { type Said, say } from "../i18n/said.ts";
 import { ENGLISH, type MessageValues, pickLocale, type Translator, translator } from "../i18n/translator.ts";
 import {
   type ImportInput,
@@ -20,7 +21,7 @@ import { IMPORT_PAGE_ROWS } from "../import/import-load.ts";
 import { describeError, errorFields, log } from "../log.ts";
 import { DEMO_FILES } from "../mirror/demo.ts";
 import { providersFrom } from "../providers/providers.ts";
-import { describeProblems } from "../providers/registry.ts";
+import { describeProblemsSaid } from "../providers/registry.ts";
 import { SLACK_USER_ID } from "../restore/access.ts";
 import { isRefusal, type Refusal } from "../restore/outcome.ts";
 import type { RestoreChoices } from "../restore/plan-types.ts";
@@ -133,7 +134,9 @@ function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo, t: Translator
   // The database is not there, or its folder is another's: where, why and what next, exit 2.
   const unavailable = databaseProblem(error, env);
   if (unavailable) {
-    io.err(printable(unavailable.message));
+    // Said in the reader's language where we have the words (a folder in use still says English).
+    const { said } = unavailable as { said?: Said };
+    io.err(printable(said ? say(t, said) : unavailable.message));
     return 2;
   }
   const reference = randomBytes(4).toString("hex");
@@ -189,7 +192,7 @@ async function runCommand(
     if (command === "digest") digest = digestSettingsFrom(env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.err(error.message);
+      io.err(say(t, error.said));
       return 2;
     }
     throw error;
@@ -197,7 +200,7 @@ async function runCommand(
 
   const providers = providersFrom(env, systemClock, log);
   if (providers.problems.length > 0) {
-    io.err(describeProblems(providers.problems));
+    io.err(say(t, describeProblemsSaid(providers.problemsSaid)));
     return 2;
   }
   const json = Boolean(values.json);

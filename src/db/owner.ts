@@ -11,6 +11,8 @@ import { connect } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import lockfile from "proper-lockfile";
+import { type Said, said, say } from "../i18n/said.ts";
+import { ENGLISH } from "../i18n/translator.ts";
 
 /** "app": `npm start`, which serves the folder to CLIs; "cli": one command, then it lets go. */
 export type Role = "app" | "cli";
@@ -37,6 +39,12 @@ const POLL_MS = 200;
 /** The folder is someone else's: who holds it and what to do. Exit 2. */
 export class FolderInUse extends Error {
   override name = "FolderInUse";
+  /** The message to be said in the reader's language (the CLI's); `message` is English (logs). */
+  readonly said: Said;
+  constructor(message: Said) {
+    super(say(ENGLISH, message));
+    this.said = message;
+  }
 }
 
 export interface FolderLock {
@@ -202,22 +210,20 @@ function answers(socket: string): Promise<boolean> {
   });
 }
 
-function inUseMessage(dir: string, seen: Seen, waitedMs?: number): string {
+function inUseMessage(dir: string, seen: Seen, waitedMs?: number): Said {
   const { holder } = seen;
   const lockPath = join(dir, LOCK_NAME);
-  const waited = waitedMs === undefined ? "" : ` (waited ${Math.round(waitedMs / 1000)} s)`;
-  if (!holder) {
-    return `The database folder ${dir} is locked by a process that did not say who it is${waited}: if no restore-user runs on it, remove ${lockPath} and try again.`;
-  }
-  const who = `${holder.role === "app" ? "restore-user's app" : "a restore-user command"} (pid ${holder.pid}${holder.host === hostname() ? "" : ` on ${holder.host}`})`;
-  if (!seen.alive) {
-    return `The database folder ${dir} is locked by ${who}, which is no longer running, and the lock did not expire${waited}: if no restore-user runs on it, remove ${lockPath} and try again.`;
-  }
-  if (holder.role === "app" && waitedMs === undefined) {
-    return `The database folder ${dir} is already open in ${who}. One app per folder: stop that one first (Ctrl-C in its terminal, or kill ${holder.pid}), or give this one another DATA_DIR.`;
-  }
-  if (holder.role === "app") {
-    return `The database folder ${dir} is open in ${who}, which did not start serving it to commands${waited}: try again once it is up, or stop it (kill ${holder.pid}).`;
-  }
-  return `The database folder ${dir} is in use by ${who}${waited}: let it finish, or stop it (kill ${holder.pid}), and try again.`;
+  const waited =
+    waitedMs === undefined
+      ? ""
+      : said("config.folder.waited", { seconds: String(Math.round(waitedMs / 1000)) });
+  if (!holder) return said("config.folder.anonymous", { dir, waited, lockPath });
+  const pid = String(holder.pid);
+  const host = holder.host === hostname() ? "" : said("config.folder.onHost", { host: holder.host });
+  const who = said(holder.role === "app" ? "config.folder.app" : "config.folder.command", { pid, host });
+  if (!seen.alive) return said("config.folder.dead", { dir, who, waited, lockPath });
+  if (holder.role === "app" && waitedMs === undefined)
+    return said("config.folder.appOpen", { dir, who, pid });
+  if (holder.role === "app") return said("config.folder.appNotServing", { dir, who, waited, pid });
+  return said("config.folder.inUse", { dir, who, waited, pid });
 }

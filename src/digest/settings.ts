@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../config.ts";
+import { configError, configLine } from "../config.ts";
 import { isValidTimeZone } from "./calendar.ts";
 
 /** The daily digest's settings, from DIGEST_* variables (to be folded into config.ts). */
@@ -47,8 +47,8 @@ export function digestSettingsFrom(env: NodeJS.ProcessEnv = process.env): Digest
   );
   const parsed = digestSettingsSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`Digest configuration is not valid:\n${lines.join("\n")}`);
+    const lines = parsed.error.issues.map((issue) => configLine(issue.path.join("."), issue.message));
+    throw configError("config.digest.invalid", lines);
   }
   const s = parsed.data;
   return {

@@ -3,7 +3,10 @@
  * times in range), then the file's accounts checked against each other. Shared by the CSV and
  * JSON readers; pure.
  */
+import type { MessageKey } from "../i18n/catalog.ts";
+import type { SaidValue } from "../i18n/said.ts";
 import { LineIndex } from "./line-index.ts";
+import { problemAt } from "./problem.ts";
 import { parseIsoTime } from "./times.ts";
 import type { ImportedAccount, ImportProblem, ImportStatus } from "./types.ts";
 
@@ -72,7 +75,8 @@ export function checkAccount(
   alreadyReported: ReadonlySet<Column>,
 ): Checked {
   const before = problems.length;
-  const problem = (reason: string) => problems.push({ line, reason });
+  const problem = (key: MessageKey, values?: Record<string, SaidValue>) =>
+    problems.push(problemAt(line, key, values));
   const value = (column: Exclude<Column, "aliases">): string | null => {
     const v = raw[column]?.trim();
     return v ? v : null;
@@ -80,39 +84,44 @@ export function checkAccount(
 
   const userName = value("user_name");
   if (userName === null) {
-    if (!alreadyReported.has("user_name")) problem("user_name is missing");
+    if (!alreadyReported.has("user_name")) problem("import.problem.userNameMissing");
   } else {
     if (userName.length > MAX_USER_NAME) {
-      problem(`user_name is ${userName.length} characters long; at most ${MAX_USER_NAME} are allowed`);
+      problem("import.problem.userNameTooLong", {
+        length: String(userName.length),
+        max: String(MAX_USER_NAME),
+      });
     }
-    if (/\s/.test(userName)) problem(`user_name "${userName}" contains a space`);
+    if (/\s/.test(userName)) problem("import.problem.userNameSpace", { userName });
   }
 
   const givenName = value("given_name");
   const familyName = value("family_name");
   const displayName = value("display_name") ?? ([givenName, familyName].filter(Boolean).join(" ") || null);
   if (displayName === null && !alreadyReported.has("display_name")) {
-    problem("display_name is missing (and there is no given_name or family_name to make one from)");
+    problem("import.problem.displayNameMissing");
   }
 
   const statusText = value("status");
   const status = STATUSES.find((s) => s === statusText?.toLowerCase()) ?? null;
   if (statusText === null) {
-    if (!alreadyReported.has("status")) problem(`status is missing; use one of ${STATUSES.join(", ")}`);
+    if (!alreadyReported.has("status"))
+      problem("import.problem.statusMissing", { statuses: STATUSES.join(", ") });
   } else if (status === null) {
-    problem(`status "${statusText}" is not one of ${STATUSES.join(", ")}`);
+    problem("import.problem.statusUnknown", { status: statusText, statuses: STATUSES.join(", ") });
   }
 
   const emailText = value("email");
   const email = emailText?.toLowerCase() ?? null;
-  if (email !== null && !ADDRESS.test(email)) problem(`email "${emailText}" is not a valid address`);
+  if (email !== null && !ADDRESS.test(email))
+    problem("import.problem.emailInvalid", { email: emailText ?? "" });
 
   const aliasCells = Array.isArray(raw.aliases) ? raw.aliases : (raw.aliases ?? "").split(";");
   const aliases: string[] = [];
   for (const cell of aliasCells) {
     const alias = cell.trim().toLowerCase();
     if (alias === "") continue;
-    if (!ADDRESS.test(alias)) problem(`alias "${cell.trim()}" is not a valid address`);
+    if (!ADDRESS.test(alias)) problem("import.problem.aliasInvalid", { alias: cell.trim() });
     else if (alias !== email && !aliases.includes(alias)) aliases.push(alias);
   }
 
@@ -121,7 +130,7 @@ export function checkAccount(
   if (phoneText !== null) {
     phone = phoneText.replace(PHONE_SEPARATORS, "");
     if (!PHONE.test(phone)) {
-      problem(`phone "${phoneText}" is not a phone number (6 to 15 digits, may start with +)`);
+      problem("import.problem.phoneInvalid", { phone: phoneText });
     }
   }
 
@@ -130,20 +139,21 @@ export function checkAccount(
   const deletedBy = value("deleted_by");
   let deletionCompletesAt: Date | null = null;
   if (status === "active") {
-    if (deletedAt.text !== null) problem("deleted_at is set, but the account is active");
-    if (deletedBy !== null) problem("deleted_by is set, but the account is active");
-    if (completesAt.text !== null) problem("deletion_completes_at is set, but the account is active");
+    if (deletedAt.text !== null) problem("import.problem.setWhileActive", { column: "deleted_at" });
+    if (deletedBy !== null) problem("import.problem.setWhileActive", { column: "deleted_by" });
+    if (completesAt.text !== null)
+      problem("import.problem.setWhileActive", { column: "deletion_completes_at" });
   } else if (status !== null) {
     if (deletedAt.text === null && !alreadyReported.has("deleted_at")) {
-      problem(`deleted_at is missing; a ${status} account needs the time it was deleted`);
+      problem("import.problem.deletedAtMissing", { status });
     }
     if (deletedAt.at && deletedAt.at.getTime() > time.now.getTime()) {
-      problem(`deleted_at "${deletedAt.text}" is in the future`);
+      problem("import.problem.deletedAtFuture", { time: deletedAt.text ?? "" });
     }
     if (status === "deleting" && deletedAt.at) {
       deletionCompletesAt = completesAt.at ?? new Date(deletedAt.at.getTime() + DELETION_TAKES_MS);
       if (deletionCompletesAt.getTime() < deletedAt.at.getTime()) {
-        problem("deletion_completes_at is before deleted_at");
+        problem("import.problem.completesBeforeDeleted");
       }
     }
   }
@@ -186,12 +196,12 @@ export function timeOf(
   column: string,
   text: string | null,
   time: TimeContext,
-  problem: (reason: string) => void,
+  problem: (key: MessageKey, values?: Record<string, SaidValue>) => void,
 ): { text: string | null; at: Date | null } {
   if (text === null) return { text, at: null };
   const at = parseIsoTime(text);
   if (at === null) {
-    problem(`${column} "${text}" is not an ISO 8601 time such as 2026-11-20T14:30:00Z`);
+    problem("import.problem.timeInvalid", { column, time: text });
     return { text, at: null };
   }
   return { text, at: new Date(at.getTime() + time.shiftMs) };
@@ -209,28 +219,30 @@ export class AcrossAccounts {
   private readonly phones = new LineIndex();
 
   check(c: Checked, problems: ImportProblem[]): void {
-    const problem = (reason: string) => problems.push({ line: c.line, reason });
+    const problem = (key: MessageKey, values: Record<string, SaidValue>) =>
+      problems.push(problemAt(c.line, key, values));
     if (c.externalId !== null) {
       const earlier = this.externalIds.firstSeen(c.externalId, c.line);
-      if (earlier !== undefined) problem(`external_id "${c.externalId}" is also on line ${earlier}`);
+      if (earlier !== undefined)
+        problem("import.problem.externalIdTwice", { externalId: c.externalId, earlier: String(earlier) });
     }
     if (!c.active) return;
     if (c.userName !== null) {
       const earlier = this.userNames.firstSeen(c.userName.toLowerCase(), c.line);
       if (earlier !== undefined) {
-        problem(`user name "${c.userName}" is already used by the active account on line ${earlier}`);
+        problem("import.problem.userNameTaken", { userName: c.userName, earlier: String(earlier) });
       }
     }
     for (const address of [...(c.email === null ? [] : [c.email]), ...c.aliases]) {
       const earlier = this.addresses.firstSeen(address, c.line);
       if (earlier !== undefined) {
-        problem(`address "${address}" is already used by the active account on line ${earlier}`);
+        problem("import.problem.addressTaken", { address, earlier: String(earlier) });
       }
     }
     if (c.phone !== null) {
       const earlier = this.phones.firstSeen(c.phone, c.line);
       if (earlier !== undefined) {
-        problem(`phone "${c.phone}" is already used by the active account on line ${earlier}`);
+        problem("import.problem.phoneTaken", { phone: c.phone, earlier: String(earlier) });
       }
     }
   }

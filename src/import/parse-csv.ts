@@ -13,6 +13,7 @@ import {
   REQUIRED_COLUMNS,
   type TimeContext,
 } from "./checks.ts";
+import { problemAt } from "./problem.ts";
 import type { ImportedAccount, ImportFile, ImportProblem } from "./types.ts";
 
 interface CsvRecord {
@@ -67,10 +68,9 @@ export function resumeAfterBrokenQuote(
   return resumeAt;
 }
 
-export const TOO_MANY_BROKEN_QUOTES: ImportProblem = {
-  line: 0,
-  reason: `stopped reading after ${MAX_QUOTE_PROBLEMS} lines with broken quotes`,
-};
+export const TOO_MANY_BROKEN_QUOTES: ImportProblem = problemAt(0, "import.problem.tooManyBrokenQuotes", {
+  max: String(MAX_QUOTE_PROBLEMS),
+});
 
 /**
  * The file's records, with every row csv-parse refuses reported on its line. A row with the wrong
@@ -189,10 +189,7 @@ export class CsvRowChecker {
   private noHeader(): void {
     this.headerless = true;
     if (this.problems.some((p) => p.line === 1)) return; // the header's own problem says enough
-    this.problems.push({
-      line: 1,
-      reason: `the first line must name the columns: ${REQUIRED_COLUMNS.join(",")}`,
-    });
+    this.problems.push(problemAt(1, "import.problem.noHeader", { columns: REQUIRED_COLUMNS.join(",") }));
   }
 
   // Unknown columns are reported once and their cells ignored; a missing column is reported once
@@ -206,20 +203,20 @@ export class CsvRowChecker {
     record.forEach((rawName, index) => {
       const name = rawName.toLowerCase();
       if (name === "") {
-        this.problems.push({ line: 1, reason: `column ${index + 1} has no name` });
+        this.problems.push(problemAt(1, "import.problem.columnNoName", { index: String(index + 1) }));
       } else if (!isColumn(name)) {
-        this.problems.push({
-          line: 1,
-          reason: `unknown column "${rawName}"; the columns are ${COLUMNS.join(", ")}`,
-        });
+        this.problems.push(
+          problemAt(1, "import.problem.columnUnknown", { name: rawName, columns: COLUMNS.join(", ") }),
+        );
       } else if (columnAt.has(name)) {
-        this.problems.push({ line: 1, reason: `column "${name}" appears more than once` });
+        this.problems.push(problemAt(1, "import.problem.columnTwice", { name }));
       } else {
         columnAt.set(name, index);
       }
     });
     const missing = REQUIRED_COLUMNS.filter((c) => !columnAt.has(c));
-    for (const column of missing) this.problems.push({ line: 1, reason: `column "${column}" is missing` });
+    for (const column of missing)
+      this.problems.push(problemAt(1, "import.problem.columnMissing", { name: column }));
     for (const column of missing) this.alreadyReported.add(column);
     this.columnAt = columnAt;
   }
@@ -240,31 +237,19 @@ export function csvProblem(err: unknown): ImportProblem {
     case "CSV_RECORD_INCONSISTENT_COLUMNS": {
       const record = Array.isArray(e.record) ? e.record : [];
       const expected = /expect (\d+)/.exec(String(e.message))?.[1];
-      return {
-        line: endLine - newlinesIn(record),
-        reason: `has ${record.length} ${record.length === 1 ? "field" : "fields"}${
-          expected ? ` but the header has ${expected}` : ", not as many as the header"
-        } (a comma too many or too few? quote cells that contain commas)`,
-      };
+      const count = { count: String(record.length), n: record.length };
+      return expected
+        ? problemAt(endLine - newlinesIn(record), "import.problem.fieldCount", { ...count, expected })
+        : problemAt(endLine - newlinesIn(record), "import.problem.fieldCountUnknown", count);
     }
     case "CSV_INVALID_CLOSING_QUOTE":
     case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE":
-      return {
-        line: endLine,
-        reason: 'a quoted cell has text after its closing quote (write a quote inside a quoted cell as "")',
-      };
+      return problemAt(endLine, "import.problem.textAfterQuote");
     case "INVALID_OPENING_QUOTE":
-      return {
-        line: endLine,
-        reason:
-          'a cell has a quote inside but does not start with one (quote the whole cell and double the inner quotes: "Jane ""JD"" Doe")',
-      };
+      return problemAt(endLine, "import.problem.quoteInside");
     case "CSV_QUOTE_NOT_CLOSED":
-      return { line: endLine, reason: "a quote is opened but never closed" };
+      return problemAt(endLine, "import.problem.quoteNotClosed");
     default:
-      return {
-        line: endLine,
-        reason: `cannot be read as CSV: ${e.message ?? String(err)}`,
-      };
+      return problemAt(endLine, "import.problem.notCsv", { error: e.message ?? String(err) });
   }
 }

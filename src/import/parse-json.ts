@@ -1,5 +1,7 @@
 /** Reading a JSON import: the file's shape checked with zod, each problem named by its account. */
 import { z } from "zod";
+import type { MessageKey } from "../i18n/catalog.ts";
+import { type Said, type SaidValue, said } from "../i18n/said.ts";
 import {
   accountsOf,
   type Checked,
@@ -13,13 +15,32 @@ import {
   type RawAccount,
   type TimeContext,
 } from "./checks.ts";
+import { problemAt } from "./problem.ts";
 import { parseIsoTime } from "./times.ts";
 import type { ImportFile, ImportProblem } from "./types.ts";
 
+/**
+ * The schema's words for a bad field, each also a catalog message (`import.problem.json.<name>`) so
+ * the CLI can say it in its language; zod's own words stay English.
+ */
+const SAYS = {
+  text: "must be text",
+  textOrList: "must be text or a list of text",
+  directoryId:
+    "must be lower-case letters, digits and dashes, start with a letter or digit, and be at most 63 characters",
+  notEmpty: "must not be empty",
+  boolean: "must be true or false",
+  days: "must be a whole number of days or null",
+  positiveDays: "must be a positive number of days or null",
+  time: "must be an ISO 8601 time such as 2026-11-22T12:00:00Z",
+  domain: "must be a domain name such as example.com",
+  seats: "must be a whole number, 0 or more",
+} as const;
+
 /** Shapes only; the meaning of each account's cells is checked by `checkAccount`, as for CSV. */
-const text = z.string({ error: "must be text" });
+const text = z.string({ error: SAYS.text });
 const cell = z.string().nullish();
-const idLike = z.union([z.string(), z.number().transform(String)], { error: "must be text" }).nullish();
+const idLike = z.union([z.string(), z.number().transform(String)], { error: SAYS.text }).nullish();
 
 const accountSchema = z.strictObject({
   external_id: idLike,
@@ -30,7 +51,7 @@ const accountSchema = z.strictObject({
   family_name: cell,
   department: cell,
   phone: idLike,
-  aliases: z.union([z.string(), z.array(z.string())], { error: "must be text or a list of text" }).nullish(),
+  aliases: z.union([z.string(), z.array(z.string())], { error: SAYS.textOrList }).nullish(),
   status: cell,
   deleted_at: cell,
   deleted_by: cell,
@@ -40,39 +61,33 @@ const accountSchema = z.strictObject({
 
 const directorySchema = z.strictObject({
   id: text.regex(DIRECTORY_ID, {
-    error:
-      "must be lower-case letters, digits and dashes, start with a letter or digit, and be at most 63 characters",
+    error: SAYS.directoryId,
   }),
-  name: text.trim().min(1, { error: "must not be empty" }),
-  can_restore: z.boolean({ error: "must be true or false" }).default(true),
+  name: text.trim().min(1, { error: SAYS.notEmpty }),
+  can_restore: z.boolean({ error: SAYS.boolean }).default(true),
   retention_days: z
-    .number({ error: "must be a whole number of days or null" })
-    .int({ error: "must be a whole number of days or null" })
-    .positive({ error: "must be a positive number of days or null" })
+    .number({ error: SAYS.days })
+    .int({ error: SAYS.days })
+    .positive({ error: SAYS.positiveDays })
     .nullable()
     .default(30),
-  follow_up: z.array(text.trim().min(1, { error: "must not be empty" })).default([]),
+  follow_up: z.array(text.trim().min(1, { error: SAYS.notEmpty })).default([]),
 });
 
 const fileSchema = z.strictObject({
   relative_to: text
     .refine((s) => parseIsoTime(s) !== null, {
-      error: "must be an ISO 8601 time such as 2026-11-22T12:00:00Z",
+      error: SAYS.time,
     })
     .nullish(),
   directory: directorySchema.nullish(),
-  domains: z
-    .array(text.trim().toLowerCase().regex(DOMAIN, { error: "must be a domain name such as example.com" }))
-    .nullish(),
-  departments: z.array(text.trim().min(1, { error: "must not be empty" })).nullish(),
+  domains: z.array(text.trim().toLowerCase().regex(DOMAIN, { error: SAYS.domain })).nullish(),
+  departments: z.array(text.trim().min(1, { error: SAYS.notEmpty })).nullish(),
   seats: z
     .array(
       z.strictObject({
-        license: text.trim().min(1, { error: "must not be empty" }),
-        total: z
-          .number({ error: "must be a whole number, 0 or more" })
-          .int({ error: "must be a whole number, 0 or more" })
-          .min(0, { error: "must be a whole number, 0 or more" }),
+        license: text.trim().min(1, { error: SAYS.notEmpty }),
+        total: z.number({ error: SAYS.seats }).int({ error: SAYS.seats }).min(0, { error: SAYS.seats }),
       }),
     )
     .nullish(),
@@ -86,7 +101,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
   try {
     data = JSON.parse(content.replace(/^\uFEFF/, ""));
   } catch (err) {
-    problems.push({ line: 0, reason: `the file is not valid JSON: ${(err as Error).message}` });
+    problems.push(problemAt(0, "import.problem.notJson", { error: (err as Error).message }));
     return null;
   }
 
@@ -97,7 +112,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
     const parsed = fileSchema.safeParse(data, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        problems.push({ line: 0, reason: describeIssue(issue, FILE_FIELDS) });
+        problems.push(problemOf(0, describeIssue(issue, FILE_FIELDS)));
       }
       // Still check the accounts, so one run shows every problem in the file.
       if (!Array.isArray(data.accounts)) return null;
@@ -106,10 +121,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
       top = parsed.data;
     }
   } else {
-    problems.push({
-      line: 0,
-      reason: 'the file must hold a list of accounts, or an object with "accounts" and settings',
-    });
+    problems.push(problemAt(0, "import.problem.notAccounts"));
     return null;
   }
 
@@ -122,7 +134,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
   const seen = new Set<string>();
   for (const seat of seats) {
     if (seen.has(seat.license)) {
-      problems.push({ line: 0, reason: `seats lists licence "${seat.license}" more than once` });
+      problems.push(problemAt(0, "import.problem.seatTwice", { license: seat.license }));
     }
     seen.add(seat.license);
   }
@@ -131,7 +143,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
   top.accounts.forEach((item, index) => {
     const line = index + 1;
     if (!isPlainObject(item)) {
-      problems.push({ line, reason: "must be an object with fields such as user_name and status" });
+      problems.push(problemAt(line, "import.problem.notObject"));
       return;
     }
     const parsed = accountSchema.safeParse(item, { reportInput: true });
@@ -148,7 +160,7 @@ export function readJson(content: string, now: Date, problems: ImportProblem[]):
         return at === -1 ? COLUMNS.length : at;
       };
       for (const issue of [...parsed.error.issues].sort((a, b) => rank(a) - rank(b))) {
-        problems.push({ line, reason: describeIssue(issue, COLUMNS) });
+        problems.push(problemOf(line, describeIssue(issue, COLUMNS)));
         if (issue.code === "unrecognized_keys") for (const key of issue.keys) drop.add(key);
         const field = issue.path[0];
         if (typeof field === "string") {
@@ -188,48 +200,68 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-const EXPECTED: Record<string, string> = {
-  string: "text",
-  number: "a number",
-  int: "a whole number",
-  boolean: "true or false",
-  array: "a list",
-  object: "an object",
-  null: "null",
+const KINDS: Record<string, MessageKey> = {
+  string: "import.problem.kind.text",
+  number: "import.problem.kind.number",
+  int: "import.problem.kind.wholeNumber",
+  boolean: "import.problem.kind.boolean",
+  array: "import.problem.kind.list",
+  object: "import.problem.kind.object",
 };
 
+/** A kind of value in words; `null`, `true`, `false` and the unforeseen as they are. */
+function kind(name: string): SaidValue {
+  const key = KINDS[name];
+  return key ? said(key) : name;
+}
+
 /** A zod issue in words: `seats #2 total must be a whole number, 0 or more`. */
-function describeIssue(issue: z.core.$ZodIssue, fields: readonly string[]): string {
+function describeIssue(issue: z.core.$ZodIssue, fields: readonly string[]): Said {
   const name = issue.path.map((part) => (typeof part === "number" ? `#${part + 1}` : String(part))).join(" ");
   const subject = name === "" ? "" : `${name} `;
   switch (issue.code) {
     case "invalid_type":
-      if (issue.input === undefined) return `${subject}is missing`;
+      if (issue.input === undefined) return said("import.problem.json.missing", { subject });
       // 1.5 for a whole number: the schema's own words say it best.
-      if (issue.expected === "int" && typeof issue.input === "number") return `${subject}${issue.message}`;
-      return `${subject}must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${kindOf(issue.input)}`;
+      if (issue.expected === "int" && typeof issue.input === "number")
+        return schemaSays(subject, issue.message);
+      return said("import.problem.json.mustBe", {
+        subject,
+        expected: kind(issue.expected),
+        actual: kind(kindOf(issue.input)),
+      });
     case "unrecognized_keys": {
       const keys = issue.keys.map((k) => `"${k}"`).join(", ");
-      const known = name === "" ? `; the fields are ${fields.join(", ")}` : "";
-      return `${name === "" ? "" : `${name} has `}unknown ${issue.keys.length === 1 ? "field" : "fields"} ${keys}${known}`;
+      const n = issue.keys.length;
+      return name === ""
+        ? said("import.problem.json.unknownFields", { n, keys, fields: fields.join(", ") })
+        : said("import.problem.json.unknownFieldsIn", { name, n, keys });
     }
     default:
-      return `${subject}${issue.message}`;
+      return schemaSays(subject, issue.message);
   }
+}
+
+/** `subject` and the schema's words for its problem: ours in the reader's language, zod's as they are. */
+function schemaSays(subject: string, message: string): Said {
+  const ours = (Object.keys(SAYS) as (keyof typeof SAYS)[]).find((name) => SAYS[name] === message);
+  return said("import.problem.json.field", {
+    subject,
+    problem: ours ? said(`import.problem.json.${ours}`) : message,
+  });
+}
+
+/** The problem `message` on `line`. */
+function problemOf(line: number, message: Said): ImportProblem {
+  return problemAt(line, message.key, message.values);
 }
 
 function kindOf(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
+  if (Array.isArray(value)) return "array";
   switch (typeof value) {
-    case "string":
-      return "text";
-    case "number":
-      return "a number";
     case "boolean":
       return value ? "true" : "false";
-    case "object":
-      return "an object";
     default:
       return typeof value;
   }

@@ -1,3 +1,5 @@
+import type { Said } from "../i18n/said.ts";
+
 /** What an import file holds once read: accounts, the directory's settings, and the problems found. */
 export type ImportStatus = "active" | "deleting" | "deleted";
 
@@ -38,7 +40,10 @@ export interface ImportFile {
 
 export interface ImportProblem {
   line: number;
+  /** In English: what --json prints and the logs keep. */
   reason: string;
+  /** The same, to be said in the reader's language (absent where only English exists yet). */
+  said?: Said;
 }
 
 export type ParseResult = { ok: true; file: ImportFile } | { ok: false; problems: ImportProblem[] };

@@ -16,7 +16,9 @@
  * - entra/identity-platform/v2-oauth2-client-creds-grant-flow (the token request).
  */
 import { z } from "zod";
+import { type Said, said as toSay } from "../i18n/said.ts";
 import { baseUrl, dateOrNull, requiredVar } from "./env.ts";
+import { step, stepOrNone } from "./next-step.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -190,40 +192,32 @@ const tokenError = z.object({
 });
 
 /** What each conflicting property means to us, how to say it, and the plan's choice that settles it. */
-const CONFLICTS: Record<string, { kind: ProviderConflict; message: string; nextStep: string }> = {
+const CONFLICTS: Record<string, { kind: ProviderConflict; message: string; nextStep: Said }> = {
   userprincipalname: {
     kind: "userName",
     message: "another active user already has this user name",
-    nextStep: "Choose a new user name in the plan (rename), or replace the active user who has it.",
+    nextStep: toSay("provider.entra.userNameTaken"),
   },
   proxyaddresses: {
     kind: "alias",
     message: "another object already uses one of this user's email addresses (proxy addresses)",
-    nextStep:
-      "Restore without the addresses another object holds (the plan's drop the aliases): Entra removes them from this user.",
+    nextStep: toSay("provider.entra.aliasTaken"),
   },
   mail: {
     kind: "email",
     message: "another object already uses this user's email address",
-    nextStep:
-      "Change the email address of the object that holds it in the Microsoft Entra admin center, then try again.",
+    nextStep: toSay("provider.entra.emailTaken"),
   },
 };
-
-/** Where an app registration's settings are, for next steps. */
-const APP_REGISTRATION = "Microsoft Entra admin center > App registrations > this app";
 
 const PERMISSION_HINT =
   "the app is not allowed to do this: grant it the Microsoft Graph application permissions " +
   "User.Read.All and User.DeleteRestore.All with admin consent (restoring an administrator also needs a privileged role)";
 
-const PERMISSION_STEP =
-  `In ${APP_REGISTRATION} > API permissions, add the Microsoft Graph application permissions User.Read.All, ` +
-  "User.DeleteRestore.All (and User.ReadUpdate.All to set a department), grant admin consent, then try again.";
+const PERMISSION_STEP = toSay("provider.entra.permission");
 
 /** An answer we cannot read: Graph changed, or the configured host is not Graph. */
-const UNEXPECTED_STEP =
-  "Check that ENTRA_GRAPH_URL is Microsoft Graph's host (https://graph.microsoft.com, or your national cloud's), then try again.";
+const UNEXPECTED_STEP = toSay("provider.entra.unexpected");
 
 /** Graph's own words for a user name outside the tenant's domains (Request_BadRequest). */
 const BAD_DOMAIN = /domain portion of the userPrincipalName/i;
@@ -253,9 +247,7 @@ export function entraErrorOf(answer: HttpAnswer): ProviderError {
       {
         status,
         conflict: known?.kind ?? null,
-        nextStep:
-          known?.nextStep ??
-          "Find the object that holds this user's name or address in the Microsoft Entra admin center, free it, then try again.",
+        ...step(known?.nextStep ?? toSay("provider.entra.conflict")),
       },
     );
   }
@@ -267,27 +259,28 @@ export function entraErrorOf(answer: HttpAnswer): ProviderError {
     return new ProviderError(NAME, code, "is unavailable", { status, transient: true });
   }
   if (status === 403 || code === "Authorization_RequestDenied") {
-    return new ProviderError(NAME, code, PERMISSION_HINT, { status, nextStep: PERMISSION_STEP });
+    return new ProviderError(NAME, code, PERMISSION_HINT, { status, ...step(PERMISSION_STEP) });
   }
   if (status === 401) {
     // A fresh token was refused too (ProviderHttp fetches one once): it is for another cloud or app.
     return new ProviderError(NAME, code, "refused the access token", {
       status,
-      nextStep:
-        "Check that ENTRA_GRAPH_URL and ENTRA_LOGIN_URL are the same cloud and that the app registration is in this tenant, then restart.",
+      ...step(toSay("provider.entra.tokenRefused")),
     });
   }
   if (status === 404 || code === "Request_ResourceNotFound") {
     return new ProviderError(NAME, code, "has no such user", {
       status,
-      nextStep: "Sync the directory so it follows Entra, then plan again.",
+      ...step(toSay("provider.entra.noSuchUser")),
     });
   }
   return new ProviderError(NAME, code, safeText(graphMessage) ?? `refused the request (HTTP ${status})`, {
     status,
-    nextStep: BAD_DOMAIN.test(graphMessage ?? "")
-      ? "Choose a user name in one of the tenant's verified domains (Microsoft Entra admin center > Domain names)."
-      : "Correct what Microsoft Entra ID names in its admin center, or choose differently in the plan, then try again.",
+    ...step(
+      BAD_DOMAIN.test(graphMessage ?? "")
+        ? toSay("provider.entra.badDomain")
+        : toSay("provider.entra.refused"),
+    ),
   });
 }
 
@@ -298,30 +291,28 @@ function tokenErrorOf(status: number, body: z.infer<typeof tokenError>): Provide
   const transient = status === 429 || status >= 500;
   // error_description is not used: it is long, and names the app and tenant in ways we do not control.
   let message: string;
-  let nextStep: string | null;
+  let nextStep: Said | null;
   if (sts === 90002 || sts === 900023) {
     message = "does not know this tenant: check ENTRA_TENANT_ID";
-    nextStep = `Set ENTRA_TENANT_ID to the Directory (tenant) ID on the Overview page of ${APP_REGISTRATION}, then restart.`;
+    nextStep = toSay("provider.entra.tenant");
   } else if (sts === 700016) {
     message = "does not know this app in the tenant: check ENTRA_CLIENT_ID";
-    nextStep = `Set ENTRA_CLIENT_ID to the Application (client) ID on the Overview page of ${APP_REGISTRATION}, in this tenant, then restart.`;
+    nextStep = toSay("provider.entra.clientId");
   } else if (sts === 7000222) {
     message = "says the client secret has expired: create a new one";
-    nextStep = `Create a new client secret in ${APP_REGISTRATION} > Certificates & secrets, set ENTRA_CLIENT_SECRET to its Value, then restart.`;
+    nextStep = toSay("provider.entra.secretExpired");
   } else if (body.error === "invalid_client") {
     message = "refused the client secret: check ENTRA_CLIENT_SECRET";
-    nextStep = `Set ENTRA_CLIENT_SECRET to the secret's Value (not its Secret ID) from ${APP_REGISTRATION} > Certificates & secrets, then restart.`;
+    nextStep = toSay("provider.entra.secretRefused");
   } else if (body.error === "unauthorized_client") {
     message = "refused the app: check ENTRA_CLIENT_ID";
-    nextStep = `Check that ENTRA_CLIENT_ID is the Application (client) ID of an app registration enabled in this tenant (${APP_REGISTRATION}), then restart.`;
+    nextStep = toSay("provider.entra.appRefused");
   } else {
     message = `refused to issue a token (${body.error})`;
     // A passing outage is retried, and ProviderHttp says when to try again.
-    nextStep = transient
-      ? null
-      : `Check ENTRA_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET against ${APP_REGISTRATION}, then restart.`;
+    nextStep = transient ? null : toSay("provider.entra.tokenSettings");
   }
-  return new ProviderError(NAME, code, message, { status, transient, nextStep });
+  return new ProviderError(NAME, code, message, { status, transient, ...stepOrNone(nextStep) });
 }
 
 /** A provider message for an admin: one line, bounded, nothing that looks like a token. */
@@ -555,7 +546,7 @@ class EntraConnector implements DirectoryConnector {
       NAME,
       "not_supported",
       "restores deleted users within 30 days and does not re-create them from a snapshot",
-      { nextStep: "Restore the user instead, within the 30 days." },
+      { ...step(toSay("provider.entra.notSupported")) },
     );
   }
 
@@ -579,7 +570,7 @@ class EntraConnector implements DirectoryConnector {
     if (!user.success) {
       throw new ProviderError(NAME, "unexpected_answer", "answered a user lookup in an unexpected shape", {
         status: answer.status,
-        nextStep: UNEXPECTED_STEP,
+        ...step(UNEXPECTED_STEP),
       });
     }
     return toProviderUser(user.data);
@@ -629,7 +620,7 @@ class EntraConnector implements DirectoryConnector {
     if (!page.success) {
       throw new ProviderError(NAME, "unexpected_answer", "answered a user list in an unexpected shape", {
         status: 200,
-        nextStep: UNEXPECTED_STEP,
+        ...step(UNEXPECTED_STEP),
       });
     }
     return page.data;
@@ -643,7 +634,7 @@ class EntraConnector implements DirectoryConnector {
       url = new URL(link, this.settings.graphUrl);
     } catch {
       throw new ProviderError(NAME, "unexpected_answer", "sent a next page link that is not a URL", {
-        nextStep: UNEXPECTED_STEP,
+        ...step(UNEXPECTED_STEP),
       });
     }
     if (url.origin !== this.graphOrigin) {
@@ -651,7 +642,7 @@ class EntraConnector implements DirectoryConnector {
         NAME,
         "unexpected_answer",
         `sent a next page link to another host (${url.host})`,
-        { nextStep: UNEXPECTED_STEP },
+        { ...step(UNEXPECTED_STEP) },
       );
     }
     return url.toString();
@@ -702,8 +693,7 @@ class EntraConnector implements DirectoryConnector {
         "answered the token request in an unexpected shape",
         {
           status: answer.status,
-          nextStep:
-            "Check that ENTRA_LOGIN_URL is the Microsoft identity platform's host for your cloud, then restart.",
+          ...step(toSay("provider.entra.loginUrl")),
         },
       );
     }

@@ -21,7 +21,9 @@
  */
 import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
 import { z } from "zod";
+import { type Said, said as toSay } from "../i18n/said.ts";
 import { baseUrl, blankIsUnset, dateOrNull } from "./env.ts";
+import { step } from "./next-step.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -265,7 +267,7 @@ class GoogleConnector implements DirectoryConnector {
       if (pageToken && seen.has(pageToken)) {
         throw new ProviderError(NAME, "paging_loop", "sent the same page of deleted users twice", {
           transient: true,
-          nextStep: "Sync again in a few minutes: the list of deleted users was changing while it was read.",
+          ...step(toSay("provider.google.pagingLoop")),
         });
       }
       if (pageToken) seen.add(pageToken);
@@ -321,8 +323,7 @@ class GoogleConnector implements DirectoryConnector {
         "not_supported",
         "cannot rename a user while restoring: rename or remove the user holding the name first",
         {
-          nextStep:
-            "Rename or delete the user holding the name in the Google Admin console (or choose replace in the plan), then restore without a new name.",
+          ...step(toSay("provider.google.noRename")),
         },
       );
     }
@@ -332,8 +333,7 @@ class GoogleConnector implements DirectoryConnector {
         "not_supported",
         "cannot leave out an address while restoring: free the address from the user holding it first",
         {
-          nextStep:
-            "Remove the address from the user or group holding it in the Google Admin console, then restore with every address.",
+          ...step(toSay("provider.google.noDrop")),
         },
       );
     }
@@ -367,8 +367,7 @@ class GoogleConnector implements DirectoryConnector {
       "not_supported",
       "re-creating is not needed: Google Workspace restores deleted users for 20 days",
       {
-        nextStep:
-          "Restore the user instead; past Google's 20 days, create the user again in the Google Admin console.",
+        ...step(toSay("provider.google.notSupported")),
       },
     );
   }
@@ -452,8 +451,7 @@ class GoogleConnector implements DirectoryConnector {
     const parsed = schema.safeParse(body);
     if (parsed.success) return parsed.data;
     throw new ProviderError(NAME, "unexpected_answer", `sent ${what} in a shape we do not know`, {
-      nextStep:
-        "Try again; if it happens again, report it with the app's log: Google's answer may have changed shape.",
+      ...step(toSay("provider.google.shape")),
     });
   }
 
@@ -468,8 +466,7 @@ class GoogleConnector implements DirectoryConnector {
         {
           ...error.details,
           conflict: "expired",
-          nextStep:
-            "Sync Google Workspace (restore-user sync google) to see whether the user was restored in the Admin console; if not, create the user again there.",
+          ...step(toSay("provider.google.gone")),
         },
       );
     }
@@ -484,31 +481,29 @@ class GoogleConnector implements DirectoryConnector {
     const body = (answer.body && typeof answer.body === "object" ? answer.body : {}) as GoogleErrorBody;
     const status = answer.status;
     const admin = this.settings.adminEmail;
-    const delegate = `In the Google Admin console (${DELEGATION_PAGE}), give the service account's client ID the scope ${scope}`;
+    const where = { page: DELEGATION_PAGE, scope, admin };
 
     // The token endpoint: {"error": "invalid_grant", "error_description": "…"}.
     if (typeof body.error === "string") {
       const code = body.error;
       const said = body.error_description ? `: ${scrub(body.error_description)}` : "";
-      const token = (message: string, nextStep: string) =>
-        new ProviderError(NAME, code, message, { status, transient: status >= 500, nextStep });
+      const token = (message: string, next: Said) =>
+        new ProviderError(NAME, code, message, { status, transient: status >= 500, ...step(next) });
       if (code === "unauthorized_client") {
         return token(
           `refused a token to the service account: in the Admin console, allow its client ID the scope ${scope} (domain-wide delegation)`,
-          `${delegate} (the client ID is the service account's Unique ID in Google Cloud), then try again.`,
+          toSay("provider.google.delegate", where),
         );
       }
       if (code === "invalid_grant") {
         return token(
           `refused a token (${scrub(body.error_description ?? "invalid grant")}): check the service account email, its private key, GOOGLE_ADMIN_EMAIL and the server clock`,
-          `Check that GOOGLE_SERVICE_ACCOUNT_EMAIL and GOOGLE_PRIVATE_KEY come from the same active key of the service account, that GOOGLE_ADMIN_EMAIL (${admin}) is an active admin of the domain, and that this server's clock is right; then try again.`,
+          toSay("provider.google.invalidGrant", where),
         );
       }
       return token(
         `refused a token${said}`,
-        status >= 500
-          ? "Try again in a few minutes; if it keeps failing, check the Google Workspace Status Dashboard."
-          : "Check the service account's key in Google Cloud (IAM & Admin > Service accounts > Keys): if it was deleted or disabled, create a new one and set GOOGLE_PRIVATE_KEY from it; then try again.",
+        status >= 500 ? toSay("provider.google.down") : toSay("provider.google.key"),
       );
     }
 
@@ -518,12 +513,8 @@ class GoogleConnector implements DirectoryConnector {
     const said = scrub(
       error?.message ?? first?.message ?? (typeof answer.body === "string" ? answer.body : ""),
     );
-    const make = (
-      message: string,
-      nextStep: string,
-      conflict: ProviderConflict | null = null,
-      transient = false,
-    ) => new ProviderError(NAME, reason, message, { status, conflict, transient, nextStep });
+    const make = (message: string, next: Said, conflict: ProviderConflict | null = null, transient = false) =>
+      new ProviderError(NAME, reason, message, { status, conflict, transient, ...step(next) });
 
     if (
       status === 429 ||
@@ -535,74 +526,66 @@ class GoogleConnector implements DirectoryConnector {
       return make(
         "is limiting how fast we may ask",
         pause !== null && pause >= 60_000
-          ? `Google asked for a pause of ${Math.ceil(pause / 60_000)} minute(s): try again after it.`
-          : "Try again in a minute; if it keeps happening, raise the Admin SDK API's per-minute quota in the Google Cloud console (APIs & Services > Admin SDK API > Quotas).",
+          ? toSay("refusal.provider.askedToWait", {
+              provider: "Google",
+              minutes: String(Math.ceil(pause / 60_000)),
+            })
+          : toSay("provider.google.quota"),
         null,
         true,
       );
     }
     if (status >= 500) {
-      return make(
-        "is not available right now",
-        "Try again in a few minutes; if it keeps failing, check the Google Workspace Status Dashboard.",
-        null,
-        true,
-      );
+      return make("is not available right now", toSay("provider.google.down"), null, true);
     }
     if (status === 401) {
-      return make(
-        "refused the access token",
-        `${delegate} if it was removed, and check that ${admin} (GOOGLE_ADMIN_EMAIL) is still an active super admin; then try again.`,
-      );
+      return make("refused the access token", toSay("provider.google.delegateAgain", where));
     }
     if (status === 403 && reason === "dailyLimitExceeded") {
       return make(
         "refused: the project's daily quota for the Admin SDK is used up",
-        "Try again after the daily quota resets, or ask for a higher Admin SDK API quota in the Google Cloud console (APIs & Services > Admin SDK API > Quotas).",
+        toSay("provider.google.dailyQuota"),
       );
     }
     if (status === 403) {
       return make(
         `refused: ${admin} must be a super admin, and the service account needs domain-wide delegation for ${scope}`,
-        `${delegate}, and make sure ${admin} (GOOGLE_ADMIN_EMAIL) is a super admin; then try again.`,
+        toSay("provider.google.delegateSuper", where),
       );
     }
     if (status === 409 || reason === "duplicate") {
       return /alias/i.test(said)
         ? make(
             "an alias of the user now belongs to another user or group: free it first",
-            "Remove the alias from the user or group holding it in the Google Admin console, then restore again.",
+            toSay("provider.google.aliasTaken"),
             "alias",
           )
         : make(
             "the user's address is now used by another user, alias or group: rename or remove it first",
-            "Choose replace in the plan if it offers one, or rename or delete the user, group or alias holding the address in the Google Admin console; then restore again.",
+            toSay("provider.google.addressTaken"),
             "userName",
           );
     }
     if (/INVALID_OU_ID|Invalid Ou Id|org ?unit/i.test(said)) {
       return make(
         "the organizational unit does not exist any more: choose another one",
-        "Choose an org unit that exists in the plan (from the CLI: --department with its full path, such as /Sales), then restore again.",
+        toSay("provider.google.orgUnit"),
         "department",
       );
     }
     if (status === 412 || /user limit|licen[cs]e/i.test(said)) {
       return make(
         "has no free user licence: free or buy one, then try again",
-        "Free a licence or buy more in the Google Admin console (Billing > Subscriptions), then restore again.",
+        toSay("provider.google.licence"),
         "seat",
       );
     }
     if (status === 404) {
-      return make(
-        "found no such user",
-        "Sync Google Workspace (restore-user sync google): the user may have been deleted, restored or purged in the Admin console meanwhile.",
-      );
+      return make("found no such user", toSay("provider.google.noSuchUser"));
     }
     return make(
       said ? `refused the request: ${said}` : `refused the request (HTTP ${status})`,
-      "Google's words say what it refused: correct it in the Google Admin console, or sync Google Workspace (restore-user sync google) if the user changed there; then try again.",
+      toSay("provider.google.refused"),
     );
   }
 }

@@ -47,6 +47,9 @@
  * Admin Portal or in our settings.
  */
 import { z } from "zod";
+// Our own messages are `toSay(key)`: `said` below is what JumpCloud answered.
+import { type Said, said as toSay } from "../i18n/said.ts";
+import { step } from "./next-step.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -170,40 +173,27 @@ const USERS_PAGE = "JumpCloud's Admin Portal (User Management → Users)";
  * "Multi-Tenant Portal Headers").
  */
 const JUMPCLOUD_NEXT_STEPS = {
-  usernameTaken:
-    "Choose another user name for the re-created account in the plan, or replace the active user who holds it (needs approval).",
-  emailTaken: `JumpCloud needs this email on the new account: change the email of the active user who holds it in ${USERS_PAGE}, then plan the re-creation again.`,
-  conflict: `Find the active user that already has what JumpCloud names above in ${USERS_PAGE}, change it there, then plan the re-creation again.`,
-  unauthorized:
-    "Set JUMPCLOUD_API_KEY to the current API key of an active JumpCloud administrator (Admin Portal, your name at the top right → API Settings; generating a new key there revokes the old one); a multi-tenant (MSP) administrator also sets JUMPCLOUD_ORG_ID.",
-  unauthorizedMsp:
-    "Set JUMPCLOUD_API_KEY to the current API key of an administrator of that organization (Admin Portal, your name at the top right → API Settings) and check that JUMPCLOUD_ORG_ID is the id of an organization that administrator manages.",
-  paymentRequired:
-    "An administrator with billing access settles the organization's subscription in JumpCloud's Admin Portal; then try again.",
-  forbidden:
-    "Use the API key of an administrator with the Administrator or Administrator With Billing role (Settings → Administrators in JumpCloud's Admin Portal): JumpCloud applies an administrator's role to their API key, and refuses a Command Runner's.",
-  insightsNotFound:
-    "Set JUMPCLOUD_INSIGHTS_URL to your region's Directory Insights host (https://api.jumpcloud.com, or https://api.eu.jumpcloud.com for the EU data center), then try again.",
-  consoleNotFound:
-    "Set JUMPCLOUD_API_URL to your region's console host (https://console.jumpcloud.com, or https://console.eu.jumpcloud.com for the EU data center), then try again.",
-  orgNotFound:
-    "Check that JUMPCLOUD_ORG_ID is the id of an organization this administrator manages (Multi-Tenant Portal → the organization), and that JUMPCLOUD_API_URL and JUMPCLOUD_INSIGHTS_URL are your region's hosts.",
-  orgIdInvalid:
-    "Set JUMPCLOUD_ORG_ID to the organization's id exactly as the Multi-Tenant Portal shows it, or unset it for an administrator of a single organization.",
-  throttled:
-    "Try again in a few minutes: JumpCloud limits how many API requests an organization makes in a short time.",
-  down: "Try again in a few minutes; if it keeps failing, check JumpCloud's status at https://status.jumpcloud.com.",
-  passwordRejected:
-    "Check the organization's Password Settings in JumpCloud's Admin Portal against the rule JumpCloud names above, then try again.",
-  insightsRefused:
-    "Directory Insights refused this app's query: report the message above to the app's maintainers; the accounts already synced are kept.",
-  consoleRefused:
-    "Correct what JumpCloud names above, in the plan (for example another user name) or on the user in JumpCloud's Admin Portal, then try again.",
-  notSupported: "Re-create the user instead: a JumpCloud plan offers re-creation as a new account.",
-  emailRequired: `JumpCloud needs an email on every user: keep the email in the plan by changing the email of the active user who holds it in ${USERS_PAGE}, then plan the re-creation again.`,
-  emailMissing: `Create the user in ${USERS_PAGE} with an email address: Directory Insights recorded none for this account.`,
-  unreadableUser: `Look the user up in ${USERS_PAGE} and try again: JumpCloud's answer did not say the user's id or user name.`,
-  badAnswer: `Look for the user in ${USERS_PAGE} before trying again: JumpCloud answered as if it created the account, and a second re-creation would clash with it.`,
+  usernameTaken: toSay("provider.jumpcloud.usernameTaken"),
+  emailTaken: toSay("provider.jumpcloud.emailTaken"),
+  conflict: toSay("provider.jumpcloud.conflict"),
+  unauthorized: toSay("provider.jumpcloud.unauthorized"),
+  unauthorizedMsp: toSay("provider.jumpcloud.unauthorizedMsp"),
+  paymentRequired: toSay("provider.jumpcloud.paymentRequired"),
+  forbidden: toSay("provider.jumpcloud.forbidden"),
+  insightsNotFound: toSay("provider.jumpcloud.insightsNotFound"),
+  consoleNotFound: toSay("provider.jumpcloud.consoleNotFound"),
+  orgNotFound: toSay("provider.jumpcloud.orgNotFound"),
+  orgIdInvalid: toSay("provider.jumpcloud.orgIdInvalid"),
+  throttled: toSay("provider.jumpcloud.throttled"),
+  down: toSay("provider.jumpcloud.down"),
+  passwordRejected: toSay("provider.jumpcloud.passwordRejected"),
+  insightsRefused: toSay("provider.jumpcloud.insightsRefused"),
+  consoleRefused: toSay("provider.jumpcloud.consoleRefused"),
+  notSupported: toSay("provider.jumpcloud.notSupported"),
+  emailRequired: toSay("provider.jumpcloud.emailRequired"),
+  emailMissing: toSay("provider.jumpcloud.emailMissing"),
+  unreadableUser: toSay("provider.jumpcloud.unreadableUser"),
+  badAnswer: toSay("provider.jumpcloud.badAnswer"),
 } as const;
 
 /** What an error mapper knows besides the answer: which API answered, and how we are set up. */
@@ -232,8 +222,8 @@ export function jumpcloudErrorOf(
         : null;
   const said = raw ? tidy(redact(raw, secrets)) : null;
   const status = answer.status;
-  const error = (code: string, message: string, nextStep: string, more: { transient?: boolean } = {}) =>
-    new ProviderError(NAME, code, message, { status, nextStep, ...more });
+  const error = (code: string, message: string, next: Said, more: { transient?: boolean } = {}) =>
+    new ProviderError(NAME, code, message, { status, ...step(next), ...more });
 
   if (status === 409 || ((status === 400 || status === 422) && said && TAKEN.test(said))) {
     const conflict = conflictOf(said ?? "");
@@ -241,14 +231,14 @@ export function jumpcloudErrorOf(
       return new ProviderError(NAME, "username_taken", "another user already has this user name", {
         status,
         conflict,
-        nextStep: JUMPCLOUD_NEXT_STEPS.usernameTaken,
+        ...step(JUMPCLOUD_NEXT_STEPS.usernameTaken),
       });
     }
     if (conflict === "email") {
       return new ProviderError(NAME, "email_taken", "another user already has this email address", {
         status,
         conflict,
-        nextStep: JUMPCLOUD_NEXT_STEPS.emailTaken,
+        ...step(JUMPCLOUD_NEXT_STEPS.emailTaken),
       });
     }
     return error(
@@ -302,7 +292,10 @@ export function jumpcloudErrorOf(
         "throttled",
         "asked us to slow down",
         waitMs !== null && waitMs >= 60_000
-          ? `JumpCloud asked for a pause of ${Math.ceil(waitMs / 60_000)} minute(s): try again after it.`
+          ? toSay("refusal.provider.askedToWait", {
+              provider: "JumpCloud",
+              minutes: String(Math.ceil(waitMs / 60_000)),
+            })
           : JUMPCLOUD_NEXT_STEPS.throttled,
         { transient: true },
       );
@@ -439,14 +432,14 @@ export class JumpCloudConnector implements DirectoryConnector {
           NAME,
           "no_cursor",
           "Directory Insights sent a full page but no X-Search_after to continue from",
-          { status: answer.status, nextStep: syncAgain(answer.headers) },
+          { status: answer.status, ...step(syncAgain(answer.headers)) },
         );
       }
       const key = JSON.stringify(next);
       if (seen.has(key)) {
         throw new ProviderError(NAME, "cursor_loop", "Directory Insights sent the same page cursor twice", {
           status: answer.status,
-          nextStep: syncAgain(answer.headers),
+          ...step(syncAgain(answer.headers)),
         });
       }
       seen.add(key);
@@ -481,7 +474,7 @@ export class JumpCloudConnector implements DirectoryConnector {
       NAME,
       "not_supported",
       "cannot restore a deleted user; restoring re-creates the user as a new account",
-      { nextStep: JUMPCLOUD_NEXT_STEPS.notSupported },
+      { ...step(JUMPCLOUD_NEXT_STEPS.notSupported) },
     );
   }
 
@@ -496,7 +489,7 @@ export class JumpCloudConnector implements DirectoryConnector {
         "email_missing",
         "needs an email address to create a user, and none is recorded",
         {
-          nextStep: JUMPCLOUD_NEXT_STEPS.emailMissing,
+          ...step(JUMPCLOUD_NEXT_STEPS.emailMissing),
         },
       );
     }
@@ -507,7 +500,7 @@ export class JumpCloudConnector implements DirectoryConnector {
         NAME,
         "email_required",
         "needs an email address to create a user; the address cannot be left out",
-        { conflict: "email", nextStep: JUMPCLOUD_NEXT_STEPS.emailRequired },
+        { conflict: "email", ...step(JUMPCLOUD_NEXT_STEPS.emailRequired) },
       );
     }
     const password = input.temporaryPassword;
@@ -533,7 +526,7 @@ export class JumpCloudConnector implements DirectoryConnector {
     if (!created) {
       throw new ProviderError(NAME, "bad_answer", "created the user but did not say its id", {
         status: answer.status,
-        nextStep: JUMPCLOUD_NEXT_STEPS.badAnswer,
+        ...step(JUMPCLOUD_NEXT_STEPS.badAnswer),
       });
     }
     if (password) {
@@ -576,7 +569,7 @@ export class JumpCloudConnector implements DirectoryConnector {
     if (!user) {
       throw new ProviderError(NAME, "bad_answer", "answered without the user's id or user name", {
         status: answer.status,
-        nextStep: JUMPCLOUD_NEXT_STEPS.unreadableUser,
+        ...step(JUMPCLOUD_NEXT_STEPS.unreadableUser),
       });
     }
     return user;
@@ -594,9 +587,11 @@ export class JumpCloudConnector implements DirectoryConnector {
 }
 
 /** A paging fault of Directory Insights: the next sync starts over; JumpCloud can trace the request. */
-function syncAgain(headers: Headers): string {
+function syncAgain(headers: Headers): Said {
   const requestId = headers.get("x-request-id")?.trim();
-  return `Run the sync again later; the accounts already synced are kept${requestId ? `. If it repeats, give JumpCloud support the request id ${requestId}` : ""}.`;
+  return requestId
+    ? toSay("provider.jumpcloud.syncAgainRequest", { requestId })
+    : toSay("provider.jumpcloud.syncAgain");
 }
 
 /** Runs a request; a ProviderError whose message would carry one of the secrets is rebuilt without it. */

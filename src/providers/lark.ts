@@ -18,7 +18,9 @@
 import { createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { MessageKey } from "../i18n/catalog.ts";
+import { type Said, said as toSay } from "../i18n/said.ts";
 import { blankIsUnset, optionalVar } from "./env.ts";
+import { step, stepOrNone } from "./next-step.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -93,15 +95,14 @@ const BATCH = 50;
 const TOKEN_INVALID = new Set([99991661, 99991663, 99991664, 99991668, 99991671]);
 const RATE_LIMITED = 99991400;
 
-/** Where a restore can be done by hand, with the department and seat picked on screen (the Lark seed). */
-const DELETED_MEMBERS = "the Lark Admin Console (Organization > Member and Department > Deleted Members)";
-/** Where an app's scopes are enabled; a change takes effect once a new app version is published. */
-const SCOPES = "the Lark developer console (your app > Permissions & Scopes)";
+// Next steps name where a restore can be done by hand (Deleted Members, where the department and
+// seat are picked on screen: the Lark seed) and where an app's scopes are enabled (a change takes
+// effect once a new app version is published): see the provider.lark.* messages.
 
 /** What Lark said, in our words, and what the admin does next. */
 interface Mapped {
   message: string;
-  nextStep: string;
+  nextStep: Said;
 }
 
 /** Lark's conflict codes (contact v3 user resurrect): the plan offers the same choices as ours. */
@@ -109,60 +110,57 @@ const CONFLICTS: Record<number, Mapped & { conflict: ProviderConflict }> = {
   44028: {
     conflict: "expired",
     message: "the member was deleted more than 30 days ago and cannot be restored",
-    nextStep: "Add the person again as a new member in the Lark Admin Console if they need an account.",
+    nextStep: toSay("provider.lark.addAgain"),
   },
   44030: {
     conflict: "phone",
     message: "another active member has this phone number; change theirs first, then retry",
-    nextStep:
-      "Change the other member's phone number in the Lark Admin Console (or delete that member), then retry.",
+    nextStep: toSay("provider.lark.phoneTaken"),
   },
   44031: {
     conflict: "email",
     message: "another active member has this email address; change theirs first, then retry",
-    nextStep:
-      "Change the other member's email address in the Lark Admin Console (or delete that member), then retry.",
+    nextStep: toSay("provider.lark.emailTaken"),
   },
   44032: {
     conflict: "userName",
     message: "another active member now has this user ID",
-    nextStep:
-      "Replace the active member who has this user ID (the plan's replace, with approval), then retry.",
+    nextStep: toSay("provider.lark.userIdTaken"),
   },
   44034: {
     conflict: "deleting",
     message: "Lark is still finishing the deletion; retry later (it takes at most 48 hours)",
-    nextStep: "Retry once Lark has finished the deletion, at most 48 hours after it began.",
+    nextStep: toSay("provider.lark.deleting"),
   },
   41007: {
     conflict: "seat",
     message: "the organization has reached its member limit; free a seat, then retry",
-    nextStep: "Delete members who have left, or ask Lark support to raise the member limit, then retry.",
+    nextStep: toSay("provider.lark.memberLimit"),
   },
   41008: {
     conflict: "seat",
     message: "the organization has reached its seat limit; free or buy a seat, then retry",
-    nextStep: "Delete members who have left, or ask Lark support to raise the member limit, then retry.",
+    nextStep: toSay("provider.lark.memberLimit"),
   },
   44023: {
     conflict: "seat",
     message: "the plan's member limit is reached; upgrade the plan or free a seat",
-    nextStep: "Upgrade the Lark plan, or delete members who have left, then retry.",
+    nextStep: toSay("provider.lark.upgrade"),
   },
   44046: {
     conflict: "seat",
     message: "this organization has several licences: a seat must be chosen for the member",
-    nextStep: `Restore this member in ${DELETED_MEMBERS}, where you choose the seat.`,
+    nextStep: toSay("provider.lark.chooseSeat"),
   },
   44047: {
     conflict: "seat",
     message: "no seat of this licence is left; free or buy a seat, then retry",
-    nextStep: "Free or buy a seat of this licence in the Lark Admin Console, then retry.",
+    nextStep: toSay("provider.lark.freeSeat"),
   },
   44048: {
     conflict: "seat",
     message: "the seat chosen for the member is not valid",
-    nextStep: `Restore this member in ${DELETED_MEMBERS}, where you choose a valid seat.`,
+    nextStep: toSay("provider.lark.validSeat"),
   },
 };
 
@@ -170,39 +168,35 @@ const CONFLICTS: Record<number, Mapped & { conflict: ProviderConflict }> = {
 const PLAIN: Record<number, Mapped> = {
   44029: {
     message: "the app is not allowed to restore members (Lark must enable it)",
-    nextStep:
-      "Ask Lark support to enable member restore through the Open API for your organization (it needs a Pro or Enterprise plan and a custom app), then retry.",
+    nextStep: toSay("provider.lark.enableRestore"),
   },
   44033: {
     message: "the member is not deleted (already active)",
-    nextStep: "Nothing to restore: the member is active in Lark.",
+    nextStep: toSay("provider.lark.active"),
   },
   44041: {
     message: "the member's information was anonymized and cannot be restored",
-    nextStep: "Add the person again as a new member in the Lark Admin Console if they need an account.",
+    nextStep: toSay("provider.lark.addAgain"),
   },
   44050: {
     message: "the app lacks the Lark permission to assign seats",
-    nextStep: `Enable the "Assign user seats" permission in ${SCOPES}, publish a new app version, then retry.`,
+    nextStep: toSay("provider.lark.assignSeats"),
   },
   41050: {
     message: "the member is outside the app's contacts data scope",
-    nextStep: `Add the member (or all members) to the app's contacts data scope in ${SCOPES} > Data permissions, publish a new app version, then retry.`,
+    nextStep: toSay("provider.lark.dataScope"),
   },
   41012: {
     message: "Lark knows no member with this ID",
-    nextStep:
-      "Check the member in the Lark Admin Console: the app only knows members deleted while it was subscribed.",
+    nextStep: toSay("provider.lark.unknownMember"),
   },
   10003: {
     message: "the app ID was not recognized",
-    nextStep:
-      "Set LARK_APP_ID to the App ID (cli_…) on your app's Credentials & Basic Info page, then restart.",
+    nextStep: toSay("provider.lark.appId"),
   },
   10014: {
     message: "the app secret was not accepted",
-    nextStep:
-      "Set LARK_APP_SECRET to the App Secret on your app's Credentials & Basic Info page, then restart.",
+    nextStep: toSay("provider.lark.appSecret"),
   },
 };
 
@@ -331,8 +325,7 @@ export class LarkConnector implements DirectoryConnector {
         "not_supported",
         "Lark cannot restore a member under a new user ID; free the user ID first",
         {
-          nextStep:
-            "Keep the user ID and replace the active member who has it (the plan's replace), then retry.",
+          ...step(toSay("provider.lark.keepUserId")),
         },
       );
     }
@@ -343,7 +336,7 @@ export class LarkConnector implements DirectoryConnector {
         "Lark restores the member with their email and phone; change the other member's first, then retry",
         {
           conflict: input.dropEmail ? "email" : "phone",
-          nextStep: `Change the other member's ${input.dropEmail ? "email address" : "phone number"} in the Lark Admin Console, then retry.`,
+          ...step(input.dropEmail ? toSay("provider.lark.changeEmail") : toSay("provider.lark.changePhone")),
         },
       );
     }
@@ -376,7 +369,7 @@ export class LarkConnector implements DirectoryConnector {
   /** Lark restores (resurrect); it never needs a re-creation. */
   async recreate(_input: RestoreInput): Promise<RestoredUser> {
     throw new ProviderError(PROVIDER, "not_supported", "Lark restores members; it does not re-create them", {
-      nextStep: "Restore the member instead, within the 30 days.",
+      ...step(toSay("provider.lark.notSupported")),
     });
   }
 
@@ -441,7 +434,7 @@ export class LarkConnector implements DirectoryConnector {
     if (!token) {
       throw new ProviderError(PROVIDER, "no_token", "gave no tenant access token", {
         status: answer.status,
-        nextStep: "Check that LARK_API_URL is your cloud's Open API host (Lark or Feishu), then restart.",
+        ...step(toSay("provider.lark.apiUrl")),
       });
     }
     return { token, expiresInSeconds: answer.body.expire ?? 7200 };
@@ -521,9 +514,7 @@ export class LarkConnector implements DirectoryConnector {
         status,
         transient: retry,
         retryAfterMs: retry ? 0 : null,
-        nextStep: retry
-          ? null
-          : "Check that LARK_APP_ID and LARK_APP_SECRET are the same app's and that LARK_API_URL is its cloud (Lark or Feishu), then restart.",
+        ...stepOrNone(retry ? null : toSay("provider.lark.token")),
       });
     }
     if (code === RATE_LIMITED || status === 429) {
@@ -539,20 +530,23 @@ export class LarkConnector implements DirectoryConnector {
       return new ProviderError(PROVIDER, String(code), known.message, {
         status,
         conflict: known.conflict,
-        nextStep: known.nextStep,
+        ...step(known.nextStep),
       });
     }
     if (code === MISSING_SCOPE) {
       const scopes = missingScopes(answer.body);
-      const which = scopes.length > 0 ? scopes.join(", ") : "the scope Lark names in its error";
       return new ProviderError(PROVIDER, String(code), "the app lacks a Lark permission this needs", {
         status,
-        nextStep: `Enable ${which} in ${SCOPES}, publish a new app version, then retry.`,
+        ...step(
+          toSay("provider.lark.scope", {
+            which: scopes.length > 0 ? scopes.join(", ") : toSay("provider.lark.scopeNamed"),
+          }),
+        ),
       });
     }
     const plain = code === null ? undefined : PLAIN[code];
     if (plain)
-      return new ProviderError(PROVIDER, String(code), plain.message, { status, nextStep: plain.nextStep });
+      return new ProviderError(PROVIDER, String(code), plain.message, { status, ...step(plain.nextStep) });
     const said = this.safeText(msgOf(answer.body));
     const down = status >= 500;
     const what = down ? "had a server error" : "refused the request";
@@ -560,9 +554,7 @@ export class LarkConnector implements DirectoryConnector {
       status,
       transient: down,
       // A server error is retried, and ProviderHttp says when to try again.
-      nextStep: down
-        ? null
-        : "Look the code up in Lark's error code list (open.larksuite.com), correct what it names in the Lark Admin Console, then retry.",
+      ...stepOrNone(down ? null : toSay("provider.lark.refused")),
     });
   }
 

@@ -23,7 +23,9 @@
  * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/
  */
 import { z } from "zod";
+import { type Said, said as toSay } from "../i18n/said.ts";
 import { dateOrNull } from "./env.ts";
+import { step } from "./next-step.ts";
 import type {
   ConflictKeys,
   ConnectorDeps,
@@ -155,27 +157,20 @@ const PAGE_SIZE = 200;
 const TERMS_PER_SEARCH = 10;
 
 // Next steps, one sentence each: what the admin does about an error (ProviderError.details.nextStep).
-const CHECK_ORG_URL =
-  "Check that OKTA_ORG_URL is your Okta org's own URL (https://<your-org>.okta.com) and that no proxy answers in its place, then try again.";
-const NEW_TOKEN =
-  "Create a new API token in the Okta Admin Console (Security → API → Tokens) as an admin who stays active and may manage users, set OKTA_API_TOKEN to it and restart this app.";
-const ADMIN_ROLE =
-  "Give the admin who created the API token (its owner in Security → API → Tokens) the Super Administrator or Organization Administrator role, or a custom role with Manage users (okta.users.manage) over these users, or create the token as such an admin; then try again.";
-const LOGIN_TAKEN =
-  "Choose Cancel in the plan, change the login of the Okta user who holds it (Directory → People → Profile), then restore again: Okta keeps a login even on a deactivated user, so replacing the holder would not free it.";
-const EMAIL_TAKEN =
-  "Choose Cancel in the plan, change the email of the Okta user who has it (Directory → People → Profile), then restore again.";
-const USER_GONE =
-  "Choose Cancel in the plan: nothing can bring this user back; create them anew in the Okta Admin Console (Directory → People → Add person) if they need an account.";
-const OKTA_DOWN =
-  "Try again in a few minutes; if it keeps failing, check Okta's service status at status.okta.com.";
+const CHECK_ORG_URL = toSay("provider.okta.checkOrgUrl");
+const NEW_TOKEN = toSay("provider.okta.newToken");
+const ADMIN_ROLE = toSay("provider.okta.adminRole");
+const LOGIN_TAKEN = toSay("provider.okta.loginTaken");
+const EMAIL_TAKEN = toSay("provider.okta.emailTaken");
+const USER_GONE = toSay("provider.okta.userGone");
+const OKTA_DOWN = toSay("provider.okta.down");
 
 /** For an answer without an Okta error code (a proxy's page, an empty body): what to fix, by status. */
-function nextStepOfStatus(status: number): string {
+function nextStepOfStatus(status: number): Said {
   if (status === 401) return NEW_TOKEN;
   if (status === 403) return ADMIN_ROLE;
   if (status === 404) return CHECK_ORG_URL;
-  return "Find the request in the Okta Admin Console's System Log (Reports → System Log) for the reason, fix what it names, then try again.";
+  return toSay("provider.okta.systemLog");
 }
 
 class OktaConnector implements DirectoryConnector {
@@ -300,7 +295,7 @@ class OktaConnector implements DirectoryConnector {
     if (!isOktaUser(answer.body)) {
       throw new ProviderError(OKTA, "unexpected_answer", "answered a user lookup with something else", {
         status: answer.status,
-        nextStep: CHECK_ORG_URL,
+        ...step(CHECK_ORG_URL),
       });
     }
     return answer.body;
@@ -348,8 +343,7 @@ class OktaConnector implements DirectoryConnector {
       "not_supported",
       "a deleted Okta user cannot be created again from here; deactivated users are restored instead",
       {
-        nextStep:
-          "Create the user anew in the Okta Admin Console (Directory → People → Add person); this app restores deactivated users only.",
+        ...step(toSay("provider.okta.createAnew")),
       },
     );
   }
@@ -364,8 +358,7 @@ class OktaConnector implements DirectoryConnector {
       if (error instanceof ProviderError && error.code === "E0000007") {
         throw new ProviderError(OKTA, error.code, "the active user no longer exists in Okta", {
           status: error.status,
-          nextStep:
-            "Open the plan again: it asks Okta afresh who holds the user name, and there is nothing to replace.",
+          ...step(toSay("provider.okta.planAgain")),
         });
       }
       throw error;
@@ -382,15 +375,14 @@ class OktaConnector implements DirectoryConnector {
       if (!Array.isArray(answer.body)) {
         throw new ProviderError(OKTA, "unexpected_answer", "answered the user listing with something else", {
           status: answer.status,
-          nextStep: CHECK_ORG_URL,
+          ...step(CHECK_ORG_URL),
         });
       }
       yield answer.body.filter(isOktaUser);
       next = this.nextLinkOf(answer.headers);
       if (next && seen.has(next)) {
         throw new ProviderError(OKTA, "paging_loop", "sent the same page link twice; the listing stopped", {
-          nextStep:
-            "Try again in a few minutes; if Okta sends the same page link again, open a case with Okta Support.",
+          ...step(toSay("provider.okta.pagingLoop")),
         });
       }
     }
@@ -405,12 +397,12 @@ class OktaConnector implements DirectoryConnector {
       url = new URL(next, `${this.settings.orgUrl}/`);
     } catch {
       throw new ProviderError(OKTA, "bad_next_link", "sent a next-page link that is not a URL", {
-        nextStep: CHECK_ORG_URL,
+        ...step(CHECK_ORG_URL),
       });
     }
     if (url.origin !== this.origin) {
       throw new ProviderError(OKTA, "bad_next_link", "sent a next-page link to another site; not followed", {
-        nextStep: CHECK_ORG_URL,
+        ...step(CHECK_ORG_URL),
       });
     }
     return url.toString();
@@ -428,7 +420,7 @@ class OktaConnector implements DirectoryConnector {
     const transient = status === 429 || status >= 500;
     const make = (
       message: string,
-      nextStep: string,
+      next: Said,
       more: { conflict?: ProviderConflict; retryAfterMs?: number | null } = {},
     ) =>
       new ProviderError(OKTA, code, this.scrub(message), {
@@ -436,7 +428,7 @@ class OktaConnector implements DirectoryConnector {
         transient,
         conflict: more.conflict ?? null,
         retryAfterMs: more.retryAfterMs,
-        nextStep,
+        ...step(next),
       });
 
     switch (code) {
@@ -459,7 +451,7 @@ class OktaConnector implements DirectoryConnector {
         const detail = causes.find(Boolean) ?? body.errorSummary ?? "";
         return make(
           detail ? `refused the request: ${short(detail)}` : "refused the request",
-          "Open the user in the Okta Admin Console (Directory → People), correct the profile attribute Okta names, then try again.",
+          toSay("provider.okta.fixProfile"),
         );
       }
       case "E0000011":
@@ -475,26 +467,18 @@ class OktaConnector implements DirectoryConnector {
           },
         );
       case "E0000016":
-        return make(
-          "the user is already active in Okta",
-          "Nothing is left to do in Okta: sync Okta so this app shows the user as active.",
-        );
+        return make("the user is already active in Okta", toSay("provider.okta.alreadyActive"));
       case "E0000038":
-        return make(
-          "the user's current status in Okta does not allow this",
-          "Open the user in the Okta Admin Console (Directory → People) to see its status (a suspended user is unsuspended there), then sync Okta and try again.",
-        );
+        return make("the user's current status in Okta does not allow this", toSay("provider.okta.status"));
       case "E0000047": {
         const retryAfterMs = rateLimitResetMs(answer.headers, this.deps.now());
-        const when =
+        const next =
           retryAfterMs === null
-            ? "Wait a minute and try again"
-            : `Try again after ${new Date(this.deps.now().getTime() + retryAfterMs).toISOString().slice(11, 19)} UTC, when Okta's rate limit resets`;
-        return make(
-          "Okta's rate limit was reached",
-          `${when}; if it keeps happening, see which app uses up the limit in the Okta Admin Console's rate limit dashboard (Reports → Rate Limits).`,
-          { retryAfterMs },
-        );
+            ? toSay("provider.okta.rateLimit")
+            : toSay("provider.okta.rateLimitAt", {
+                time: new Date(this.deps.now().getTime() + retryAfterMs).toISOString().slice(11, 19),
+              });
+        return make("Okta's rate limit was reached", next, { retryAfterMs });
       }
       default:
         if (status >= 500) return make(`had a problem of its own (HTTP ${status})`, OKTA_DOWN);
@@ -514,17 +498,13 @@ class OktaConnector implements DirectoryConnector {
 
 /** The plan offered only what `resolves: []` allows; anything else would be silently wrong. */
 function refuseWhatOktaCannotDo(input: RestoreInput): void {
-  const refuse = (what: string, nextStep: string) =>
+  const refuse = (what: string, next: Said) =>
     new ProviderError(OKTA, "not_supported", `cannot ${what} while restoring a user; nothing was changed`, {
-      nextStep,
+      ...step(next),
     });
-  const asItWas =
-    "Restore the user with the addresses and phone it had (Okta lets users share them), then change them in the Okta Admin Console (Directory → People → Profile) if needed.";
+  const asItWas = toSay("provider.okta.asItWas");
   if (input.newUserName !== null && input.newUserName !== input.user.userName) {
-    throw refuse(
-      "rename",
-      "Restore the user with its login, then change the login in the Okta Admin Console (Directory → People → Profile).",
-    );
+    throw refuse("rename", toSay("provider.okta.keepLogin"));
   }
   if (input.dropAliases.length > 0) throw refuse("drop addresses", asItWas);
   if (input.dropEmail) throw refuse("drop the email address", asItWas);

@@ -1,6 +1,8 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { said } from "../../src/i18n/said.ts";
 import { storedEnglish } from "../../src/i18n/stored.ts";
+import { translator } from "../../src/i18n/translator.ts";
 import { jumpcloudModule, parseSearchAfter } from "../../src/providers/jumpcloud.ts";
 import type {
   DeletedProviderUser,
@@ -9,7 +11,9 @@ import type {
   RestoreInput,
 } from "../../src/providers/port.ts";
 import { ProviderError } from "../../src/providers/port.ts";
-import { providerFailure } from "../../src/restore/provider-call.ts";
+import { Refused, refusalText } from "../../src/restore/outcome.ts";
+import { providerFailure, providerFailureSaid } from "../../src/restore/provider-call.ts";
+import { escapeMrkdwn } from "../../src/slack/blocks/mrkdwn.ts";
 import {
   activeSystemUser,
   badRequest,
@@ -776,6 +780,32 @@ describe("JumpCloud errors: each ends in a next step the admin can act on", () =
         "(Settings → Administrators in JumpCloud's Admin Portal): JumpCloud applies an administrator's role " +
         "to their API key, and refuses a Command Runner's.",
     );
+  });
+
+  it("says our next step in the reader's language and JumpCloud's own words as it said them; the English message is unchanged", async () => {
+    nock(CONSOLE).post("/api/systemusers").reply(400, { message: "Password needs *2* symbols & 3 digits" });
+    const { jc } = connector();
+    const error = await caught(() => jc.recreate(input()));
+    const refused = new Refused(
+      "provider",
+      providerFailureSaid(error, said("refusal.outcome.nothingRestored")),
+    );
+    const english =
+      "JumpCloud: refused the temporary password: Password needs *2* symbols & 3 digits (password_rejected). " +
+      "Nothing was restored. Check the organization's Password Settings in JumpCloud's Admin Portal against " +
+      "the rule JumpCloud names above, then try again.";
+    expect(refused.toRefusal().message).toBe(english);
+    expect(providerFailure(error, "Nothing was restored.")).toBe(english);
+    const dutch = translator("nl-NL", "Europe/Amsterdam");
+    expect(refusalText(refused.toRefusal(), dutch)).toBe(
+      "JumpCloud: refused the temporary password: Password needs *2* symbols & 3 digits (password_rejected). " +
+        "Er is niets hersteld. Vergelijk de Password Settings van de organisatie in de Admin Portal van " +
+        "JumpCloud met de regel die JumpCloud hierboven noemt en probeer het opnieuw.",
+    );
+    // In Slack the provider's words are escaped, our own are not.
+    const inSlack = refusalText(refused.toRefusal(), dutch, escapeMrkdwn);
+    expect(inSlack).toContain("symbols &amp; 3 digits");
+    expect(inSlack).toContain("Vergelijk de Password Settings");
   });
 });
 

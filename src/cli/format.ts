@@ -1,5 +1,5 @@
 import { digestDates } from "../i18n/digest-dates.ts";
-import { say } from "../i18n/said.ts";
+import { say, sayOr } from "../i18n/said.ts";
 import { sayFollowUp } from "../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../i18n/translator.ts";
 import { type Refusal, refusalText as sayRefusal } from "../restore/outcome.ts";
@@ -141,7 +141,7 @@ function formatters(tr: Translator) {
 
   /** A conflict's holder: as the directory names it, or ours in the reader's language (one only the provider saw). */
   function holderName(holder: AccountSummary): string {
-    return holder.displayNameSaid ? say(tr, holder.displayNameSaid) : holder.displayName;
+    return sayOr(tr, holder.displayNameSaid, holder.displayName);
   }
 
   function conflictLine(c: Conflict): string {
@@ -198,7 +198,7 @@ function formatters(tr: Translator) {
   function providerCheckLines(p: RestorePlan): string[] {
     const check = p.providerCheck;
     if (!check) return [];
-    if (check.error) return [`  ${check.errorSaid ? say(tr, check.errorSaid) : check.error}`];
+    if (check.error) return [`  ${sayOr(tr, check.errorSaid, check.error)}`];
     return [
       `  ${t("cli.plan.checked", { provider: check.provider, time: check.checkedAt ? time(check.checkedAt) : "-" })}`,
     ];
@@ -228,9 +228,7 @@ function formatters(tr: Translator) {
       `  ${p.action === "recreate" ? t("cli.plan.recreate") : t("cli.plan.same")}`,
       // The provider's own caveat (Okta: a deleted user is gone), in the reader's language.
       ...(p.directory.note
-        ? [
-            `  ${p.directory.name}: ${p.directory.noteSaid ? say(tr, p.directory.noteSaid) : p.directory.note}`,
-          ]
+        ? [`  ${p.directory.name}: ${sayOr(tr, p.directory.noteSaid, p.directory.note)}`]
         : []),
       ...providerCheckLines(p),
       "",
@@ -405,8 +403,7 @@ function formatters(tr: Translator) {
     return [
       t("cli.import.problems", { path, count: problems.length }),
       ...problems.map(
-        (p) =>
-          `  ${t("cli.import.line", { line: String(p.line), reason: p.said ? say(tr, p.said) : p.reason })}`,
+        (p) => `  ${t("cli.import.line", { line: String(p.line), reason: sayOr(tr, p.said, p.reason) })}`,
       ),
     ].join("\n");
   }
@@ -515,7 +512,7 @@ function formatters(tr: Translator) {
       lines.push("", t("cli.digest.attention", { count: d.attention.length }));
       for (const a of d.attention)
         lines.push(
-          `  ${minute(a.at)} ${a.userName} (${a.provider}): ${a.nextStepSaid ? say(tr, a.nextStepSaid) : a.nextStep}`,
+          `  ${minute(a.at)} ${a.userName} (${a.provider}): ${sayOr(tr, a.nextStepSaid, a.nextStep)}`,
         );
     }
     return lines.join("\n");

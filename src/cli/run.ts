@@ -7,7 +7,7 @@ import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { type DigestSettings, digestSettingsFrom } from "../digest/settings.ts";
 import type { MessageKey } from "../i18n/catalog.ts";
-import { type Said, say } from "../i18n/said.ts";
+import { type Said, say, sayOr } from "../i18n/said.ts";
 import { ENGLISH, type MessageValues, pickLocale, type Translator, translator } from "../i18n/translator.ts";
 import {
   type ImportInput,
@@ -136,7 +136,7 @@ function failed(error: unknown, env: NodeJS.ProcessEnv, io: CliIo, t: Translator
   if (unavailable) {
     // Said in the reader's language where we have the words (a folder in use still says English).
     const { said } = unavailable as { said?: Said };
-    io.err(printable(said ? say(t, said) : unavailable.message));
+    io.err(printable(sayOr(t, said, unavailable.message)));
     return 2;
   }
   const reference = randomBytes(4).toString("hex");

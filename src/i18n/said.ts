@@ -68,3 +68,16 @@ export function sayAll(
 ): string {
   return messages.map((m) => say(t, m, escapeText)).join(separator);
 }
+
+/**
+ * `message` in `t`'s language when the domain gave one, else `english` (a record written before
+ * there were Saids, or text that is data): the one fallback every surface uses.
+ */
+export function sayOr(
+  t: Translator,
+  message: Said | null | undefined,
+  english: string,
+  escapeText: (s: string) => string = asIs,
+): string {
+  return message ? say(t, message, escapeText) : escapeText(english);
+}

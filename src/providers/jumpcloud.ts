@@ -161,9 +161,6 @@ interface SystemUsersList {
 
 const TAKEN = /already (exists|in use|taken|registered)|must be unique|not unique|duplicate|is taken|in use/i;
 
-/** Where an admin manages users; named in next steps. */
-const USERS_PAGE = "JumpCloud's Admin Portal (User Management → Users)";
-
 /**
  * The next step of each error the connector creates: one sentence, what the admin does next.
  * Conflicts point to the plan's choices for JumpCloud (a re-creation can take another user name or

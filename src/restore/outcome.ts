@@ -1,4 +1,4 @@
-import { type Said, said, saidList, say } from "../i18n/said.ts";
+import { type Said, said, saidList, say, sayOr } from "../i18n/said.ts";
 import { ENGLISH, type Translator } from "../i18n/translator.ts";
 import type { RestorePlan } from "./plan-types.ts";
 
@@ -88,5 +88,5 @@ export function refusalText(
   t: Translator,
   escapeText: (s: string) => string = (s) => s,
 ): string {
-  return refusal.said ? say(t, refusal.said, escapeText) : escapeText(refusal.message);
+  return sayOr(t, refusal.said, refusal.message, escapeText);
 }

@@ -1,5 +1,5 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from "@slack/types";
-import { type Said, say } from "../../i18n/said.ts";
+import { type Said, say, sayOr } from "../../i18n/said.ts";
 import { sayFollowUp } from "../../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { AccountSummary, Conflict, RestorePlan } from "../../restore/plan-types.ts";
@@ -64,7 +64,7 @@ function checkboxInput(
       squeeze(
         (v, h) => t.t("plan.drop.option", { what, value: v, holder: h }),
         value,
-        holder.displayNameSaid ? say(t, holder.displayNameSaid) : holder.displayName || holder.userName,
+        sayOr(t, holder.displayNameSaid, holder.displayName || holder.userName),
         75,
       ),
       75,
@@ -316,7 +316,7 @@ export function planView(plan: RestorePlan, meta: PlanMeta, t: Translator = ENGL
   if (plan.directory.note)
     blocks.push(
       context(
-        `${esc(plan.directory.name, 100)}: ${esc(plan.directory.noteSaid ? say(t, plan.directory.noteSaid) : plan.directory.note, 2500)}`,
+        `${esc(plan.directory.name, 100)}: ${esc(sayOr(t, plan.directory.noteSaid, plan.directory.note), 2500)}`,
       ),
     );
   const check = plan.providerCheck;

@@ -1,5 +1,5 @@
 import type { KnownBlock, ModalView } from "@slack/types";
-import { say } from "../../i18n/said.ts";
+import { say, sayOr } from "../../i18n/said.ts";
 import { sayFollowUp } from "../../i18n/stored.ts";
 import { ENGLISH, type Translator } from "../../i18n/translator.ts";
 import type { Refusal } from "../../restore/outcome.ts";
@@ -185,7 +185,7 @@ export function refusalMrkdwn(
   t: Translator,
   max: number,
 ): string {
-  const text = refusal.said ? say(t, refusal.said, escapeMrkdwn) : escapeMrkdwn(refusal.message);
+  const text = sayOr(t, refusal.said, refusal.message, escapeMrkdwn);
   return truncate(text, max);
 }
 

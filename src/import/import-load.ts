@@ -147,12 +147,13 @@ export async function loadPage(
       returning id, email, aliases, status
     ),
     addr as (
-      -- The file's validation already made aliases lower-case, unique and distinct from the email.
+      -- No ON CONFLICT: every row belongs to an account this statement inserted, and the file's
+      -- validation made its aliases lower-case, unique and distinct from the email. (Checking for
+      -- a conflict that cannot happen was a second probe of the key for each address.)
       insert into account_addresses (account_id, directory_id, address, is_primary, active)
       select ins.id, ${d}, t.address, t.ord = 1 and ins.email is not null, ins.status = 'active'
       from ins cross join lateral unnest(array_prepend(ins.email, ins.aliases)) with ordinality as t(address, ord)
       where t.address is not null
-      on conflict (account_id, address) do nothing
       returning 1
     )
     select (select count(*) from ins)::int as inserted, (select count(*) from addr)::int as addresses,

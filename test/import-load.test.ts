@@ -108,6 +108,30 @@ describe("importing thousands of accounts", () => {
   );
 
   it(
+    "reports a database error on a later page, with the next page already sent, and imports nothing",
+    async () => {
+      // A rule the app does not know of, broken by one row of the second page. Into an empty
+      // directory the third page's statement is already queued behind it.
+      const db = world.database.db;
+      await db.execute(
+        sql`alter table accounts add constraint accounts_test_refuses check (user_name <> 'user5003@example.com')`,
+      );
+      try {
+        const file = parsed(csvOf(IMPORT_PAGE_ROWS * 2 + 17));
+        const error = await importAccounts(db, file, ADMIN, NOW).catch((e: unknown) => e);
+        expect(String((error as { cause?: unknown }).cause ?? error)).toContain("accounts_test_refuses");
+        expect((await counts())?.accounts).toBe(0);
+      } finally {
+        await db.execute(sql`alter table accounts drop constraint accounts_test_refuses`);
+      }
+      // The connection is left as it was: the next import goes in whole.
+      const again = await importAccounts(db, parsed(csvOf(IMPORT_PAGE_ROWS + 1)), ADMIN, NOW);
+      expect(again).toMatchObject({ inserted: IMPORT_PAGE_ROWS + 1, rejected: [] });
+    },
+    SLOW,
+  );
+
+  it(
     "refuses a file with one bad row among 10,000 good ones, naming its line, before writing anything",
     async () => {
       const content = csvOf(10_000, (i) => (i === 6_543 ? "broken@example.com,,,,,,active,,,,," : rowOf(i)));

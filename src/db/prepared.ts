@@ -1,3 +1,5 @@
+import type { SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "./client.ts";
 
 /**
@@ -16,4 +18,17 @@ export function preparedFor<T>(build: (db: Db) => T): (db: Db) => T {
     }
     return query;
   };
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Runs a statement as a named prepared statement where the driver can (postgres-js on a server),
+ * for one run many times in a row with large values. Unnamed, postgres-js first asks the server
+ * to describe each statement that has parameters, in a round trip of its own, and sends the
+ * values only when the answer has been read: another statement cannot be queued behind it, and
+ * the server waits while this process is busy. PGlite runs it as any other.
+ */
+export function executePrepared(db: Db, name: string, query: SQL): Promise<unknown> {
+  return db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
 }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { searchTextOf, snapshotOf } from "../accounts/rows.ts";
 import type { Db } from "../db/client.ts";
+import { executePrepared } from "../db/prepared.ts";
 import { BUILTIN_DIRECTORY_ID } from "../mirror/builtin.ts";
 import { DAY_MS } from "../restore/window.ts";
 import type { ImportedAccount } from "./import-file.ts";
@@ -129,7 +130,7 @@ export async function loadPage(
       order by line, kind, value
     )`
     : sql`clash as (select 0 as line, 0 as kind, '' as value where false)`;
-  const result = await db.execute(sql`
+  const statement = sql`
     with r as (select r.* from json_to_recordset(${page.json}::json) as ${RECORD}),
     ${check},
     ins as (
@@ -157,7 +158,14 @@ export async function loadPage(
       returning 1
     )
     select (select count(*) from ins)::int as inserted, (select count(*) from addr)::int as addresses,
-      (select coalesce(json_agg(json_build_array(line, kind, value) order by line), '[]') from clash) as clashes`);
+      (select coalesce(json_agg(json_build_array(line, kind, value) order by line), '[]') from clash) as clashes`;
+  // Into an empty directory, prepared: the import sends the next page's statement while this one
+  // runs (see importAccounts). A page that checks for clashes runs unnamed, planned for its values
+  // each time (a prepared statement may switch to a generic plan, which cannot leave out the
+  // phone check where the directory has no unique phones).
+  const result = target.heldAccounts
+    ? await db.execute(statement)
+    : await executePrepared(db, "import_page", statement);
   const row = rowsOf<{ inserted: number; clashes: [number, number, string][] | string }>(result)[0];
   const found = typeof row?.clashes === "string" ? JSON.parse(row.clashes) : (row?.clashes ?? []);
   return {

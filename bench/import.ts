@@ -285,8 +285,9 @@ export async function runImportBench(options: ImportBenchOptions): Promise<void>
       peakMb: number,
       s: number,
       // PGlite's run has a time target only: its memory is the database's, and the floors are
-      // the server's (its ratios are shown for comparison).
-      server: { rssMb: number } | null = { rssMb: RSS_TARGET_MB },
+      // the server's (its ratios are shown for comparison). The schema floor loads into empty
+      // tables, so it is a target for the run into an empty directory only.
+      server: { rssMb: number; emptyTables: boolean } | null = { rssMb: RSS_TARGET_MB, emptyTables: false },
     ) => {
       const rate = run.inserted / run.seconds;
       runs.push(() => {
@@ -294,7 +295,9 @@ export async function runImportBench(options: ImportBenchOptions): Promise<void>
           ...(run.seconds <= s ? [] : ["time"]),
           ...(!server || peakMb <= server.rssMb ? [] : ["RSS"]),
           ...(!server || rate / floor >= COPY_RATIO_TARGET ? [] : ["÷ COPY"]),
-          ...(!server || rate / schemaFloor >= SCHEMA_COPY_RATIO_TARGET ? [] : ["÷ schema COPY"]),
+          ...(!server?.emptyTables || rate / schemaFloor >= SCHEMA_COPY_RATIO_TARGET
+            ? []
+            : ["÷ schema COPY"]),
         ];
         return [
           label,
@@ -317,7 +320,7 @@ export async function runImportBench(options: ImportBenchOptions): Promise<void>
       empty.value,
       empty.peakMb,
       million ? MILLION_TARGET_S : SERVER_TARGET_S,
-      { rssMb: million ? MILLION_RSS_TARGET_MB : RSS_TARGET_MB },
+      { rssMb: million ? MILLION_RSS_TARGET_MB : RSS_TARGET_MB, emptyTables: true },
     );
     // Saved now, loaded again after the runs: a later run replaces these rows.
     const saved = await saveWritten(raw, url.toString(), pgliteDir);

@@ -125,11 +125,11 @@ export async function importAccounts(
     // Pipelined: while the server runs one page's statement, the next page is read, checked and
     // turned into JSON here (Node and the server backend each keep a core busy). Into an empty
     // directory that next statement is sent (prepared, see loadPage) as soon as it is ready, so
-    // the server starts it when the last one ends instead of waiting ~0.1 s for its JSON (1.9 s
-    // of 11 for 100,000 rows, now ~0.6 s); where accounts were already there a page waits for the
-    // one before, as its clash check should be planned with the statistics that one refreshed.
-    // At most two pages are held. Reads and statements in flight are awaited, or caught, before
-    // the transaction ends.
+    // the server starts it when the last one ends instead of waiting ~0.1 s a page for its JSON
+    // (now mostly 20–60 ms: the rest of a page's message that the socket could not hold); where
+    // accounts were already there a page waits for the one before, as its clash check should be
+    // planned with the statistics that one refreshed. At most two pages are held. Reads and
+    // statements in flight are awaited, or caught, before the transaction ends.
     const reader = pages[Symbol.asyncIterator]();
     const prepareNext = async (): Promise<PreparedPage | null> => {
       const next = await reader.next();

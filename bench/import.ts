@@ -287,7 +287,7 @@ export async function runImportBench(options: ImportBenchOptions): Promise<void>
       // PGlite's run has a time target only: its memory is the database's, and the floors are
       // the server's (its ratios are shown for comparison). The schema floor loads into empty
       // tables, so it is a target for the run into an empty directory only.
-      server: { rssMb: number; emptyTables: boolean } | null = { rssMb: RSS_TARGET_MB, emptyTables: false },
+      server: { rssMb: number; emptyTables: boolean } | null,
     ) => {
       const rate = run.inserted / run.seconds;
       runs.push(() => {
@@ -339,6 +339,7 @@ export async function runImportBench(options: ImportBenchOptions): Promise<void>
         full.value,
         full.peakMb,
         SERVER_TARGET_S,
+        { rssMb: RSS_TARGET_MB, emptyTables: false },
       );
     }
 

@@ -1,9 +1,12 @@
-import { sql } from "drizzle-orm";
+import { asc, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { snapshotOf } from "../src/accounts/rows.ts";
+import { accounts } from "../src/db/schema.ts";
 import { ImportRejected, importAccounts } from "../src/import/import.ts";
 import { type ImportFile, parseImportFile } from "../src/import/import-file.ts";
 import { IMPORT_PAGE_ROWS } from "../src/import/import-load.ts";
-import { ADMIN, NOW, useWorld } from "./support/world.ts";
+import { DAY_MS } from "../src/restore/window.ts";
+import { ADMIN, NOW, RETENTION_DAYS, useWorld } from "./support/world.ts";
 
 // The set-based load: pages of thousands of rows a statement, all or nothing, idempotent.
 const world = useWorld();
@@ -78,6 +81,57 @@ describe("importing thousands of accounts", () => {
     },
     SLOW,
   );
+
+  it("keeps every field of the file, and a deleted account's snapshot for re-creating it", async () => {
+    const file = parsed(
+      [
+        "user_name,email,aliases,display_name,given_name,family_name,phone,department,license,status,deleted_at,deleted_by,external_id,deletion_completes_at",
+        "ada@example.com,ada@example.com,ada.l@example.com;countess@example.com,Ada Lovelace,Ada,Lovelace,+442079460001,Engineering,E3,active,,,,",
+        'carol@example.com,carol@example.com,c@example.com,"Carol ""CJ"" Jones",Carol,Jones,,Sales,E5,deleted,2026-11-20T08:30:00Z,U0ADMIN1,ext-carol,',
+        "dave@example.com,,,Dave,,,,,,deleting,2026-11-22T10:00:00Z,U0ADMIN2,,2026-11-24T10:00:00Z",
+      ].join("\n"),
+    );
+    await importAccounts(world.database.db, file, ADMIN, NOW);
+    const rows = await world.database.db.select().from(accounts).orderBy(asc(accounts.userName));
+    const [, carol, dave] = file.accounts;
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatchObject({
+      userName: "ada@example.com",
+      email: "ada@example.com",
+      aliases: ["ada.l@example.com", "countess@example.com"],
+      displayName: "Ada Lovelace",
+      givenName: "Ada",
+      familyName: "Lovelace",
+      phone: "+442079460001",
+      department: "Engineering",
+      license: "E3",
+      status: "active",
+      deletedAt: null,
+      purgeAfter: null,
+      snapshot: null,
+    });
+    const deletedAt = new Date("2026-11-20T08:30:00Z");
+    expect(rows[1]).toMatchObject({
+      externalId: "ext-carol",
+      displayName: 'Carol "CJ" Jones',
+      phone: null,
+      status: "deleted",
+      deletedAt,
+      deletedBy: "U0ADMIN1",
+      deletionCompletesAt: null,
+      purgeAfter: new Date(deletedAt.getTime() + RETENTION_DAYS * DAY_MS),
+    });
+    // What a directory that cannot restore creates again: the account as the file had it.
+    expect(rows[1]?.snapshot).toEqual(carol && snapshotOf(carol));
+    expect(rows[2]).toMatchObject({
+      email: null,
+      aliases: [],
+      givenName: null,
+      status: "deleting",
+      deletionCompletesAt: new Date("2026-11-24T10:00:00Z"),
+    });
+    expect(rows[2]?.snapshot).toEqual(dave && snapshotOf(dave));
+  });
 
   it(
     "reports every clash with an active account already there by line, across pages, and imports nothing",

@@ -8,6 +8,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formattersFor } from "../src/cli/format.ts";
 import { progressLine } from "../src/cli/progress.ts";
 import { type CliIo, cliTranslator, runCli } from "../src/cli/run.ts";
 import { translator } from "../src/i18n/translator.ts";
@@ -307,6 +308,16 @@ describe("the import's progress line in Dutch", () => {
       ),
     ).toBe(
       "Importeren: 100.000 rijen gecontroleerd, 40.000 van 100.000 geladen, 10.000 rijen/s, nog ongeveer 6 s",
+    );
+  });
+
+  it("groups an import's counts the same way in both halves of its summary", () => {
+    const summary = { directoryId: "builtin", inserted: 12_000, skipped: 12_000, rejected: [] };
+    expect(formattersFor().imported([summary])).toBe(
+      "Imported 12,000 account(s) into builtin (12,000 already there, left as they were).",
+    );
+    expect(formattersFor(translator("nl")).imported([summary])).toBe(
+      "12.000 gebruikers geïmporteerd in builtin (12.000 waren er al en zijn ongewijzigd gelaten).",
     );
   });
 });

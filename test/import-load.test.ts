@@ -161,12 +161,16 @@ describe("importing thousands of accounts", () => {
     SLOW,
   );
 
-  it(
-    "reports a database error on a later page, with the next page already sent, and imports nothing",
-    async () => {
-      // A rule the app does not know of, broken by one row of the second page. Into an empty
-      // directory the third page's statement is already queued behind it.
+  it.each([
+    ["an empty directory", 0],
+    ["a directory holding an account", 1],
+  ])(
+    "reports a database error on a later page into %s, with the next page already sent, and imports nothing",
+    async (_, held) => {
+      // A rule the app does not know of, broken by one row of the second page: the third page's
+      // statement is already queued behind it.
       const db = world.database.db;
+      if (held) await world.active({ userName: "there@example.com", email: "there@example.com" });
       await db.execute(
         sql`alter table accounts add constraint accounts_test_refuses check (user_name <> 'user5003@example.com')`,
       );
@@ -174,13 +178,38 @@ describe("importing thousands of accounts", () => {
         const file = parsed(csvOf(IMPORT_PAGE_ROWS * 2 + 17));
         const error = await importAccounts(db, file, ADMIN, NOW).catch((e: unknown) => e);
         expect(String((error as { cause?: unknown }).cause ?? error)).toContain("accounts_test_refuses");
-        expect((await counts())?.accounts).toBe(0);
+        expect((await counts())?.accounts).toBe(held);
       } finally {
         await db.execute(sql`alter table accounts drop constraint accounts_test_refuses`);
       }
       // The connection is left as it was: the next import goes in whole.
       const again = await importAccounts(db, parsed(csvOf(IMPORT_PAGE_ROWS + 1)), ADMIN, NOW);
       expect(again).toMatchObject({ inserted: IMPORT_PAGE_ROWS + 1, rejected: [] });
+    },
+    SLOW,
+  );
+
+  it(
+    "loads pages into a directory that already holds accounts, and finds a later page's clash with them by line",
+    async () => {
+      await world.active({ userName: "there@example.com", email: "there@example.com" });
+      const n = IMPORT_PAGE_ROWS * 2 + 17;
+      const first = await importAccounts(world.database.db, parsed(csvOf(n)), ADMIN, NOW);
+      expect(first).toMatchObject({ inserted: n, skipped: 0, rejected: [] });
+      expect(await counts()).toMatchObject({ accounts: n + 1, addresses: n * 2 + 1 });
+
+      // A second file whose last page takes an address of an active account the first file's
+      // first page wrote: found, by line, though that page's statement was sent while others ran.
+      const second = csvOf(n, (i) =>
+        i === n - 1
+          ? "late@example.com,late@example.com,alias0@example.com,Late,,,active,,,,,"
+          : rowOf(i).replaceAll("user", "next").replace("alias", "nalias").replace("+1555", "+1666"),
+      );
+      const error = await importAccounts(world.database.db, parsed(second), ADMIN, NOW).catch((e) => e);
+      expect((error as ImportRejected).problems).toEqual([
+        { line: n + 1, reason: "an active account already has the address alias0@example.com" },
+      ]);
+      expect((await counts())?.accounts).toBe(n + 1);
     },
     SLOW,
   );

@@ -189,13 +189,11 @@ export async function loadPage(
     )
     select (select count(*) from ins)::int as inserted, (select count(*) from addr)::int as addresses,
       (select coalesce(json_agg(json_build_array(line, kind, value) order by line), '[]') from clash) as clashes`;
-  // Into an empty directory, prepared: the import sends the next page's statement while this one
-  // runs (see importAccounts). A page that checks for clashes runs unnamed, planned for its values
-  // each time (a prepared statement may switch to a generic plan, which cannot leave out the
-  // phone check where the directory has no unique phones).
-  const result = target.heldAccounts
-    ? await db.execute(statement)
-    : await executePrepared(db, "import_page", statement);
+  // Prepared, so that the import can send the next page's statement while this one runs (see
+  // importAccounts). The clash check is planned for each page's values all the same: the import
+  // sets plan_cache_mode (a generic plan could not leave out the phone check where phones are
+  // not unique, nor follow the statistics the import refreshes).
+  const result = await executePrepared(db, "import_page", statement);
   const row = rowsOf<{ inserted: number; clashes: [number, number, string][] | string }>(result)[0];
   const found = typeof row?.clashes === "string" ? JSON.parse(row.clashes) : (row?.clashes ?? []);
   return {
@@ -210,6 +208,16 @@ export async function loadPage(
             : `an active account already has the address ${value}`,
     })),
   };
+}
+
+/** The accounts (in every directory) the planner's statistics count: 0 when never counted. */
+export async function accountsCounted(db: Db): Promise<number> {
+  const [row] = rowsOf<{ rows: number }>(
+    await db.execute(
+      sql`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = 'accounts'::regclass`,
+    ),
+  );
+  return Number(row?.rows ?? 0);
 }
 
 /**

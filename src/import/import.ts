@@ -6,6 +6,7 @@ import { recordAudit } from "../restore/audit.ts";
 import { CsvImportReader } from "./import-csv.ts";
 import type { ImportedAccount, ImportFile, ImportProblem } from "./import-file.ts";
 import {
+  accountsCounted,
   IMPORT_PAGE_ROWS,
   loadPage,
   type PreparedPage,
@@ -116,20 +117,20 @@ export async function importAccounts(
       .where(eq(accounts.directoryId, directoryId))
       .limit(1);
     const target = { directoryId, retentionDays: directory.retentionDays, now, heldAccounts: !!held };
+    // The pages' prepared statement planned for each page's values and the statistics of the
+    // moment, as an unprepared one would be (see loadPage).
+    if (target.heldAccounts) await tx.execute(sql`set local plan_cache_mode = force_custom_plan`);
     const rejected: ImportSummary["rejected"] = [];
     const domains = new Set(file.domains ?? []);
     const departmentNames = new Set(file.departments ?? []);
     let rows = 0;
     let inserted = 0;
-    let analyzedAt = 0;
     // Pipelined: while the server runs one page's statement, the next page is read, checked and
-    // turned into JSON here (Node and the server backend each keep a core busy). Into an empty
-    // directory that next statement is sent (prepared, see loadPage) as soon as it is ready, so
-    // the server starts it when the last one ends instead of waiting ~0.1 s a page for its JSON
-    // (now mostly 20–60 ms: the rest of a page's message that the socket could not hold); where
-    // accounts were already there a page waits for the one before, as its clash check should be
-    // planned with the statistics that one refreshed. At most two pages are held. Reads and
-    // statements in flight are awaited, or caught, before the transaction ends.
+    // turned into JSON here (Node and the server backend each keep a core busy), and its statement
+    // is sent (prepared, see loadPage) as soon as it is ready, so the server starts it when the
+    // last one ends instead of waiting a page's reading and a round trip. The older statement
+    // ends before the page after is read: at most two pages are held. Reads and statements in
+    // flight are awaited, or caught, before the transaction ends.
     const reader = pages[Symbol.asyncIterator]();
     const prepareNext = async (): Promise<PreparedPage | null> => {
       const next = await reader.next();
@@ -143,7 +144,6 @@ export async function importAccounts(
       }
       return preparePage(next.value, target);
     };
-    const pipelined = !target.heldAccounts;
     const inFlight: { rows: number; loading: ReturnType<typeof loadPage> }[] = [];
     const settleOldest = async () => {
       const oldest = inFlight.shift();
@@ -153,29 +153,38 @@ export async function importAccounts(
       rejected.push(...loaded.clashes);
       inserted += loaded.inserted;
       options.onPage?.(rows, total, streamed ? input.rowsRead : rows);
-      if (rejected.length > 0 || !target.heldAccounts) return;
-      // The planner's row counts are stale while the tables grow in this transaction: a clash
-      // check planned for an empty table loops over every account. Each doubling re-counts.
-      if (inserted >= 2 * analyzedAt + IMPORT_PAGE_ROWS) {
-        await refreshStatistics(tx, true);
-        analyzedAt = inserted;
-      }
+    };
+    // The planner's row counts go stale as the table grows in this transaction, and a clash check
+    // planned for a near-empty table loops over every account. They are taken again before a
+    // page would be planned with a table twice the size they count: after the first pages into
+    // a small directory, seldom or never into one that holds many accounts already. (Into an
+    // empty directory nothing is checked, and the closing refresh is enough.)
+    const counted = target.heldAccounts ? await accountsCounted(tx) : 0;
+    let countedInserted = 0;
+    const stale = (pending: number) =>
+      counted + inserted + pending >= 2 * (counted + countedInserted) + IMPORT_PAGE_ROWS;
+    const refreshIfStale = async () => {
+      if (!target.heldAccounts || rejected.length > 0) return;
+      if (!stale(inFlight.reduce((sum, f) => sum + f.rows, 0))) return;
+      while (inFlight.length > 0) await settleOldest();
+      if (rejected.length > 0 || !stale(0)) return;
+      await refreshStatistics(tx, true);
+      countedInserted = inserted;
     };
     let ahead = prepareNext();
     ahead.catch(() => {}); // a failed read surfaces where it is awaited, below
     try {
       for (let page = await ahead; page !== null; page = await ahead) {
+        await refreshIfStale();
         // The statement first: its JSON goes out on the socket before the next page's reading
-        // takes the event loop.
+        // takes the event loop. After the first clash nothing more is written.
         const loading = loadPage(tx, page, target, rejected.length === 0);
         loading.catch(() => {}); // a failed statement surfaces where it is awaited
         inFlight.push({ rows: page.rows, loading });
-        // Queued behind the one before: that one ends before the next page is read, so that two
-        // pages are held, as when one statement runs at a time.
+        // Queued behind the one before: that one ends before the next page is read.
         if (inFlight.length > 1) await settleOldest();
         ahead = prepareNext();
         ahead.catch(() => {});
-        if (!pipelined) await settleOldest();
       }
       while (inFlight.length > 0) await settleOldest();
     } catch (err) {
@@ -199,8 +208,11 @@ export async function importAccounts(
         .values([...departmentNames].map((name) => ({ directoryId, name })))
         .onConflictDoNothing();
     }
-    // Search plans after the import count the new rows too.
-    if (inserted > 0) await refreshStatistics(tx);
+    // Search plans after the import see the new rows' values too (row counts the planner scales
+    // to the table's current size on its own). Rows adding less than a fifth to what the
+    // statistics counted shift them little and are left to autovacuum: a full ANALYZE of a
+    // table of a million accounts is a second of a 100,000-row import.
+    if (inserted > 0 && inserted * 5 >= counted) await refreshStatistics(tx);
     const skipped = rows - inserted;
     await recordAudit(tx, {
       at: now,

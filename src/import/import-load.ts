@@ -210,14 +210,25 @@ export async function loadPage(
   };
 }
 
-/** The accounts (in every directory) the planner's statistics count: 0 when never counted. */
-export async function accountsCounted(db: Db): Promise<number> {
-  const [row] = rowsOf<{ rows: number }>(
+/**
+ * What the planner's statistics hold before an import: the accounts in the table (a clash check
+ * is planned with that) and its estimate of the directory's (searches in it are planned with that).
+ */
+export async function plannerCounts(
+  db: Db,
+  directoryId: string,
+): Promise<{ table: number; directory: number }> {
+  const [table] = rowsOf<{ rows: number }>(
     await db.execute(
       sql`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = 'accounts'::regclass`,
     ),
   );
-  return Number(row?.rows ?? 0);
+  const [explained] = rowsOf<{ "QUERY PLAN": unknown }>(
+    await db.execute(sql`explain (format json) select 1 from accounts where directory_id = ${directoryId}`),
+  );
+  const plan = explained?.["QUERY PLAN"];
+  const parsed = (typeof plan === "string" ? JSON.parse(plan) : plan) as [{ Plan: { "Plan Rows": number } }];
+  return { table: Number(table?.rows ?? 0), directory: Number(parsed?.[0]?.Plan?.["Plan Rows"] ?? 0) };
 }
 
 /**

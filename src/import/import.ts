@@ -6,10 +6,10 @@ import { recordAudit } from "../restore/audit.ts";
 import { CsvImportReader } from "./import-csv.ts";
 import type { ImportedAccount, ImportFile, ImportProblem } from "./import-file.ts";
 import {
-  accountsCounted,
   IMPORT_PAGE_ROWS,
   loadPage,
   type PreparedPage,
+  plannerCounts,
   preparePage,
   refreshStatistics,
 } from "./import-load.ts";
@@ -159,10 +159,10 @@ export async function importAccounts(
     // page would be planned with a table twice the size they count: after the first pages into
     // a small directory, seldom or never into one that holds many accounts already. (Into an
     // empty directory nothing is checked, and the closing refresh is enough.)
-    const counted = target.heldAccounts ? await accountsCounted(tx) : 0;
+    const counted = target.heldAccounts ? await plannerCounts(tx, directoryId) : { table: 0, directory: 0 };
     let countedInserted = 0;
     const stale = (pending: number) =>
-      counted + inserted + pending >= 2 * (counted + countedInserted) + IMPORT_PAGE_ROWS;
+      counted.table + inserted + pending >= 2 * (counted.table + countedInserted) + IMPORT_PAGE_ROWS;
     const refreshIfStale = async () => {
       if (!target.heldAccounts || rejected.length > 0) return;
       if (!stale(inFlight.reduce((sum, f) => sum + f.rows, 0))) return;
@@ -208,11 +208,10 @@ export async function importAccounts(
         .values([...departmentNames].map((name) => ({ directoryId, name })))
         .onConflictDoNothing();
     }
-    // Search plans after the import see the new rows' values too (row counts the planner scales
-    // to the table's current size on its own). Rows adding less than a fifth to what the
-    // statistics counted shift them little and are left to autovacuum: a full ANALYZE of a
-    // table of a million accounts is a second of a 100,000-row import.
-    if (inserted > 0 && inserted * 5 >= counted) await refreshStatistics(tx);
+    // Search plans after the import count the new rows too. Rows adding less than a fifth to
+    // what the statistics already counted in the directory change its plans little and are left
+    // to autovacuum: a full ANALYZE of a million accounts is a second of a 100,000-row import.
+    if (inserted > 0 && inserted * 5 >= counted.directory) await refreshStatistics(tx);
     const skipped = rows - inserted;
     await recordAudit(tx, {
       at: now,

@@ -52,7 +52,7 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 /**
  * A page's rows go out as arrays, a value per column in this order. Without a key on every value
  * a page is a third smaller (the bench's 5,000 rows: 2.1 MB, not 3.2 MB): less for this process
- * to hold (the 100k bench's peak RSS 244–262 MB, was 277–285) and to send while the server works.
+ * to hold (the 100k bench's peak RSS 244–272 MB, was 277–285) and to send while the server works.
  */
 const PAGE_COLUMNS: readonly PageColumn[] = [
   { name: "line", type: "int", value: (a) => a.line },

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { rowsOf } from "../src/db/client.ts";
 import { ImportRejected, importAccounts } from "../src/import/import.ts";
 import { type ImportFile, parseImportFile } from "../src/import/import-file.ts";
 import { isRefusal } from "../src/restore/outcome.ts";
@@ -96,7 +97,6 @@ describe("an import that another change overtakes", () => {
       await db.execute(sql`drop function take_bob()`);
     }
     const rows = await db.execute(sql`select count(*)::int as n from accounts`);
-    const n = (Array.isArray(rows) ? rows : (rows as { rows: { n: number }[] }).rows)[0] as { n: number };
-    expect(Number(n.n)).toBe(0);
+    expect(Number(rowsOf<{ n: number }>(rows)[0]?.n)).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { asc, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { snapshotOf } from "../src/accounts/rows.ts";
+import { rowsOf } from "../src/db/client.ts";
 import { accounts } from "../src/db/schema.ts";
 import { ImportRejected, importAccounts } from "../src/import/import.ts";
 import { type ImportFile, parseImportFile } from "../src/import/import-file.ts";
@@ -44,11 +45,6 @@ function parsed(content: string): ImportFile {
   const result = parseImportFile(content, "csv", NOW);
   if (!result.ok) throw new Error(JSON.stringify(result.problems.slice(0, 3)));
   return result.file;
-}
-
-/** postgres-js hands back the rows themselves, PGlite an object holding them. */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 async function counts() {

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { searchTextOf } from "../src/accounts/rows.ts";
+import { rowsOf } from "../src/db/client.ts";
 import { accounts } from "../src/db/schema.ts";
 import type { DeletedAccountView } from "../src/restore/search.ts";
 import { DAY_MS } from "../src/restore/window.ts";
@@ -110,10 +111,7 @@ describe("an account's words", () => {
         ? sql`select count(*)::int as n from account_words`
         : sql`select count(*)::int as n from account_words where account_id = ${id}`,
     );
-    const rows = (Array.isArray(result) ? result : (result as { rows: { n: number }[] }).rows) as {
-      n: number;
-    }[];
-    return Number(rows[0]?.n);
+    return Number(rowsOf<{ n: number }>(result)[0]?.n);
   }
 
   it("go with the account, whether it is deleted or its table emptied", async () => {

@@ -13,6 +13,11 @@ import { CONNECT_TIMEOUT_S, unopenable, unreachable } from "./unavailable.ts";
 /** One type for both drivers; a transaction is one too, so functions take either. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** The rows of a raw `db.execute`: postgres-js hands back the rows themselves, PGlite an object holding them. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 export interface Database {
   db: Db;
   /** "postgres" (a server) or "pglite" (embedded in this process). */

@@ -25,10 +25,11 @@ const dialect = new PgDialect();
 /**
  * Runs a statement prepared on the server where the driver can (postgres-js on a server), for one
  * run many times in a row with large values. `name` only asks drizzle to prepare: postgres-js
- * names the statement itself and keeps it per connection, keyed by its text. Unnamed, postgres-js first asks the server
- * to describe each statement that has parameters, in a round trip of its own, and sends the
- * values only when the answer has been read: another statement cannot be queued behind it, and
- * the server waits while this process is busy. PGlite runs it as any other.
+ * names the statement itself and keeps it per connection, keyed by its text. Unnamed,
+ * postgres-js first asks the server to describe each statement that has parameters, in a round
+ * trip of its own, and sends the values only when the answer has been read: another statement
+ * cannot be queued behind it, and the server waits while this process is busy. PGlite runs it
+ * as any other.
  */
 export function executePrepared(db: Db, name: string, query: SQL): Promise<unknown> {
   return db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { searchTextOf, snapshotOf } from "../accounts/rows.ts";
-import type { Db } from "../db/client.ts";
+import { type Db, rowsOf } from "../db/client.ts";
 import { executePrepared } from "../db/prepared.ts";
 import { BUILTIN_DIRECTORY_ID } from "../mirror/builtin.ts";
 import { DAY_MS } from "../restore/window.ts";
@@ -114,11 +114,6 @@ const PAGE_ROW_COLUMNS = sql.raw(
     }
   }).join(", "),
 );
-
-function rowsOf<T>(result: unknown): T[] {
-  // postgres-js hands back the rows themselves, PGlite an object holding them.
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
 
 /**
  * One page in one statement (the page's JSON parsed once): the new rows (not already imported
